@@ -1,0 +1,2 @@
+//! Placeholder until this bench group is written.
+fn main() {}

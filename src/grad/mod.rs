@@ -1,0 +1,1 @@
+//! Gradients of dense layers, built on the outer-product and rank-k kernels.

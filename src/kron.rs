@@ -1,0 +1,1 @@
+//! vec(abᵀ), Kronecker products and `unvec`.

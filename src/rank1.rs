@@ -1,0 +1,1 @@
+//! [`Rank1`]: the outer product as a lazy operator.

@@ -1,0 +1,1109 @@
+//! Strided views: [`MatRef`], [`MatMut`], [`VecRef`] and [`VecMut`].
+//!
+//! A view is a pointer to element 0, dimensions, and `isize` strides counted in elements. Its
+//! constructors take a slice plus the index of element 0 in it (`offset`) and check, through
+//! [`extent`](self::extent), that every addressed element lies in the slice and (for the mutable
+//! views) that no element is reachable twice. After that, transposes, sub-blocks and reversals
+//! are stride arithmetic on an already-validated set of addresses and cannot leave it.
+//!
+//! Negative strides address back to front, as BLAS does for `incx < 0`: with `offset = 3` and
+//! stride `-1`, `VecRef` element 0 is `data[3]` and element 3 is `data[0]`.
+
+pub(crate) mod extent;
+
+use std::any::TypeId;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+use crate::error::{ErrorKind, ShapeError};
+use crate::matrix::Matrix;
+
+// ---------------------------------------------------------------------------------------------
+// Read-only matrix view
+// ---------------------------------------------------------------------------------------------
+
+/// A read-only strided view of an m×n matrix: element `(i, j)` sits at
+/// `offset + i·row_stride + j·col_stride` in the underlying slice.
+///
+/// Strides may be zero (broadcast) or negative. Views are `Copy`; [`transpose`](Self::transpose)
+/// and [`submatrix`](Self::submatrix) return new views without copying data.
+///
+/// ```
+/// use outerprod::MatRef;
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let data = [1, 2, 3, 4, 5, 6];
+/// let a = MatRef::row_major(&data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]
+/// assert_eq!(a.get(1, 0), 4);
+/// let t = a.transpose(); // 3×2, no copy
+/// assert_eq!((t.rows(), t.cols(), t.get(0, 1)), (3, 2, 4));
+/// # Ok(()) }
+/// ```
+pub struct MatRef<'a, T> {
+    ptr: NonNull<T>,
+    rows: usize,
+    cols: usize,
+    row_stride: isize,
+    col_stride: isize,
+    _borrow: PhantomData<&'a [T]>,
+}
+
+/// A mutable strided view of an m×n matrix. Like [`MatRef`], but its constructors also reject
+/// strides under which two index pairs reach the same element, so every write is to a distinct
+/// element.
+///
+/// ```
+/// use outerprod::MatMut;
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let mut data = [0; 6];
+/// let mut a = MatMut::col_major(&mut data, 2, 3)?;
+/// a.set(1, 2, 7);
+/// assert_eq!(data, [0, 0, 0, 0, 0, 7]);
+/// # Ok(()) }
+/// ```
+pub struct MatMut<'a, T> {
+    ptr: NonNull<T>,
+    rows: usize,
+    cols: usize,
+    row_stride: isize,
+    col_stride: isize,
+    _borrow: PhantomData<&'a mut [T]>,
+}
+
+/// A read-only strided vector: element `i` sits at `offset + i·stride`.
+///
+/// ```
+/// use outerprod::VecRef;
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let data = [1, 2, 3, 4, 5];
+/// let x = VecRef::new(&data, 4, 3, -2)?; // BLAS incx = -2: data[4], data[2], data[0]
+/// assert_eq!(x.to_vec(), vec![5, 3, 1]);
+/// # Ok(()) }
+/// ```
+pub struct VecRef<'a, T> {
+    ptr: NonNull<T>,
+    len: usize,
+    stride: isize,
+    _borrow: PhantomData<&'a [T]>,
+}
+
+/// A mutable strided vector. Its constructor rejects a zero stride when `len > 1`.
+///
+/// ```
+/// use outerprod::VecMut;
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let mut data = [0; 6];
+/// let mut y = VecMut::new(&mut data, 1, 3, 2)?;
+/// y.set(2, 9);
+/// assert_eq!(data, [0, 0, 0, 0, 0, 9]);
+/// # Ok(()) }
+/// ```
+pub struct VecMut<'a, T> {
+    ptr: NonNull<T>,
+    len: usize,
+    stride: isize,
+    _borrow: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: the views are borrows of `[T]` in disguise: a `MatRef`/`VecRef` behaves like `&[T]`
+// (Send + Sync when T: Sync) and a `MatMut`/`VecMut` like `&mut [T]` (Send when T: Send,
+// Sync when T: Sync). The validated, non-aliasing address set makes that comparison exact.
+unsafe impl<T: Sync> Send for MatRef<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for MatRef<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for MatMut<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for MatMut<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Send for VecRef<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for VecRef<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for VecMut<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for VecMut<'_, T> {}
+
+impl<T> Clone for MatRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for MatRef<'_, T> {}
+impl<T> Clone for VecRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for VecRef<'_, T> {}
+
+/// The pointer to `data[offset]`, or to `data`'s start for an empty view (never dereferenced).
+fn element_zero<T>(data: &[T], offset: usize, empty: bool) -> NonNull<T> {
+    let base = NonNull::from(data).cast::<T>();
+    if empty {
+        return base;
+    }
+    debug_assert!(offset < data.len());
+    // SAFETY: `offset < data.len()` because the caller validated that element 0 of a
+    // non-empty view is in bounds (extent::check_in_bounds).
+    unsafe { base.add(offset) }
+}
+
+fn element_zero_mut<T>(data: &mut [T], offset: usize, empty: bool) -> NonNull<T> {
+    let base = NonNull::from(data).cast::<T>();
+    if empty {
+        return base;
+    }
+    // SAFETY: as in `element_zero`.
+    unsafe { base.add(offset) }
+}
+
+fn row_major_len_check(
+    argument: &'static str,
+    len: usize,
+    rows: usize,
+    cols: usize,
+) -> Result<(), ShapeError> {
+    let need = extent::checked_count(argument, &[(rows, 1), (cols, 1)])?;
+    if need == len {
+        Ok(())
+    } else {
+        Err(ShapeError::new(
+            ErrorKind::LengthMismatch,
+            argument,
+            format!("{need} elements (= {rows} × {cols})"),
+            format!("{len}"),
+        ))
+    }
+}
+
+fn as_isize(argument: &'static str, n: usize) -> Result<isize, ShapeError> {
+    isize::try_from(n).map_err(|_| {
+        ShapeError::new(
+            ErrorKind::Overflow,
+            argument,
+            "a dimension that fits in isize",
+            n.to_string(),
+        )
+    })
+}
+
+#[track_caller]
+fn check_index(what: &str, i: usize, j: usize, rows: usize, cols: usize) {
+    assert!(
+        i < rows && j < cols,
+        "{what}: index ({i}, {j}) out of bounds for a {rows}×{cols} view"
+    );
+}
+
+macro_rules! matrix_view_common {
+    ($name:ident) => {
+        impl<'a, T> $name<'a, T> {
+            /// Number of rows (m).
+            #[inline]
+            pub fn rows(&self) -> usize {
+                self.rows
+            }
+
+            /// Number of columns (n).
+            #[inline]
+            pub fn cols(&self) -> usize {
+                self.cols
+            }
+
+            /// `(rows, cols)`.
+            #[inline]
+            pub fn shape(&self) -> (usize, usize) {
+                (self.rows, self.cols)
+            }
+
+            /// Distance in elements between `(i, j)` and `(i + 1, j)`.
+            #[inline]
+            pub fn row_stride(&self) -> isize {
+                self.row_stride
+            }
+
+            /// Distance in elements between `(i, j)` and `(i, j + 1)`.
+            #[inline]
+            pub fn col_stride(&self) -> isize {
+                self.col_stride
+            }
+
+            /// `true` when the view has no elements (`rows == 0` or `cols == 0`).
+            #[inline]
+            pub fn is_empty(&self) -> bool {
+                self.rows == 0 || self.cols == 0
+            }
+
+            /// Whether rows are contiguous and packed back to back (`col_stride == 1` and
+            /// `row_stride == cols`, or a shape where the unused stride does not matter).
+            #[inline]
+            pub fn is_row_major(&self) -> bool {
+                (self.cols <= 1 || self.col_stride == 1)
+                    && (self.rows <= 1 || self.row_stride == self.cols as isize)
+            }
+
+            /// Whether columns are contiguous and packed back to back.
+            #[inline]
+            pub fn is_col_major(&self) -> bool {
+                (self.rows <= 1 || self.row_stride == 1)
+                    && (self.cols <= 1 || self.col_stride == self.rows as isize)
+            }
+
+            /// Pointer to element `(0, 0)` for the kernels. Dangling-but-aligned inside the
+            /// original slice when the view is empty.
+            #[inline]
+            pub(crate) fn as_ptr(&self) -> *const T {
+                self.ptr.as_ptr()
+            }
+
+            /// Offset of `(i, j)` from element `(0, 0)`.
+            #[inline]
+            pub(crate) fn offset_of(&self, i: usize, j: usize) -> isize {
+                i as isize * self.row_stride + j as isize * self.col_stride
+            }
+        }
+
+        impl<T: Copy> $name<'_, T> {
+            /// Element `(i, j)`.
+            ///
+            /// # Panics
+            /// When `i ≥ rows` or `j ≥ cols`.
+            #[inline]
+            #[track_caller]
+            pub fn get(&self, i: usize, j: usize) -> T {
+                check_index("get", i, j, self.rows, self.cols);
+                let off = self.offset_of(i, j);
+                // SAFETY: (i, j) is inside the view (checked above), and every in-view offset
+                // was proven to lie inside the borrowed slice when the view was built.
+                unsafe { *self.ptr.as_ptr().offset(off) }
+            }
+
+            /// Copies the view into an owned row-major [`Matrix`].
+            pub fn to_matrix(&self) -> Matrix<T> {
+                let mut data = Vec::with_capacity(self.rows * self.cols);
+                for i in 0..self.rows {
+                    for j in 0..self.cols {
+                        data.push(self.get(i, j));
+                    }
+                }
+                Matrix::from_parts(self.rows, self.cols, data)
+            }
+        }
+
+        impl<T: Copy + PartialEq> PartialEq for $name<'_, T> {
+            /// Views are equal when they have the same shape and equal elements (strides may
+            /// differ).
+            fn eq(&self, other: &Self) -> bool {
+                self.shape() == other.shape()
+                    && (0..self.rows)
+                        .all(|i| (0..self.cols).all(|j| self.get(i, j) == other.get(i, j)))
+            }
+        }
+
+        impl<T: Copy + fmt::Debug> fmt::Debug for $name<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let rows: Vec<Vec<T>> = (0..self.rows)
+                    .map(|i| (0..self.cols).map(|j| self.get(i, j)).collect())
+                    .collect();
+                f.debug_struct(stringify!($name))
+                    .field("rows", &self.rows)
+                    .field("cols", &self.cols)
+                    .field("row_stride", &self.row_stride)
+                    .field("col_stride", &self.col_stride)
+                    .field("elements", &rows)
+                    .finish()
+            }
+        }
+    };
+}
+
+matrix_view_common!(MatRef);
+matrix_view_common!(MatMut);
+
+impl<'a, T> MatRef<'a, T> {
+    /// A view of `rows × cols` elements of `data`, element `(i, j)` at
+    /// `offset + i·row_stride + j·col_stride`.
+    ///
+    /// # Errors
+    /// `OutOfBounds` when some addressed element lies outside `data`; `Overflow` when
+    /// `rows·cols` does not fit in `usize`. Zero and repeated addresses are allowed (read-only).
+    pub fn new(
+        data: &'a [T],
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        row_stride: isize,
+        col_stride: isize,
+    ) -> Result<Self, ShapeError> {
+        extent::check_in_bounds(
+            "data",
+            data.len(),
+            offset,
+            &[(rows, row_stride), (cols, col_stride)],
+        )?;
+        Ok(MatRef {
+            ptr: element_zero(data, offset, rows == 0 || cols == 0),
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+            _borrow: PhantomData,
+        })
+    }
+
+    /// A row-major view: `data.len()` must be exactly `rows·cols`.
+    ///
+    /// # Errors
+    /// `LengthMismatch` when `data.len() != rows·cols`, `Overflow` when that product overflows.
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
+        row_major_len_check("data", data.len(), rows, cols)?;
+        Self::new(data, 0, rows, cols, as_isize("cols", cols)?, 1)
+    }
+
+    /// A column-major view: `data.len()` must be exactly `rows·cols`.
+    ///
+    /// # Errors
+    /// As [`row_major`](Self::row_major).
+    pub fn col_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
+        row_major_len_check("data", data.len(), rows, cols)?;
+        Self::new(data, 0, rows, cols, 1, as_isize("rows", rows)?)
+    }
+
+    /// The transpose Aᵀ as a view: rows and columns swap, and so do the strides.
+    #[must_use]
+    pub fn transpose(self) -> MatRef<'a, T> {
+        MatRef {
+            ptr: self.ptr,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The `rows × cols` block whose top-left element is `(row, col)`.
+    ///
+    /// # Errors
+    /// `OutOfBounds` when the block does not fit inside this view.
+    pub fn submatrix(
+        self,
+        row: usize,
+        col: usize,
+        rows: usize,
+        cols: usize,
+    ) -> Result<MatRef<'a, T>, ShapeError> {
+        check_block(self.rows, self.cols, row, col, rows, cols)?;
+        Ok(MatRef {
+            ptr: self.block_ptr(row, col, rows, cols),
+            rows,
+            cols,
+            _borrow: PhantomData,
+            ..self
+        })
+    }
+
+    /// Row `i` as a vector view.
+    ///
+    /// # Panics
+    /// When `i ≥ rows`.
+    #[track_caller]
+    pub fn row(self, i: usize) -> VecRef<'a, T> {
+        check_index("row", i, 0, self.rows, self.cols.max(1));
+        VecRef {
+            ptr: self.block_ptr(i, 0, 1, self.cols),
+            len: self.cols,
+            stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Column `j` as a vector view.
+    ///
+    /// # Panics
+    /// When `j ≥ cols`.
+    #[track_caller]
+    pub fn col(self, j: usize) -> VecRef<'a, T> {
+        check_index("col", 0, j, self.rows.max(1), self.cols);
+        VecRef {
+            ptr: self.block_ptr(0, j, self.rows, 1),
+            len: self.rows,
+            stride: self.row_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The view with its rows in reverse order (a negative row stride).
+    #[must_use]
+    pub fn reverse_rows(self) -> MatRef<'a, T> {
+        MatRef {
+            ptr: self.last_ptr(self.rows, self.row_stride),
+            row_stride: self.row_stride.wrapping_neg(),
+            ..self
+        }
+    }
+
+    /// The view with its columns in reverse order (a negative column stride).
+    #[must_use]
+    pub fn reverse_cols(self) -> MatRef<'a, T> {
+        MatRef {
+            ptr: self.last_ptr(self.cols, self.col_stride),
+            col_stride: self.col_stride.wrapping_neg(),
+            ..self
+        }
+    }
+
+    /// The elements as one row-major slice, when the view is laid out that way.
+    pub fn as_row_major_slice(&self) -> Option<&'a [T]> {
+        self.is_row_major().then(|| {
+            // SAFETY: a row-major view addresses exactly rows·cols consecutive elements from
+            // element (0, 0), all inside the borrowed slice (validated at construction).
+            unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.rows * self.cols) }
+        })
+    }
+
+    /// Reinterprets the element type when `U` is `T` (a no-op cast used to route f32/f64 to
+    /// the SIMD kernels); `None` otherwise.
+    pub(crate) fn cast<U: 'static>(self) -> Option<MatRef<'a, U>>
+    where
+        T: 'static,
+    {
+        (TypeId::of::<T>() == TypeId::of::<U>()).then(|| MatRef {
+            ptr: self.ptr.cast::<U>(),
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        })
+    }
+
+    fn block_ptr(&self, row: usize, col: usize, rows: usize, cols: usize) -> NonNull<T> {
+        if rows == 0 || cols == 0 {
+            return self.ptr;
+        }
+        debug_assert!(row < self.rows && col < self.cols);
+        // SAFETY: (row, col) is inside this view (checked by the caller), so its offset is a
+        // validated in-bounds address.
+        unsafe { self.ptr.offset(self.offset_of(row, col)) }
+    }
+
+    fn last_ptr(&self, n: usize, stride: isize) -> NonNull<T> {
+        if self.is_empty() {
+            return self.ptr;
+        }
+        // SAFETY: index n - 1 along this dimension is inside the non-empty view.
+        unsafe { self.ptr.offset((n as isize - 1) * stride) }
+    }
+}
+
+fn check_block(
+    rows: usize,
+    cols: usize,
+    row: usize,
+    col: usize,
+    nrows: usize,
+    ncols: usize,
+) -> Result<(), ShapeError> {
+    let fits = |start: usize, len: usize, total: usize| {
+        start.checked_add(len).is_some_and(|end| end <= total) && (len > 0 || start <= total)
+    };
+    if fits(row, nrows, rows) && fits(col, ncols, cols) {
+        Ok(())
+    } else {
+        Err(ShapeError::new(
+            ErrorKind::OutOfBounds,
+            "submatrix",
+            format!("a block inside the {rows}×{cols} view"),
+            format!("{nrows}×{ncols} block at ({row}, {col})"),
+        ))
+    }
+}
+
+impl<'a, T> MatMut<'a, T> {
+    /// A mutable view of `rows × cols` elements of `data`, element `(i, j)` at
+    /// `offset + i·row_stride + j·col_stride`.
+    ///
+    /// # Errors
+    /// `OutOfBounds` when some addressed element lies outside `data`; `Aliasing` when two index
+    /// pairs reach the same element (a zero stride, or strides that interleave); `Overflow`
+    /// when `rows·cols` does not fit in `usize`.
+    pub fn new(
+        data: &'a mut [T],
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        row_stride: isize,
+        col_stride: isize,
+    ) -> Result<Self, ShapeError> {
+        extent::check_in_bounds(
+            "data",
+            data.len(),
+            offset,
+            &[(rows, row_stride), (cols, col_stride)],
+        )?;
+        extent::check_no_alias_2d("data", rows, cols, row_stride, col_stride)?;
+        Ok(MatMut {
+            ptr: element_zero_mut(data, offset, rows == 0 || cols == 0),
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+            _borrow: PhantomData,
+        })
+    }
+
+    /// A row-major mutable view: `data.len()` must be exactly `rows·cols`.
+    ///
+    /// # Errors
+    /// `LengthMismatch` when `data.len() != rows·cols`, `Overflow` when that product overflows.
+    pub fn row_major(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
+        row_major_len_check("data", data.len(), rows, cols)?;
+        let cs = as_isize("cols", cols)?;
+        Self::new(data, 0, rows, cols, cs, 1)
+    }
+
+    /// A column-major mutable view: `data.len()` must be exactly `rows·cols`.
+    ///
+    /// # Errors
+    /// As [`row_major`](Self::row_major).
+    pub fn col_major(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
+        row_major_len_check("data", data.len(), rows, cols)?;
+        let rs = as_isize("rows", rows)?;
+        Self::new(data, 0, rows, cols, 1, rs)
+    }
+
+    /// A read-only view of the same elements, borrowing this one.
+    pub fn rb(&self) -> MatRef<'_, T> {
+        MatRef {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// A shorter-lived mutable view of the same elements (a reborrow).
+    pub fn rb_mut(&mut self) -> MatMut<'_, T> {
+        MatMut {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Converts into a read-only view with the full lifetime.
+    pub fn into_ref(self) -> MatRef<'a, T> {
+        MatRef {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The transpose as a mutable view.
+    #[must_use]
+    pub fn transpose(self) -> MatMut<'a, T> {
+        MatMut {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    /// The `rows × cols` block whose top-left element is `(row, col)`.
+    ///
+    /// # Errors
+    /// `OutOfBounds` when the block does not fit inside this view.
+    pub fn submatrix(
+        self,
+        row: usize,
+        col: usize,
+        rows: usize,
+        cols: usize,
+    ) -> Result<MatMut<'a, T>, ShapeError> {
+        check_block(self.rows, self.cols, row, col, rows, cols)?;
+        let ptr = self.rb().block_ptr(row, col, rows, cols);
+        Ok(MatMut {
+            ptr,
+            rows,
+            cols,
+            ..self
+        })
+    }
+
+    /// Splits into rows `0..r` and `r..rows`: two disjoint mutable views.
+    ///
+    /// # Panics
+    /// When `r > rows`.
+    #[track_caller]
+    pub fn split_at_row(self, r: usize) -> (MatMut<'a, T>, MatMut<'a, T>) {
+        assert!(r <= self.rows, "split_at_row: {r} > {} rows", self.rows);
+        let bottom_ptr = self.rb().block_ptr(r, 0, self.rows - r, self.cols);
+        let top = MatMut {
+            rows: r,
+            _borrow: PhantomData,
+            ..self
+        };
+        let bottom = MatMut {
+            ptr: bottom_ptr,
+            rows: self.rows - r,
+            ..self
+        };
+        (top, bottom)
+    }
+
+    /// Splits into columns `0..c` and `c..cols`: two disjoint mutable views.
+    ///
+    /// # Panics
+    /// When `c > cols`.
+    #[track_caller]
+    pub fn split_at_col(self, c: usize) -> (MatMut<'a, T>, MatMut<'a, T>) {
+        assert!(c <= self.cols, "split_at_col: {c} > {} cols", self.cols);
+        let (left, right) = self.transpose().split_at_row(c);
+        (left.transpose(), right.transpose())
+    }
+
+    /// Row `i` as a mutable vector view.
+    ///
+    /// # Panics
+    /// When `i ≥ rows`.
+    #[track_caller]
+    pub fn row_mut(self, i: usize) -> VecMut<'a, T> {
+        check_index("row_mut", i, 0, self.rows, self.cols.max(1));
+        VecMut {
+            ptr: self.rb().block_ptr(i, 0, 1, self.cols),
+            len: self.cols,
+            stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Column `j` as a mutable vector view.
+    ///
+    /// # Panics
+    /// When `j ≥ cols`.
+    #[track_caller]
+    pub fn col_mut(self, j: usize) -> VecMut<'a, T> {
+        self.transpose().row_mut(j)
+    }
+
+    /// The view with its rows in reverse order.
+    #[must_use]
+    pub fn reverse_rows(self) -> MatMut<'a, T> {
+        let r = self.rb().reverse_rows();
+        MatMut {
+            ptr: r.ptr,
+            row_stride: r.row_stride,
+            ..self
+        }
+    }
+
+    /// The view with its columns in reverse order.
+    #[must_use]
+    pub fn reverse_cols(self) -> MatMut<'a, T> {
+        self.transpose().reverse_rows().transpose()
+    }
+
+    /// A mutable reference to element `(i, j)`.
+    ///
+    /// # Panics
+    /// When `i ≥ rows` or `j ≥ cols`.
+    #[inline]
+    #[track_caller]
+    pub fn get_mut(&mut self, i: usize, j: usize) -> &mut T {
+        check_index("get_mut", i, j, self.rows, self.cols);
+        let off = self.offset_of(i, j);
+        // SAFETY: (i, j) is inside the view, hence a validated in-bounds address that no other
+        // index pair of this view reaches (non-aliasing was checked at construction), and
+        // `&mut self` keeps every other access out for the reference's lifetime.
+        unsafe { &mut *self.ptr.as_ptr().offset(off) }
+    }
+
+    /// Writes `value` to element `(i, j)`.
+    ///
+    /// # Panics
+    /// When `i ≥ rows` or `j ≥ cols`.
+    #[inline]
+    #[track_caller]
+    pub fn set(&mut self, i: usize, j: usize, value: T) {
+        *self.get_mut(i, j) = value;
+    }
+
+    /// The elements as one mutable row-major slice, when the view is laid out that way.
+    pub fn as_row_major_slice_mut(&mut self) -> Option<&mut [T]> {
+        self.is_row_major().then(|| {
+            // SAFETY: a row-major view addresses exactly rows·cols consecutive elements from
+            // (0, 0), all inside the borrowed slice and exclusively ours through `&mut self`.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.rows * self.cols) }
+        })
+    }
+
+    /// Mutable pointer to element `(0, 0)` for the kernels.
+    #[inline]
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    /// Reinterprets the element type when `U` is `T`; `None` otherwise.
+    pub(crate) fn cast<U: 'static>(self) -> Option<MatMut<'a, U>>
+    where
+        T: 'static,
+    {
+        (TypeId::of::<T>() == TypeId::of::<U>()).then(|| MatMut {
+            ptr: self.ptr.cast::<U>(),
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        })
+    }
+}
+
+impl<'a, T> From<MatMut<'a, T>> for MatRef<'a, T> {
+    fn from(m: MatMut<'a, T>) -> Self {
+        m.into_ref()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vector views
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! vector_view_common {
+    ($name:ident) => {
+        impl<'a, T> $name<'a, T> {
+            /// Number of elements.
+            #[inline]
+            pub fn len(&self) -> usize {
+                self.len
+            }
+
+            /// `true` when the vector has no elements.
+            #[inline]
+            pub fn is_empty(&self) -> bool {
+                self.len == 0
+            }
+
+            /// Distance in elements between element `i` and `i + 1`.
+            #[inline]
+            pub fn stride(&self) -> isize {
+                self.stride
+            }
+
+            /// Pointer to element 0 for the kernels.
+            #[inline]
+            pub(crate) fn as_ptr(&self) -> *const T {
+                self.ptr.as_ptr()
+            }
+        }
+
+        impl<T: Copy> $name<'_, T> {
+            /// Element `i`.
+            ///
+            /// # Panics
+            /// When `i ≥ len`.
+            #[inline]
+            #[track_caller]
+            pub fn get(&self, i: usize) -> T {
+                assert!(
+                    i < self.len,
+                    "get: index {i} out of bounds for a vector of length {}",
+                    self.len
+                );
+                // SAFETY: i < len, and every in-view offset was validated at construction.
+                unsafe { *self.ptr.as_ptr().offset(i as isize * self.stride) }
+            }
+
+            /// Copies the elements into a `Vec`, in view order.
+            pub fn to_vec(&self) -> Vec<T> {
+                (0..self.len).map(|i| self.get(i)).collect()
+            }
+        }
+
+        impl<T: Copy + PartialEq> PartialEq for $name<'_, T> {
+            fn eq(&self, other: &Self) -> bool {
+                self.len == other.len && (0..self.len).all(|i| self.get(i) == other.get(i))
+            }
+        }
+
+        impl<T: Copy + fmt::Debug> fmt::Debug for $name<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("len", &self.len)
+                    .field("stride", &self.stride)
+                    .field("elements", &self.to_vec())
+                    .finish()
+            }
+        }
+    };
+}
+
+vector_view_common!(VecRef);
+vector_view_common!(VecMut);
+
+impl<'a, T> VecRef<'a, T> {
+    /// A view of `len` elements of `data`, element `i` at `offset + i·stride`. With a
+    /// negative stride element 0 sits at the far end, as in BLAS.
+    ///
+    /// # Errors
+    /// `OutOfBounds` when some addressed element lies outside `data`. A zero stride is allowed
+    /// here (every element reads `data[offset]`); functions with BLAS rules reject it.
+    pub fn new(
+        data: &'a [T],
+        offset: usize,
+        len: usize,
+        stride: isize,
+    ) -> Result<Self, ShapeError> {
+        extent::check_in_bounds("data", data.len(), offset, &[(len, stride)])?;
+        Ok(VecRef {
+            ptr: element_zero(data, offset, len == 0),
+            len,
+            stride,
+            _borrow: PhantomData,
+        })
+    }
+
+    /// The elements in reverse order (a negated stride).
+    #[must_use]
+    pub fn reverse(self) -> VecRef<'a, T> {
+        if self.len == 0 {
+            return self;
+        }
+        // SAFETY: element len - 1 is inside the non-empty view.
+        let ptr = unsafe { self.ptr.offset((self.len as isize - 1) * self.stride) };
+        VecRef {
+            ptr,
+            stride: self.stride.wrapping_neg(),
+            ..self
+        }
+    }
+
+    /// The elements as a slice when the stride is 1 (or the vector has at most one element).
+    pub fn as_slice(&self) -> Option<&'a [T]> {
+        (self.stride == 1 || self.len <= 1).then(|| {
+            // SAFETY: len consecutive elements from element 0 are all validated in-bounds.
+            unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        })
+    }
+
+    /// Reinterprets the element type when `U` is `T`; `None` otherwise.
+    pub(crate) fn cast<U: 'static>(self) -> Option<VecRef<'a, U>>
+    where
+        T: 'static,
+    {
+        (TypeId::of::<T>() == TypeId::of::<U>()).then(|| VecRef {
+            ptr: self.ptr.cast::<U>(),
+            len: self.len,
+            stride: self.stride,
+            _borrow: PhantomData,
+        })
+    }
+}
+
+impl<'a, T> From<&'a [T]> for VecRef<'a, T> {
+    fn from(s: &'a [T]) -> Self {
+        VecRef {
+            ptr: NonNull::from(s).cast::<T>(),
+            len: s.len(),
+            stride: 1,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, T> From<&'a Vec<T>> for VecRef<'a, T> {
+    fn from(s: &'a Vec<T>) -> Self {
+        VecRef::from(s.as_slice())
+    }
+}
+
+impl<'a, T, const N: usize> From<&'a [T; N]> for VecRef<'a, T> {
+    fn from(s: &'a [T; N]) -> Self {
+        VecRef::from(s.as_slice())
+    }
+}
+
+impl<'a, T> VecMut<'a, T> {
+    /// A mutable view of `len` elements of `data`, element `i` at `offset + i·stride`.
+    ///
+    /// # Errors
+    /// `OutOfBounds` when some addressed element lies outside `data`; `Aliasing` when
+    /// `stride == 0` and `len > 1`.
+    pub fn new(
+        data: &'a mut [T],
+        offset: usize,
+        len: usize,
+        stride: isize,
+    ) -> Result<Self, ShapeError> {
+        extent::check_in_bounds("data", data.len(), offset, &[(len, stride)])?;
+        extent::check_no_alias_2d("data", len, 1, stride, 0)?;
+        Ok(VecMut {
+            ptr: element_zero_mut(data, offset, len == 0),
+            len,
+            stride,
+            _borrow: PhantomData,
+        })
+    }
+
+    /// A read-only view of the same elements.
+    pub fn rb(&self) -> VecRef<'_, T> {
+        VecRef {
+            ptr: self.ptr,
+            len: self.len,
+            stride: self.stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// A shorter-lived mutable view of the same elements.
+    pub fn rb_mut(&mut self) -> VecMut<'_, T> {
+        VecMut {
+            ptr: self.ptr,
+            len: self.len,
+            stride: self.stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// A mutable reference to element `i`.
+    ///
+    /// # Panics
+    /// When `i ≥ len`.
+    #[inline]
+    #[track_caller]
+    pub fn get_mut(&mut self, i: usize) -> &mut T {
+        assert!(
+            i < self.len,
+            "get_mut: index {i} out of bounds for a vector of length {}",
+            self.len
+        );
+        // SAFETY: i < len: a validated, non-aliased address, exclusive through `&mut self`.
+        unsafe { &mut *self.ptr.as_ptr().offset(i as isize * self.stride) }
+    }
+
+    /// Writes `value` to element `i`.
+    ///
+    /// # Panics
+    /// When `i ≥ len`.
+    #[inline]
+    #[track_caller]
+    pub fn set(&mut self, i: usize, value: T) {
+        *self.get_mut(i) = value;
+    }
+
+    /// The elements as a mutable slice when the stride is 1 (or the vector has at most one
+    /// element).
+    pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
+        (self.stride == 1 || self.len <= 1).then(|| {
+            // SAFETY: len consecutive validated elements, exclusive through `&mut self`.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        })
+    }
+
+    /// Mutable pointer to element 0 for the kernels.
+    #[inline]
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+}
+
+impl<'a, T> From<&'a mut [T]> for VecMut<'a, T> {
+    fn from(s: &'a mut [T]) -> Self {
+        VecMut {
+            len: s.len(),
+            ptr: NonNull::from(s).cast::<T>(),
+            stride: 1,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_and_submatrix_are_stride_arithmetic() {
+        let data: Vec<i32> = (0..12).collect();
+        let a = MatRef::row_major(&data, 3, 4).unwrap();
+        let t = a.transpose();
+        assert_eq!(
+            (t.rows(), t.cols(), t.row_stride(), t.col_stride()),
+            (4, 3, 1, 4)
+        );
+        for i in 0..3 {
+            for j in 0..4 {
+                assert_eq!(a.get(i, j), t.get(j, i));
+            }
+        }
+        let s = a.submatrix(1, 1, 2, 2).unwrap();
+        assert_eq!(s.to_matrix().as_slice(), &[5, 6, 9, 10]);
+        assert!(a.submatrix(2, 2, 2, 2).is_err());
+        assert!(a.submatrix(3, 0, 0, 4).is_ok());
+    }
+
+    #[test]
+    fn reversal_gives_negative_strides() {
+        let data: Vec<i32> = (0..6).collect();
+        let a = MatRef::row_major(&data, 2, 3).unwrap();
+        let r = a.reverse_rows().reverse_cols();
+        assert_eq!(r.to_matrix().as_slice(), &[5, 4, 3, 2, 1, 0]);
+        assert_eq!((r.row_stride(), r.col_stride()), (-3, -1));
+        let v = VecRef::from(&data[..]).reverse();
+        assert_eq!(v.to_vec(), vec![5, 4, 3, 2, 1, 0]);
+    }
+
+    #[test]
+    fn mutable_views_reject_aliasing() {
+        let mut data = [0; 8];
+        let e = MatMut::new(&mut data, 0, 2, 3, 2, 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Aliasing);
+        assert!(MatMut::new(&mut data, 0, 2, 3, 0, 1).is_err());
+        assert!(MatMut::new(&mut data, 0, 2, 2, 1, 2).is_ok());
+        assert!(VecMut::new(&mut data, 0, 2, 0).is_err());
+        assert!(VecMut::new(&mut data, 0, 1, 0).is_ok());
+        // A read-only view may broadcast.
+        assert!(MatRef::new(&data, 0, 2, 3, 0, 1).is_ok());
+    }
+
+    #[test]
+    fn split_gives_disjoint_halves() {
+        let mut data: Vec<i32> = vec![0; 6];
+        let m = MatMut::col_major(&mut data, 3, 2).unwrap();
+        let (mut top, mut bottom) = m.split_at_row(1);
+        top.set(0, 1, 1);
+        bottom.set(1, 0, 2);
+        assert_eq!(data, [0, 0, 2, 1, 0, 0]);
+        let m = MatMut::row_major(&mut data, 3, 2).unwrap();
+        let (l, r) = m.split_at_col(1);
+        assert_eq!((l.cols(), r.cols(), r.get(1, 0), l.get(1, 0)), (1, 1, 1, 2));
+    }
+
+    #[test]
+    fn out_of_bounds_views_are_errors() {
+        let data = [1, 2, 3];
+        assert_eq!(
+            VecRef::new(&data, 0, 4, 1).unwrap_err().kind(),
+            ErrorKind::OutOfBounds
+        );
+        assert!(VecRef::new(&data, 2, 3, -1).is_ok());
+        assert!(VecRef::new(&data, 1, 3, -1).is_err());
+        assert_eq!(
+            MatRef::row_major(&data, 2, 2).unwrap_err().kind(),
+            ErrorKind::LengthMismatch
+        );
+    }
+}
