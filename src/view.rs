@@ -891,6 +891,40 @@ impl<'a, T> VecRef<'a, T> {
         }
     }
 
+    /// Elements `start..start + len` as a view with the same stride (no copy).
+    ///
+    /// # Errors
+    /// `OutOfBounds` naming `subvector` when the range does not fit inside this vector.
+    ///
+    /// ```
+    /// use outerprod::VecRef;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let data = [0, 1, 2, 3, 4, 5, 6];
+    /// let x = VecRef::new(&data, 6, 4, -2)?; // 6, 4, 2, 0
+    /// assert_eq!(x.subvector(1, 2)?.to_vec(), vec![4, 2]);
+    /// assert!(x.subvector(3, 2).is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn subvector(self, start: usize, len: usize) -> Result<VecRef<'a, T>, ShapeError> {
+        let fits = start.checked_add(len).is_some_and(|end| end <= self.len);
+        if !fits {
+            return Err(ShapeError::new(
+                ErrorKind::OutOfBounds,
+                "subvector",
+                format!("a range inside 0..{}", self.len),
+                format!("{len} elements from {start}"),
+            ));
+        }
+        if len == 0 {
+            return Ok(VecRef { len: 0, ..self });
+        }
+        debug_assert!(start < self.len);
+        // SAFETY: `start < self.len` (the range is non-empty and fits), so element `start` is
+        // one of this view's validated in-bounds addresses.
+        let ptr = unsafe { self.ptr.offset(start as isize * self.stride) };
+        Ok(VecRef { ptr, len, ..self })
+    }
+
     /// The elements as a slice when the stride is 1 (or the vector has at most one element).
     pub fn as_slice(&self) -> Option<&'a [T]> {
         (self.stride == 1 || self.len <= 1).then(|| {
