@@ -165,3 +165,8 @@ pub use view::{MatMut, MatRef, VecMut, VecRef};
 pub mod testing {
     pub use crate::arch::{detected, with_kernel_path, KernelPath};
 }
+
+/// Compiles and runs the README's Rust examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
