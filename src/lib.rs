@@ -160,10 +160,15 @@ pub use rank1::Rank1;
 pub use scalar::{Float, Scalar};
 pub use view::{MatMut, MatRef, VecMut, VecRef};
 
-/// Hooks for tests and benches: force a kernel path on the current thread.
+/// Hooks for tests and benches: force a kernel path or the size thresholds on the current
+/// thread, and the physical baselines (fills, in-place pass) the benches compare against.
 #[doc(hidden)]
 pub mod testing {
-    pub use crate::arch::{detected, with_kernel_path, KernelPath};
+    pub use crate::arch::baseline::{add_in_place, fill};
+    pub use crate::arch::{
+        default_thresholds, detected, with_kernel_path, with_thresholds, KernelPath, Stores,
+        Thresholds, PARALLEL_MIN_BYTES,
+    };
 }
 
 /// Compiles and runs the README's Rust examples as doctests.
