@@ -91,3 +91,42 @@ pub(crate) fn check_gemm_dims<T>(
     }
     Ok(())
 }
+
+/// `C ← αAB + βC` (as [`gemm`]) and also `a_row_sums[i] += Σₚ A[i, p]` for every row of A.
+///
+/// The dense-layer backward pass uses it for `dW = dYᵀX` with the bias gradient `db = Σ_rows dY`
+/// (the row sums of `a = dYᵀ`), so the bias costs no extra pass over dY. The sums are added
+/// whatever α and β are, and also when C is empty.
+///
+/// # Errors
+/// As [`gemm`], and `LengthMismatch` naming `a_row_sums` when its length is not m.
+#[allow(dead_code)]
+pub(crate) fn gemm_with_a_row_sums<T: Scalar>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    a_row_sums: &mut [T],
+) -> Result<(), ShapeError> {
+    check_gemm_dims(&a, &b, &c)?;
+    check_row_sums_len(&a, a_row_sums)?;
+    for (i, s) in a_row_sums.iter_mut().enumerate() {
+        for p in 0..a.cols() {
+            *s = *s + a.get(i, p);
+        }
+    }
+    gemm(alpha, a, b, beta, c)
+}
+
+fn check_row_sums_len<T>(a: &MatRef<'_, T>, sums: &[T]) -> Result<(), ShapeError> {
+    if sums.len() != a.rows() {
+        return Err(ShapeError::new(
+            ErrorKind::LengthMismatch,
+            "a_row_sums",
+            format!("{} elements (the rows of `a`)", a.rows()),
+            format!("{}", sums.len()),
+        ));
+    }
+    Ok(())
+}
