@@ -29,7 +29,7 @@ mod threading;
 mod view;
 
 pub use error::{ErrorKind, ShapeError};
-pub use gemm::gemm;
+pub use gemm::{gemm, matmul, rank_k_update, syrk};
 pub use ger::ger;
 pub use layout::{Layout, Triangle};
 pub use matrix::Matrix;
