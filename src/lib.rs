@@ -148,7 +148,7 @@ mod threading;
 mod view;
 
 pub use error::{ErrorKind, ShapeError};
-pub use gemm::gemm;
+pub use gemm::{gemm, matmul, rank_k_update, syrk};
 #[cfg(feature = "complex")]
 pub use ger::gerc;
 pub use ger::{ger, syr};
