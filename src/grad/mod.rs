@@ -25,6 +25,25 @@
 //!
 //! # The chain rule on one sample, with numbers
 //!
+//! A layer with 3 inputs and 2 outputs, input `x = [1, 2, 3]` and upstream gradient
+//! `δ = [0.5, −1]`: `dW = δ xᵀ` (the first part of `examples/dense_gradient.rs`).
+//!
+//! ```
+//! use outerprod::grad::Dense;
+//! use outerprod::{outer, Matrix};
+//! # fn main() -> Result<(), outerprod::ShapeError> {
+//! let (x, delta) = ([1.0, 2.0, 3.0], [0.5, -1.0]);
+//! let dw = outer(&delta, &x);
+//! for i in 0..2 {
+//!     for j in 0..3 {
+//!         assert_eq!(dw[(i, j)], delta[i] * x[j]); // [[0.5, 1, 1.5], [−1, −2, −3]]
+//!     }
+//! }
+//! let layer = Dense::new(Matrix::<f64>::zeros(2, 3), vec![0.0; 2])?;
+//! assert_eq!(layer.backward_sample(&x, &delta)?.weights(), &dw);
+//! # Ok(()) }
+//! ```
+//!
 //! For `y = w·x + b` and the squared loss `L = (y − t)²`: `dL/dy = 2(y − t)` and
 //! `dL/dw = 2(y − t)·x`, which is the outer product `δ xᵀ` with `δ = [2(y − t)]`.
 //! (`examples/dense_gradient.rs` prints the same numbers and checks them by finite differences.)
