@@ -6,9 +6,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use num_complex::Complex;
 use outerprod::{
-    gemm, ger, gerc, kron_into, kron_mat, kron_mat_into, matmul, outer_into, outer_into_layout,
+    gemm, ger, kron_into, kron_mat, kron_mat_into, matmul, outer_into, outer_into_layout,
     rank_k_update, syr, syrk, try_outer, unvec, vec_outer_into, ErrorKind, Layout, MatMut, MatRef,
     Matrix, Rank1, ShapeError, Triangle, VecMut, VecRef,
 };
@@ -353,24 +352,6 @@ fn rank1_updates() -> Vec<Case> {
                 )
             },
         ),
-        case("gerc y length ≠ cols", DimensionMismatch, "y", || {
-            let z = [Complex::new(1.0f64, 1.0); 3];
-            gerc(
-                Complex::new(1.0, 0.0),
-                VecRef::new(&z, 0, 2, 1)?,
-                VecRef::new(&z, 0, 2, 1)?,
-                MatMut::row_major(&mut [Complex::new(0.0, 0.0); 6], 2, 3)?,
-            )
-        }),
-        case("gerc x stride 0", InvalidStride, "x", || {
-            let z = [Complex::new(1.0f32, 1.0); 3];
-            gerc(
-                Complex::new(1.0, 0.0),
-                VecRef::new(&z, 0, 2, 0)?,
-                VecRef::from(&z),
-                MatMut::row_major(&mut [Complex::new(0.0, 0.0); 6], 2, 3)?,
-            )
-        }),
         case("syr non-square a", DimensionMismatch, "a", move || {
             syr(
                 1.0,
@@ -396,6 +377,39 @@ fn rank1_updates() -> Vec<Case> {
             )
         }),
     ]
+}
+
+/// The complex conjugated update, only with the `complex` feature.
+#[cfg(feature = "complex")]
+fn complex_updates() -> Vec<Case> {
+    use num_complex::Complex;
+    use outerprod::gerc;
+    use ErrorKind::*;
+    vec![
+        case("gerc y length ≠ cols", DimensionMismatch, "y", || {
+            let z = [Complex::new(1.0f64, 1.0); 3];
+            gerc(
+                Complex::new(1.0, 0.0),
+                VecRef::new(&z, 0, 2, 1)?,
+                VecRef::new(&z, 0, 2, 1)?,
+                MatMut::row_major(&mut [Complex::new(0.0, 0.0); 6], 2, 3)?,
+            )
+        }),
+        case("gerc x stride 0", InvalidStride, "x", || {
+            let z = [Complex::new(1.0f32, 1.0); 3];
+            gerc(
+                Complex::new(1.0, 0.0),
+                VecRef::new(&z, 0, 2, 0)?,
+                VecRef::from(&z),
+                MatMut::row_major(&mut [Complex::new(0.0, 0.0); 6], 2, 3)?,
+            )
+        }),
+    ]
+}
+
+#[cfg(not(feature = "complex"))]
+fn complex_updates() -> Vec<Case> {
+    Vec::new()
 }
 
 fn rank_k() -> Vec<Case> {
@@ -525,7 +539,9 @@ fn outer_kron_unvec_rank1_reject_bad_shapes() {
 
 #[test]
 fn rank1_updates_follow_blas_argument_rules() {
-    println!("{} cases", run_table(rank1_updates()));
+    let mut cases = rank1_updates();
+    cases.extend(complex_updates());
+    println!("{} cases", run_table(cases));
 }
 
 #[test]
