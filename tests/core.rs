@@ -9,11 +9,13 @@ use std::num::Wrapping;
 
 use common::*;
 use num_complex::Complex;
+#[cfg(feature = "complex")]
+use outerprod::gerc;
 use outerprod::testing::{with_kernel_path, KernelPath};
 use outerprod::{
-    ger, gerc, kron, kron_into, kron_mat, kron_mat_into, outer, outer_into, outer_into_layout,
-    reference, syr, try_outer, unvec, vec_outer, vec_outer_into, ErrorKind, Layout, MatMut, MatRef,
-    Matrix, Rank1, Triangle, VecRef,
+    ger, kron, kron_into, kron_mat, kron_mat_into, outer, outer_into, outer_into_layout, reference,
+    syr, try_outer, unvec, vec_outer, vec_outer_into, ErrorKind, Layout, MatMut, MatRef, Matrix,
+    Rank1, Triangle, VecRef,
 };
 use rand::Rng;
 
@@ -129,6 +131,7 @@ fn every_kernel_path_gives_identical_outer_products() {
 }
 
 /// One and two rayon threads give bit-identical results.
+#[cfg(feature = "rayon")]
 #[test]
 fn one_and_two_threads_agree_bitwise() {
     let mut rng = rng(8);
@@ -433,6 +436,7 @@ fn ger_rejects_zero_strides_and_wrong_lengths_even_when_alpha_is_zero() {
 }
 
 /// gerc against the plain formula `A + x·(α·conj(y))` on every layout.
+#[cfg(feature = "complex")]
 fn gerc_sweep<T>(seed: u64)
 where
     T: TestScalar + num_traits::Float,
@@ -466,6 +470,7 @@ where
     }
 }
 
+#[cfg(feature = "complex")]
 #[test]
 fn gerc_matches_the_conjugated_formula() {
     gerc_sweep::<f64>(21);
