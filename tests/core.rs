@@ -363,6 +363,29 @@ fn ger_large_sizes_on_every_kernel_path() {
     }
 }
 
+/// ger on a transposed view is ger with x and y swapped: (A + α x yᵀ)ᵀ = Aᵀ + α y xᵀ.
+#[test]
+fn ger_on_a_transposed_view_swaps_x_and_y() {
+    let mut rng = rng(19);
+    for (m, n) in [(1, 1), (3, 8), (9, 2), (17, 16), (65, 7)] {
+        let x = random_vec::<i64>(&mut rng, m);
+        let y = random_vec::<i64>(&mut rng, n);
+        let start = random_vec::<i64>(&mut rng, m * n);
+        // A is m×n as the transpose of a row-major n×m buffer.
+        let mut via_t = start.clone();
+        let at = MatMut::row_major(&mut via_t, n, m).unwrap().transpose();
+        ger(3, VecRef::from(&x), VecRef::from(&y), at).unwrap();
+        let mut direct = start.clone();
+        let b = MatMut::row_major(&mut direct, n, m).unwrap();
+        ger(3, VecRef::from(&y), VecRef::from(&x), b).unwrap();
+        assert_eq!(via_t, direct, "{m}×{n}");
+        let want: Vec<i64> = (0..m * n)
+            .map(|k| start[k] + x[k % m] * (3 * y[k / m]))
+            .collect();
+        assert_eq!(via_t, want);
+    }
+}
+
 #[test]
 fn ger_quick_returns_leave_a_bitwise_untouched() {
     // α = 0: A keeps its NaN and its −0.0 even though x holds ∞ (∞·0 would be NaN).
