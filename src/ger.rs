@@ -147,24 +147,76 @@ pub fn syr<T: Scalar>(
     if n == 0 || alpha == T::zero() {
         return Ok(());
     }
-    // Each row (or column) of the triangle is a 1×k (or k×1) rank-1 update; walk along the
-    // contiguous direction of `a` so the kernel sees unit-stride runs.
+    // A contiguous copy of a strided x, so that every piece below is a unit-stride slice
+    // (the kernel would otherwise gather it again for each piece).
+    let gathered: Vec<T>;
+    let xs: &[T] = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            gathered = x.to_vec();
+            &gathered
+        }
+    };
+    // Blocks of SYR_BLOCK rows: the part of the triangle outside the diagonal blocks is one
+    // rectangular rank-1 update per block, so nearly all the work is in a few large kernel
+    // calls; only the diagonal blocks go row by row.
+    for r0 in (0..n).step_by(SYR_BLOCK) {
+        let r1 = (r0 + SYR_BLOCK).min(n);
+        let (b, rest) = (r1 - r0, n - r1);
+        if rest > 0 {
+            match triangle {
+                // Rows r0..r1, columns r1..n: A[i][j] += x[i]·(α·x[j]).
+                Triangle::Upper => arch::ger(
+                    alpha,
+                    VecRef::from(&xs[r0..r1]),
+                    VecRef::from(&xs[r1..]),
+                    a.rb_mut().submatrix(r0, r1, b, rest)?,
+                ),
+                // Rows r1..n, columns r0..r1.
+                Triangle::Lower => arch::ger(
+                    alpha,
+                    VecRef::from(&xs[r1..]),
+                    VecRef::from(&xs[r0..r1]),
+                    a.rb_mut().submatrix(r1, r0, rest, b)?,
+                ),
+            }
+        }
+        syr_diagonal_block(alpha, xs, a.rb_mut(), r0..r1, triangle)?;
+    }
+    Ok(())
+}
+
+/// Rows and columns per diagonal block of [`syr`]. Large enough that the rectangles carry
+/// almost all of the n²/2 updates (the diagonal blocks hold n·SYR_BLOCK/2), small enough that
+/// the per-row calls inside a block stay few.
+const SYR_BLOCK: usize = 64;
+
+/// The triangle of the diagonal block `rows × rows` of `a`, one 1×k (or k×1) rank-1 update
+/// per row (or column), walking along the contiguous direction of `a`.
+fn syr_diagonal_block<T: Scalar>(
+    alpha: T,
+    xs: &[T],
+    mut a: MatMut<'_, T>,
+    rows: std::ops::Range<usize>,
+    triangle: Triangle,
+) -> Result<(), ShapeError> {
     let by_rows = a.col_stride().unsigned_abs() <= a.row_stride().unsigned_abs();
-    for t in 0..n {
-        // Upper, by rows: row t, columns t..n. Upper, by columns: column t, rows 0..=t.
+    let (r0, r1) = (rows.start, rows.end);
+    for t in rows {
+        // Upper by rows: row t, columns t..r1. Upper by columns: column t, rows r0..=t.
         // Lower is the mirror image.
-        let (start, len) = match (triangle, by_rows) {
-            (Triangle::Upper, true) | (Triangle::Lower, false) => (t, n - t),
-            (Triangle::Upper, false) | (Triangle::Lower, true) => (0, t + 1),
+        let run = match (triangle, by_rows) {
+            (Triangle::Upper, true) | (Triangle::Lower, false) => t..r1,
+            (Triangle::Upper, false) | (Triangle::Lower, true) => r0..t + 1,
         };
-        let run = x.subvector(start, len)?;
-        let pivot = [x.get(t)];
+        let pivot = [xs[t]];
+        let (start, len) = (run.start, run.len());
         if by_rows {
             let row = a.rb_mut().submatrix(t, start, 1, len)?;
-            arch::ger(alpha, VecRef::from(&pivot), run, row);
+            arch::ger(alpha, VecRef::from(&pivot), VecRef::from(&xs[run]), row);
         } else {
             let col = a.rb_mut().submatrix(start, t, len, 1)?;
-            arch::ger(alpha, run, VecRef::from(&pivot), col);
+            arch::ger(alpha, VecRef::from(&xs[run]), VecRef::from(&pivot), col);
         }
     }
     Ok(())
@@ -286,16 +338,19 @@ mod tests {
 
     #[test]
     fn syr_touches_only_its_triangle_in_every_layout() {
-        for n in [0, 1, 2, 3, 5] {
+        for n in [0, 1, 2, 3, 5, 64, 65, 130] {
             let xd = buf(2 * n + 1, 4);
             let x = VecRef::new(&xd, 2 * n, n, -2).unwrap();
+            // Row-major, column-major, and both strides negative with lda = n + 1 (so the
+            // buffer has gaps that must stay untouched).
+            let len = n * (n + 2) + 10;
             for (off, rs, cs) in [
                 (0, n as isize, 1),
                 (0, 1, n as isize),
-                (50, -1, -(n as isize) - 1),
+                (len - 1, -1, -(n as isize) - 1),
             ] {
                 for tri in [Triangle::Upper, Triangle::Lower] {
-                    let mut got = buf(60, 5);
+                    let mut got = buf(len, 5);
                     let before = got.clone();
                     syr(2, x, MatMut::new(&mut got, off, n, n, rs, cs).unwrap(), tri).unwrap();
                     let mut want = before.clone();

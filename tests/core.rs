@@ -502,7 +502,7 @@ fn gerc_matches_the_conjugated_formula() {
 
 fn syr_sweep<T: TestScalar>(seed: u64) {
     let mut rng = rng(seed);
-    for n in [0, 1, 2, 3, 7, 8, 9, 17, 64] {
+    for n in [0, 1, 2, 3, 7, 8, 9, 17, 63, 64, 65, 130] {
         for lay in layouts(n, n) {
             for stride in [1, -2] {
                 for tri in [Triangle::Upper, Triangle::Lower] {
