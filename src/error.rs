@@ -90,21 +90,49 @@ impl ShapeError {
     }
 
     /// The class of the error.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let e = outerprod::unvec(&[1, 2, 3], 2, 2).unwrap_err();
+    /// assert_eq!(e.kind(), outerprod::ErrorKind::LengthMismatch);
+    /// # Ok(()) }
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.repr.kind
     }
 
     /// The name of the offending argument, as spelled in the function signature.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let e = outerprod::unvec(&[1, 2, 3], 2, 2).unwrap_err();
+    /// assert_eq!(e.argument(), "v");
+    /// # Ok(()) }
+    /// ```
     pub fn argument(&self) -> &'static str {
         self.repr.argument
     }
 
     /// What the function expected of that argument.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let e = outerprod::unvec(&[1, 2, 3], 2, 2).unwrap_err();
+    /// assert_eq!(e.expected(), "4 elements (= 2 × 2)");
+    /// # Ok(()) }
+    /// ```
     pub fn expected(&self) -> &str {
         &self.repr.expected
     }
 
     /// What it was given.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let e = outerprod::unvec(&[1, 2, 3], 2, 2).unwrap_err();
+    /// assert_eq!(e.got(), "3");
+    /// # Ok(()) }
+    /// ```
     pub fn got(&self) -> &str {
         &self.repr.got
     }

@@ -146,16 +146,14 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 #[track_caller]
 pub fn kron_mat<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Matrix<T> {
     let (rows, cols) = kron_shape("b", &a, &b).unwrap_or_else(|e| panic!("kron_mat: {e}"));
-    let mut data =
-        matrix::try_filled(rows, cols, T::zero()).unwrap_or_else(|e| panic!("kron_mat: {e}"));
-    fill_kron_rows(a, b, |r, row| {
-        data[r * cols..(r + 1) * cols].copy_from_slice(row);
-    });
+    let mut data = alloc(rows, cols, "kron_mat");
+    kron_row_major(&mut data, a, b);
     Matrix::from_parts(rows, cols, data)
 }
 
-/// Writes A ⊗ B into `out`, a view of any layout, without allocating the result (it uses two
-/// small scratch rows of n·q and n elements).
+/// Writes A ⊗ B into `out`, a view of any layout, without allocating the result (it uses
+/// scratch copies of one row of A and of B, and, when `out` is neither row- nor column-major,
+/// one result row).
 ///
 /// # Errors
 /// `DimensionMismatch` naming `out` when it is not (m·p)×(n·q); `Overflow` naming `out` when
@@ -193,11 +191,18 @@ pub fn kron_mat_into<T: Scalar>(
             format!("{}×{}", out.rows(), out.cols()),
         ));
     }
-    fill_kron_rows(a, b, |r, row| {
-        for (c, &v) in row.iter().enumerate() {
-            out.set(r, c, v);
-        }
-    });
+    if let Some(dst) = out.as_row_major_slice_mut() {
+        kron_row_major(dst, a, b);
+    } else if let Some(dst) = out.rb_mut().transpose().as_row_major_slice_mut() {
+        // A column-major `out` is the row-major (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ.
+        kron_row_major(dst, a.transpose(), b.transpose());
+    } else {
+        kron_rows(a, b, |r, row| {
+            for (c, &v) in row.iter().enumerate() {
+                out.set(r, c, v);
+            }
+        });
+    }
     Ok(())
 }
 
@@ -260,27 +265,49 @@ fn kron_shape<T>(
     }
 }
 
-/// Hands each row `r = i·p + k` of A ⊗ B to `emit`: that row is kron(A[i, :], B[k, :]), one
-/// call of the row-major outer-product kernel on contiguous copies of the two rows.
-fn fill_kron_rows<T: Scalar>(
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
-    mut emit: impl FnMut(usize, &[T]),
-) {
-    let (p, q) = b.shape();
+/// Writes A ⊗ B into the row-major buffer `dst` of exactly (m·p)·(n·q) elements: row
+/// `i·p + k` is kron(A[i, :], B[k, :]), one call of the row-major outer-product kernel on
+/// contiguous copies of the two rows.
+fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
+    let width = a.cols() * b.cols();
+    debug_assert_eq!(dst.len(), a.rows() * b.rows() * width);
+    if width == 0 {
+        return;
+    }
+    let mut rows = dst.chunks_exact_mut(width);
+    kron_rows_with(a, b, |a_row, b_row| {
+        if let Some(row) = rows.next() {
+            arch::outer_row_major(row, a_row, b_row);
+        }
+    });
+}
+
+/// Hands each row `r` of A ⊗ B, in order, to `emit` through a scratch buffer (for an `out`
+/// of arbitrary strides).
+fn kron_rows<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, mut emit: impl FnMut(usize, &[T])) {
+    let mut row = vec![T::zero(); a.cols() * b.cols()];
+    let mut r = 0;
+    kron_rows_with(a, b, |a_row, b_row| {
+        arch::outer_row_major(&mut row, a_row, b_row);
+        emit(r, &row);
+        r += 1;
+    });
+}
+
+/// Calls `f(A[i, :], B[k, :])` for every row pair in result order (i outer, k inner), with
+/// both rows as contiguous slices (gathered once when the views are strided).
+fn kron_rows_with<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, mut f: impl FnMut(&[T], &[T])) {
     if a.is_empty() || b.is_empty() {
         return;
     }
     let b_rows = b.to_matrix();
     let mut a_row = vec![T::zero(); a.cols()];
-    let mut row = vec![T::zero(); a.cols() * q];
     for i in 0..a.rows() {
         for (j, v) in a_row.iter_mut().enumerate() {
             *v = a.get(i, j);
         }
-        for k in 0..p {
-            arch::outer_row_major(&mut row, &a_row, b_rows.row(k));
-            emit(i * p + k, &row);
+        for k in 0..b.rows() {
+            f(&a_row, b_rows.row(k));
         }
     }
 }

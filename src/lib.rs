@@ -97,8 +97,8 @@
 //! | [`unvec`] | a column-major vector back into a [`Matrix`] |
 //! | [`Rank1`] | `a bᵀ` as a lazy operator: `apply`, `apply_transpose`, `get`, `trace`, `frobenius_norm` in O(m + n) |
 //! | [`ger`], [`gerc`], [`syr`] | BLAS rank-1 updates `A ← A + α x yᵀ`, `A ← A + α x conj(y)ᵀ`, `A ← A + α x xᵀ` (one [`Triangle`]) |
-//! | [`gemm()`](fn@gemm) and the [`gemm`](mod@gemm) module | `C ← αAB + βC`, a sum of k outer products |
-//! | [`grad`] | dense-layer forward/backward passes built on outer products |
+//! | [`gemm()`](fn@gemm) and the [`gemm`](mod@gemm) module (`matmul`, `rank_k_update`, `syrk`) | `C ← αAB + βC`, a sum of k outer products |
+//! | [`grad`] | dense layers (`dW = dYᵀX`, a sum of outer products), activations, losses, optimisers |
 //! | [`Matrix`] | owned row-major matrix: indexing by `(i, j)`, `view`, `transpose`, `vec`, `Display` |
 //! | [`MatRef`], [`MatMut`], [`VecRef`], [`VecMut`] | validated strided views (negative strides allowed) |
 //! | [`ShapeError`], [`ErrorKind`] | the one error type: argument, expectation, what was given |

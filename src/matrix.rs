@@ -281,7 +281,10 @@ impl<T: Copy> Matrix<T> {
     /// # Ok(()) }
     /// ```
     pub fn vec(&self) -> Vec<T> {
-        self.view().transpose().to_matrix().into_vec()
+        let (m, n) = (self.rows, self.cols);
+        (0..n)
+            .flat_map(|j| (0..m).map(move |i| self.data[i * n + j]))
+            .collect()
     }
 }
 

@@ -10,11 +10,18 @@ use crate::scalar::Scalar;
 /// `a[i]·b[j]`, stored row-major.
 ///
 /// ```
-/// use outerprod::outer;
-/// let m = outer(&[1, 2, 3], &[4, 5, 6]);
-/// assert_eq!(m.as_slice(), &[4, 5, 6, 8, 10, 12, 12, 15, 18]);
-/// assert_eq!(m[(2, 1)], 3 * 5);
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// use outerprod::{outer, Matrix};
+/// let (a, b) = ([1, 2, 3], [4, 5, 6]);
+/// let m = outer(&a, &b);
+/// assert_eq!(m, Matrix::from_rows(&[[4, 5, 6], [8, 10, 12], [12, 15, 18]])?);
+/// assert_eq!(m, Matrix::from_fn(3, 3, |i, j| a[i] * b[j]));
+/// # Ok(()) }
 /// ```
+///
+/// Each call allocates a fresh m×n buffer. For large outputs the first touch of that memory
+/// costs more than the products themselves, so repeated products should reuse a buffer with
+/// [`outer_into`].
 ///
 /// # Panics
 /// When `m·n` overflows `usize` or the result cannot be allocated; [`try_outer`] returns an

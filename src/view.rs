@@ -316,6 +316,8 @@ macro_rules! matrix_view_common {
 
             /// Pointer to element `(0, 0)` for the kernels. Dangling-but-aligned inside the
             /// original slice when the view is empty.
+            // Kernel accessor: each kernel needs it for some view types only.
+            #[allow(dead_code)]
             #[inline]
             pub(crate) fn as_ptr(&self) -> *const T {
                 self.ptr.as_ptr()
@@ -640,6 +642,8 @@ impl<'a, T> MatRef<'a, T> {
 
     /// Reinterprets the element type when `U` is `T` (a no-op cast used to route f32/f64 to
     /// the SIMD kernels); `None` otherwise.
+    // Kernel accessor: each kernel needs it for some view types only.
+    #[allow(dead_code)]
     pub(crate) fn cast<U: 'static>(self) -> Option<MatRef<'a, U>>
     where
         T: 'static,
@@ -1098,6 +1102,8 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// Reinterprets the element type when `U` is `T`; `None` otherwise.
+    // Kernel accessor: each kernel needs it for some view types only.
+    #[allow(dead_code)]
     pub(crate) fn cast<U: 'static>(self) -> Option<MatMut<'a, U>>
     where
         T: 'static,
@@ -1169,6 +1175,8 @@ macro_rules! vector_view_common {
             }
 
             /// Pointer to element 0 for the kernels.
+            // Kernel accessor: each kernel needs it for some view types only.
+            #[allow(dead_code)]
             #[inline]
             pub(crate) fn as_ptr(&self) -> *const T {
                 self.ptr.as_ptr()
@@ -1344,6 +1352,8 @@ impl<'a, T> VecRef<'a, T> {
     }
 
     /// Reinterprets the element type when `U` is `T`; `None` otherwise.
+    // Kernel accessor: each kernel needs it for some view types only.
+    #[allow(dead_code)]
     pub(crate) fn cast<U: 'static>(self) -> Option<VecRef<'a, U>>
     where
         T: 'static,
@@ -1516,6 +1526,8 @@ impl<'a, T> VecMut<'a, T> {
     }
 
     /// Mutable pointer to element 0 for the kernels.
+    // Kernel accessor: each kernel needs it for some view types only.
+    #[allow(dead_code)]
     #[inline]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
         self.ptr.as_ptr()

@@ -18,7 +18,7 @@ fn ints(max_len: usize) -> impl Strategy<Value = Vec<i64>> {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 256,
+        cases: 512,
         // A fixed seed, so every run checks the same cases and a failure reproduces.
         rng_seed: prop::test_runner::RngSeed::Fixed(20_261_128),
         failure_persistence: None,
