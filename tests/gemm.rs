@@ -318,9 +318,11 @@ fn forced_kernel_paths_agree_with_the_reference() {
             for (t, &lay) in all_layout_triples().iter().enumerate() {
                 for (s, &shape) in [(67, 29, 300), (16, 6, 5), (3, 100, 50)].iter().enumerate() {
                     let (alpha, beta) = (SCALARS[(t + s) % 4], SCALARS[(t + 2 * s) % 4]);
-                    let (r64, r32) = (via_route(Route::Blocked), via_route(Route::Blocked));
-                    check_case::<f64>(shape, lay, alpha, beta, t as u64, &r64);
-                    check_case::<f32>(shape, lay, alpha, beta, t as u64, &r32);
+                    for route in [Route::Small, Route::Blocked] {
+                        let (r64, r32) = (via_route(route), via_route(route));
+                        check_case::<f64>(shape, lay, alpha, beta, t as u64, &r64);
+                        check_case::<f32>(shape, lay, alpha, beta, t as u64, &r32);
+                    }
                 }
             }
         });

@@ -12,10 +12,17 @@
 
 use std::sync::OnceLock;
 
-/// Below this many multiply-adds (m·n·k) a product takes the small path: no packing, no threads.
-/// Measured on the 2-core Zen 4 box (see BENCHMARKS.md): at 32³ the packed f64 path and the
-/// plain loops are within noise of each other, below it the loops win.
-pub(crate) const SMALL_WORK: usize = 32 * 32 * 32;
+/// Below this many multiply-adds (m·n·k), f32/f64 products on the AVX2+FMA path take the small
+/// path: the microkernel reads A and B in place (no packing) on the calling thread. Measured on
+/// the 2-core Zen 4 box (row-major operands, medians of 21×200 calls): the small path beats the
+/// packed one at every cube from 4³ to 48³ (16³: 0.32 vs 0.51 µs f64, 0.19 vs 0.38 µs f32) and
+/// ties it at 64³, where packing starts to pay for the cache reuse it buys.
+pub(crate) const SMALL_WORK_SIMD: usize = 64 * 64 * 64;
+
+/// The same threshold for every other type and for the portable path, whose small path is the
+/// plain loops: the packed engine with the reference kernel already beats them at 8³ (f64
+/// portable: 0.46 vs 0.58 µs; 16³: 1.5 vs 2.2 µs), so only tiny products take the loops.
+pub(crate) const SMALL_WORK_GENERIC: usize = 8 * 8 * 8;
 
 /// Below this many multiply-adds the blocked path runs on the calling thread only. A rayon
 /// fork-join costs a few microseconds; 64³ f64 takes about 15 µs on one core.

@@ -13,7 +13,7 @@
 
 use std::any::Any;
 
-use super::blocking::{self, PARALLEL_WORK, SMALL_WORK};
+use super::blocking::{self, PARALLEL_WORK, SMALL_WORK_GENERIC, SMALL_WORK_SIMD};
 use super::kernel::{Microkernel, Reference};
 #[cfg(target_arch = "x86_64")]
 use super::kernel_x86::{Avx2F32, Avx2F64};
@@ -184,6 +184,15 @@ impl<T: Scalar> Operands<T> {
 }
 
 impl<T> Sums<T> {
+    /// The same sums for the transposed problem: rows of A are columns of Bᵀ and vice versa.
+    fn swapped(self) -> Self {
+        match self {
+            Sums::None => Sums::None,
+            Sums::RowsOfA(p) => Sums::ColsOfB(p),
+            Sums::ColsOfB(p) => Sums::RowsOfA(p),
+        }
+    }
+
     fn cast<U>(self) -> Sums<U> {
         match self {
             Sums::None => Sums::None,
@@ -217,16 +226,18 @@ pub(crate) unsafe fn run<T: Scalar>(
 ) {
     // Make C's rows contiguous when its columns are not: the kernels write columns of C.
     let (op, sums) = if op.rsc != 1 && op.csc == 1 {
-        let s = match sums {
-            Sums::RowsOfA(p) => Sums::ColsOfB(p),
-            other => other,
-        };
-        (op.transposed(), s)
+        (op.transposed(), sums.swapped())
     } else {
         (op, sums)
     };
     let work = op.m.saturating_mul(op.n).saturating_mul(op.k);
-    let route = route.unwrap_or(if work < SMALL_WORK {
+    let simd = path == KernelPath::Avx2Fma && ScalarKind::of::<T>() != ScalarKind::Other;
+    let small_work = if simd {
+        SMALL_WORK_SIMD
+    } else {
+        SMALL_WORK_GENERIC
+    };
+    let route = route.unwrap_or(if work < small_work {
         Route::Small
     } else {
         Route::Blocked
@@ -236,11 +247,138 @@ pub(crate) unsafe fn run<T: Scalar>(
     } else {
         crate::threading::current_num_threads()
     };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: forwarded from this function's contract; the AVX2 kernels are only chosen on the
+    // Avx2Fma path, which `arch` grants only when the CPU has the features.
     unsafe {
-        match route {
-            Route::Small => small(op, sums),
-            Route::Blocked => dispatch(op, sums, path, threads),
+        match (route, ScalarKind::of::<T>(), path) {
+            #[cfg(target_arch = "x86_64")]
+            (Route::Small, ScalarKind::F64, KernelPath::Avx2Fma) => {
+                if let Some(op64) = op.cast::<f64>() {
+                    if !small_simd::<f64, Avx2F64>(op64, sums.cast()) {
+                        dispatch(op, sums, path, 1);
+                    }
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Route::Small, ScalarKind::F32, KernelPath::Avx2Fma) => {
+                if let Some(op32) = op.cast::<f32>() {
+                    if !small_simd::<f32, Avx2F32>(op32, sums.cast()) {
+                        dispatch(op, sums, path, 1);
+                    }
+                }
+            }
+            (Route::Small, _, _) => small(op, sums),
+            (Route::Blocked, _, _) => dispatch(op, sums, path, threads),
+        }
+    }
+}
+
+/// The small path for the SIMD kernels: no packing of full operands and no threads. The
+/// microkernel reads A's columns and B's elements in place ([`Microkernel::run_strided`]); only
+/// a last partial panel of fewer than MR rows is copied, zero-padded, to a reused buffer.
+/// Needs A's rows contiguous (unit row stride) in the problem or its transpose; returns `false`
+/// without touching anything when neither has them.
+///
+/// # Safety
+/// As [`run`], plus: `K`'s CPU features are available.
+unsafe fn small_simd<T: Scalar, K: Microkernel<T>>(op: Operands<T>, sums: Sums<T>) -> bool {
+    let (op, sums) = if op.rsa == 1 {
+        (op, sums)
+    } else if op.csb == 1 {
+        (op.transposed(), sums.swapped())
+    } else {
+        return false;
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { add_sums(&op, sums) };
+    let (m, n, k, mr, nr) = (op.m, op.n, op.k, K::MR, K::NR);
+    let full_rows = m / mr * mr;
+    for ir in (0..full_rows).step_by(mr) {
+        for jr in (0..n).step_by(nr) {
+            let cols = nr.min(n - jr);
+            debug_assert!(ir + mr <= m && jr + cols <= n);
+            // SAFETY: rows ir..ir+MR of A (unit row stride) exist for every p < k; B is read at
+            // (p, jr + j) for j < cols; the tile of C is inside C. (# Safety of `run`.)
+            unsafe {
+                K::run_strided(
+                    k,
+                    op.alpha,
+                    op.a_block(ir, 0).ptr,
+                    op.csa,
+                    op.b_block(0, jr).ptr,
+                    op.rsb,
+                    op.csb,
+                    op.beta,
+                    op.c_at(ir, jr),
+                    op.rsc,
+                    op.csc,
+                    mr,
+                    cols,
+                );
+            }
+        }
+    }
+    if full_rows < m {
+        let rows = m - full_rows;
+        with_buffer::<T, _>(&PACK_A, mr * k, |panel| {
+            // SAFETY: the buffer holds MR·k elements; A is readable at (full_rows + i, p) for
+            // i < rows, p < k; the kernel then reads the padded panel with step MR.
+            unsafe {
+                pack_a(mr, panel, op.a_block(full_rows, 0), rows, k, None);
+                for jr in (0..n).step_by(nr) {
+                    let cols = nr.min(n - jr);
+                    K::run_strided(
+                        k,
+                        op.alpha,
+                        panel,
+                        mr as isize,
+                        op.b_block(0, jr).ptr,
+                        op.rsb,
+                        op.csb,
+                        op.beta,
+                        op.c_at(full_rows, jr),
+                        op.rsc,
+                        op.csc,
+                        rows,
+                        cols,
+                    );
+                }
+            }
+        });
+    }
+    true
+}
+
+/// Adds the requested sums (rows of A or columns of B) with plain loops.
+///
+/// # Safety
+/// As [`run`].
+unsafe fn add_sums<T: Scalar>(op: &Operands<T>, sums: Sums<T>) {
+    match sums {
+        Sums::None => {}
+        Sums::RowsOfA(s) => {
+            for i in 0..op.m {
+                // SAFETY: (i, p) is inside A, s has m entries (# Safety of `run`).
+                unsafe {
+                    let mut acc = *s.get().add(i);
+                    for p in 0..op.k {
+                        acc = acc + *op.a_block(i, p).ptr;
+                    }
+                    *s.get().add(i) = acc;
+                }
+            }
+        }
+        Sums::ColsOfB(s) => {
+            for j in 0..op.n {
+                // SAFETY: (p, j) is inside B, s has n entries (# Safety of `run`).
+                unsafe {
+                    let mut acc = *s.get().add(j);
+                    for p in 0..op.k {
+                        acc = acc + *op.b_block(p, j).ptr;
+                    }
+                    *s.get().add(j) = acc;
+                }
+            }
         }
     }
 }

@@ -44,17 +44,65 @@ pub(crate) unsafe fn pack_a<T: Scalar>(
     sums: Option<*mut T>,
 ) {
     let panels = mc.div_ceil(mr);
-    for r in 0..panels {
-        let i0 = r * mr;
-        let rows = mr.min(mc - i0);
-        debug_assert!(i0 + rows <= mc);
-        // SAFETY: panel r occupies dst[r·mr·kc .. (r+1)·mr·kc], inside the ceil(mc/mr)·mr·kc
-        // elements the caller provided; the source rows i0..i0+rows < mc and columns p < kc are
-        // readable (# Safety, first point).
-        unsafe {
-            let panel = dst.add(r * mr * kc);
-            pack_panel::<T>(mr, panel, src.at(i0, 0), src.rs, src.cs, rows, kc);
-            if let Some(s) = sums {
+    if src.rs == 1 && mc >= mr {
+        // Columns of the block are contiguous: walk them in order (p outer), so the source is
+        // read as one stream per column instead of one cache line per (panel, p) pair, which
+        // costs a cache miss each when the column stride is large.
+        for p in 0..kc {
+            debug_assert!(p < kc && mc <= panels * mr);
+            // SAFETY: column p of the source has mc readable elements from `src.at(0, p)`
+            // (# Safety, first point); panel r's step p is dst[r·mr·kc + p·mr ..][..mr], inside
+            // the ceil(mc/mr)·mr·kc elements provided.
+            unsafe {
+                let col = src.at(0, p);
+                for r in 0..panels {
+                    let (i0, d) = (r * mr, dst.add(r * mr * kc + p * mr));
+                    let rows = mr.min(mc - i0);
+                    if rows == mr {
+                        for i in 0..mr {
+                            *d.add(i) = *col.add(i0 + i);
+                        }
+                    } else {
+                        for i in 0..mr {
+                            *d.add(i) = if i < rows {
+                                *col.add(i0 + i)
+                            } else {
+                                T::zero()
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        for r in 0..panels {
+            let i0 = r * mr;
+            let rows = mr.min(mc - i0);
+            debug_assert!(i0 + rows <= mc);
+            // SAFETY: panel r occupies dst[r·mr·kc .. (r+1)·mr·kc], inside the
+            // ceil(mc/mr)·mr·kc elements the caller provided; the source rows i0..i0+rows < mc
+            // and columns p < kc are readable (# Safety, first point).
+            unsafe {
+                pack_panel::<T>(
+                    mr,
+                    dst.add(r * mr * kc),
+                    src.at(i0, 0),
+                    src.rs,
+                    src.cs,
+                    rows,
+                    kc,
+                );
+            }
+        }
+    }
+    if let Some(s) = sums {
+        for r in 0..panels {
+            let i0 = r * mr;
+            let rows = mr.min(mc - i0);
+            debug_assert!(i0 + rows <= mc);
+            // SAFETY: the panel was just written (in bounds, as above); sums has mc elements.
+            unsafe {
+                let panel = dst.add(r * mr * kc);
                 let s = s.add(i0);
                 for i in 0..rows {
                     let mut acc = *s.add(i);
