@@ -243,20 +243,30 @@ fn cpu_secs() -> Option<f64> {
     Some(total as f64 * 1e-9)
 }
 
-/// Medians over repetitions filling about `budget`: (wall seconds, CPU seconds of the process).
-/// On a loaded machine the CPU time is the fairer measure of per-core efficiency: it excludes
-/// the time other processes held the core.
+/// Medians over samples filling about `budget`: (wall seconds, CPU seconds of the process) per
+/// call of `f`. On a loaded machine the CPU time is the fairer measure of per-core efficiency:
+/// it excludes the time other processes held the core. Each sample repeats `f` for at least
+/// 20 ms, because the kernel updates the CPU accounting of a running thread only at ticks.
 fn median_secs(budget: Duration, mut f: impl FnMut()) -> (f64, f64) {
     f();
+    let t = Instant::now();
+    f();
+    let once = t.elapsed().as_secs_f64().max(1e-7);
+    let reps = ((0.02 / once).ceil() as usize).max(1);
     let start = Instant::now();
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     while wall.len() < 5 || (start.elapsed() < budget && wall.len() < 1000) {
         let c0 = cpu_secs();
         let t = Instant::now();
-        f();
-        wall.push(t.elapsed().as_secs_f64());
-        let w = *wall.last().unwrap();
-        cpu.push(c0.and_then(|c0| Some(cpu_secs()? - c0)).unwrap_or(w));
+        for _ in 0..reps {
+            f();
+        }
+        let w = t.elapsed().as_secs_f64() / reps as f64;
+        wall.push(w);
+        cpu.push(
+            c0.and_then(|c0| Some((cpu_secs()? - c0) / reps as f64))
+                .unwrap_or(w),
+        );
     }
     let med = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
