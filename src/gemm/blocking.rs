@@ -14,10 +14,11 @@ use std::sync::OnceLock;
 
 /// Below this many multiply-adds (m·n·k), f32/f64 products on the AVX2+FMA path take the small
 /// path: the microkernel reads A and B in place (no packing) on the calling thread. Measured on
-/// the 2-core Zen 4 box (row-major operands, medians of 21×200 calls): the small path beats the
-/// packed one at every cube from 4³ to 48³ (16³: 0.32 vs 0.51 µs f64, 0.19 vs 0.38 µs f32) and
-/// ties it at 64³, where packing starts to pay for the cache reuse it buys.
-pub(crate) const SMALL_WORK_SIMD: usize = 64 * 64 * 64;
+/// the 2-core Zen 4 box (row-major cubes, median CPU time per call, small vs packed): 16³ 0.53
+/// vs 0.83 µs f64, 0.23 vs 0.60 µs f32; 64³ 11.9 vs 13.2 µs f64, 6.2 vs 7.1 µs f32; 80³ 24.2 vs
+/// 27.1 µs f64, 11.6 vs 14.4 µs f32; 96³ 44.0 vs 41.4 µs f64 (packing pays from here), 20.7 vs
+/// 21.8 µs f32. So cubes up to 80³ take the small path.
+pub(crate) const SMALL_WORK_SIMD: usize = 81 * 81 * 81;
 
 /// The same threshold for every other type and for the portable path, whose small path is the
 /// plain loops: the packed engine with the reference kernel already beats them at 8³ (f64

@@ -17,7 +17,7 @@ use super::blocking::{self, PARALLEL_WORK, SMALL_WORK_GENERIC, SMALL_WORK_SIMD};
 use super::kernel::{Microkernel, Reference};
 #[cfg(target_arch = "x86_64")]
 use super::kernel_x86::{Avx2F32, Avx2F64};
-use super::pack::{pack_a, pack_b, Block};
+use super::pack::{pack_a, pack_b, panel_stride, Block};
 use super::parallel::{for_each_task, with_buffer, SharedPtr, Split, PACK_A, PACK_B};
 use crate::arch::KernelPath;
 use crate::scalar::{Scalar, ScalarKind};
@@ -324,7 +324,7 @@ unsafe fn small_simd<T: Scalar, K: Microkernel<T>>(op: Operands<T>, sums: Sums<T
             // SAFETY: the buffer holds MR·k elements; A is readable at (full_rows + i, p) for
             // i < rows, p < k; the kernel then reads the padded panel with step MR.
             unsafe {
-                pack_a(mr, panel, op.a_block(full_rows, 0), rows, k, None);
+                pack_a(mr, mr * k, panel, op.a_block(full_rows, 0), rows, k, None);
                 for jr in (0..n).step_by(nr) {
                     let cols = nr.min(n - jr);
                     K::run_strided(
@@ -425,9 +425,10 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
     let (mr, nr) = (K::MR, K::NR);
     let bl = blocking::blocking(mr, nr, std::mem::size_of::<T>());
     let (m, n, k) = (op.m, op.n, op.k);
+    let size = std::mem::size_of::<T>();
     let kc_max = bl.kc.min(k);
-    let b_elems = n.min(bl.nc).next_multiple_of(nr) * kc_max;
-    let a_elems = m.min(bl.mc).next_multiple_of(mr) * kc_max;
+    let b_elems = n.min(bl.nc).div_ceil(nr) * (nr * kc_max + nr);
+    let a_elems = m.min(bl.mc).div_ceil(mr) * (mr * kc_max + mr);
     with_buffer::<T, _>(&PACK_B, b_elems, |bbuf| {
         let bbuf = SharedPtr(bbuf);
         for jc in (0..n).step_by(bl.nc) {
@@ -436,6 +437,7 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
             let (mt, nt) = (m.div_ceil(split.m_chunk), ncb.div_ceil(split.n_chunk));
             for pc in (0..k).step_by(bl.kc) {
                 let kcb = bl.kc.min(k - pc);
+                let (a_ps, b_ps) = (panel_stride(mr, kcb, size), panel_stride(nr, kcb, size));
                 let beta = if pc == 0 { op.beta } else { T::one() };
 
                 // Pack the KC×NC block of B, split by NR panels among the threads.
@@ -452,13 +454,21 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
                         Sums::ColsOfB(s) => Some(s.get().wrapping_add(jc + j0)),
                         _ => None,
                     };
-                    debug_assert!(j0 * kcb + cols.next_multiple_of(nr) * kcb <= b_elems);
+                    debug_assert!((p0 + cols.div_ceil(nr)) * b_ps <= b_elems);
                     // SAFETY: B is readable at (pc + p, jc + j0 + j) for p < kcb, j < cols (all
                     // inside k×n); the group writes panels p0..p1 of the buffer, disjoint from
                     // other groups', inside b_elems; its column sums jc+j0.. are its own.
                     unsafe {
                         let src = op.b_block(pc, jc + j0);
-                        pack_b(nr, bbuf.get().add(j0 * kcb), src, kcb, cols, col_sums);
+                        pack_b(
+                            nr,
+                            b_ps,
+                            bbuf.get().add(p0 * b_ps),
+                            src,
+                            kcb,
+                            cols,
+                            col_sums,
+                        );
                     }
                 });
 
@@ -474,7 +484,7 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
                         Sums::RowsOfA(s) if jc == 0 && tj == 0 => Some(s.get().wrapping_add(i0)),
                         _ => None,
                     };
-                    debug_assert!(mcb.next_multiple_of(mr) * kcb <= a_elems);
+                    debug_assert!(mcb.div_ceil(mr) * a_ps <= a_elems);
                     with_buffer::<T, _>(&PACK_A, a_elems, |abuf| {
                         // SAFETY: A is readable at (i0 + i, pc + p) for i < mcb, p < kcb; the
                         // A buffer is this thread's own (taken out of its thread-local); the
@@ -483,15 +493,17 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
                         // finished by the fork-join above; C rows i0.. and columns
                         // jc+j0..jc+j0+ncc form a block no other task writes.
                         unsafe {
-                            pack_a(mr, abuf, op.a_block(i0, pc), mcb, kcb, row_sums);
+                            pack_a(mr, a_ps, abuf, op.a_block(i0, pc), mcb, kcb, row_sums);
                             let c = op.c_at(i0, jc + j0);
                             macrokernel::<T, K>(
                                 kcb,
                                 op.alpha,
                                 beta,
                                 abuf,
+                                a_ps,
                                 mcb,
-                                bbuf.get().add(j0 * kcb),
+                                bbuf.get().add(j0 / nr * b_ps),
+                                b_ps,
                                 ncc,
                                 c,
                                 op.rsc,
@@ -509,7 +521,8 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
 /// (nc columns), B micro-panels outside so each stays in L1 while A's stream from L2.
 ///
 /// # Safety
-/// Packed A holds ceil(mc/MR)·MR·kc elements, packed B ceil(nc/NR)·NR·kc; C is valid and
+/// Packed A holds ceil(mc/MR) panels `a_ps` apart, packed B ceil(nc/NR) panels `b_ps` apart,
+/// each panel MR·kc (resp. NR·kc) elements; C is valid and
 /// exclusive at `c + i·rsc + j·csc` for i < mc, j < nc; `K`'s CPU features are available.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -518,8 +531,10 @@ unsafe fn macrokernel<T: Scalar, K: Microkernel<T>>(
     alpha: T,
     beta: T,
     a: *const T,
+    a_ps: usize,
     mc: usize,
     b: *const T,
+    b_ps: usize,
     nc: usize,
     c: *mut T,
     rsc: isize,
@@ -536,8 +551,8 @@ unsafe fn macrokernel<T: Scalar, K: Microkernel<T>>(
                 K::run(
                     kc,
                     alpha,
-                    a.add(ir * kc),
-                    b.add(jr * kc),
+                    a.add(ir / K::MR * a_ps),
+                    b.add(jr / K::NR * b_ps),
                     beta,
                     c.offset(ir as isize * rsc + jr as isize * csc),
                     rsc,

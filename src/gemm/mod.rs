@@ -5,7 +5,7 @@
 //! and adds KC outer products of packed A and B micro-panels into it.
 //!
 //! Routing (in [`gemm`]): shape check → empty C returns → α = 0 or k = 0 only scales C by β →
-//! small products (m·n·k < 64³ for f32/f64 with AVX2+FMA, where the microkernel reads A and B in
+//! small products (m·n·k ≤ 80³ for f32/f64 with AVX2+FMA, where the microkernel reads A and B in
 //! place; < 8³ otherwise, plain loops) run without packing or threads → otherwise the packed
 //! engine, with the AVX2+FMA kernels for `f32`/`f64` when the CPU has them and the scalar
 //! reference kernel for every other type. The thresholds are measured (see `blocking`). Files: `blocking` (KC/MC/NC from the caches), `pack`, `kernel`
