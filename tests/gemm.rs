@@ -338,6 +338,7 @@ fn forcing_an_unavailable_path_fails_loudly() {
     assert!(KernelPath::Portable.is_available());
 }
 
+#[cfg(feature = "rayon")]
 fn run_in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -346,6 +347,7 @@ fn run_in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+#[cfg(feature = "rayon")]
 fn bitwise_threads<T: TestFloat>(bits: impl Fn(T) -> u64) {
     for (s, &(m, n, k)) in [(300, 280, 700), (64, 900, 120), (1000, 20, 50)]
         .iter()
@@ -386,11 +388,13 @@ fn bitwise_threads<T: TestFloat>(bits: impl Fn(T) -> u64) {
     }
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn one_and_more_threads_are_bitwise_identical_f64() {
     bitwise_threads::<f64>(f64::to_bits);
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn one_and_more_threads_are_bitwise_identical_f32() {
     bitwise_threads::<f32>(|x| x.to_bits() as u64);

@@ -492,6 +492,7 @@ mod tests {
         assert_eq!(e.argument(), "a_row_sums");
     }
 
+    #[cfg(feature = "rayon")]
     #[test]
     fn row_sums_are_identical_for_any_thread_count() {
         let (m, n, k) = (300, 200, 500);
