@@ -93,12 +93,48 @@ fn default_layout(name: &str) -> (Lay, Lay, Lay) {
     }
 }
 
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
+/// A rayon pool of a given width, or (without the `rayon` feature) the calling thread.
+struct Pool {
+    #[cfg(feature = "rayon")]
+    pool: rayon::ThreadPool,
 }
+
+impl Pool {
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        #[cfg(feature = "rayon")]
+        {
+            self.pool.install(f)
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            f()
+        }
+    }
+}
+
+fn pool(threads: usize) -> Pool {
+    #[cfg(feature = "rayon")]
+    {
+        Pool {
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap(),
+        }
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        let _ = threads;
+        Pool {}
+    }
+}
+
+/// The thread counts benchmarked: 1 and 2 (only 1 without rayon).
+const THREADS: &[usize] = if cfg!(feature = "rayon") {
+    &[1, 2]
+} else {
+    &[1]
+};
 
 // ---------------------------------------------------------------------------------------------
 // The in-register FMA peak: 12 independent accumulator chains, no memory traffic.
@@ -184,7 +220,7 @@ fn bench_type<T: Scalar + From<f32>>(c: &mut Criterion, ty: &str) {
         g.finish();
     }
     let mut g = c.benchmark_group(format!("gemm/{ty}"));
-    for threads in [1, 2] {
+    for &threads in THREADS {
         let pool = pool(threads);
         for &(m, n, k, name) in &SHAPES {
             let mut p = Problem::<T>::new(m, n, k, default_layout(name));
@@ -297,7 +333,7 @@ fn report_type<T: Scalar + From<f32>>(ty: &str, filter: &str) {
         "{ty}: FMA peak {peak:.1} GFLOP/s per core by wall time, {peak_cpu:.1} per CPU-second \
          (re-measured around every line below)"
     );
-    for threads in [1, 2] {
+    for &threads in THREADS {
         let pool = pool(threads);
         for &(m, n, k, name) in &SHAPES {
             if !name.contains(filter) {
