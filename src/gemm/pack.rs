@@ -57,6 +57,7 @@ pub(crate) unsafe fn pack_a<T: Scalar>(
             // the ceil(mc/mr)·mr·kc elements provided.
             unsafe {
                 let col = src.at(0, p);
+                prefetch_column(src.at(0, p + PREFETCH_AHEAD), mc, p + PREFETCH_AHEAD < kc);
                 for r in 0..panels {
                     let (i0, d) = (r * mr, dst.add(r * ps + p * mr));
                     let rows = mr.min(mc - i0);
@@ -108,6 +109,31 @@ pub(crate) unsafe fn pack_a<T: Scalar>(
             }
         }
     }
+}
+
+/// How many source columns ahead the column-contiguous packer prefetches. Each column is a
+/// separate short stream (MC elements, then a jump of a whole column stride), too short for the
+/// hardware prefetcher to ramp up on.
+const PREFETCH_AHEAD: usize = 2;
+
+/// Prefetches the `len` elements from `ptr` into L1 when `valid`; never dereferences.
+#[inline(always)]
+fn prefetch_column<T>(ptr: *const T, len: usize, valid: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if valid {
+        let bytes = len * std::mem::size_of::<T>();
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch is a hint and never faults, whatever the address; the
+            // address arithmetic is wrapping, so no pointer offset is ever out of range UB.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                    ptr.cast::<i8>().wrapping_add(off),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ptr, len, valid);
 }
 
 /// Distance in elements between consecutive packed panels of `width` rows and depth `kc`:
