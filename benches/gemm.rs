@@ -93,12 +93,48 @@ fn default_layout(name: &str) -> (Lay, Lay, Lay) {
     }
 }
 
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
+/// A rayon pool of a given width, or (without the `rayon` feature) the calling thread.
+struct Pool {
+    #[cfg(feature = "rayon")]
+    pool: rayon::ThreadPool,
 }
+
+impl Pool {
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        #[cfg(feature = "rayon")]
+        {
+            self.pool.install(f)
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            f()
+        }
+    }
+}
+
+fn pool(threads: usize) -> Pool {
+    #[cfg(feature = "rayon")]
+    {
+        Pool {
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap(),
+        }
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        let _ = threads;
+        Pool {}
+    }
+}
+
+/// The thread counts benchmarked: 1 and 2 (only 1 without rayon).
+const THREADS: &[usize] = if cfg!(feature = "rayon") {
+    &[1, 2]
+} else {
+    &[1]
+};
 
 // ---------------------------------------------------------------------------------------------
 // The in-register FMA peak: 12 independent accumulator chains, no memory traffic.
@@ -184,7 +220,7 @@ fn bench_type<T: Scalar + From<f32>>(c: &mut Criterion, ty: &str) {
         g.finish();
     }
     let mut g = c.benchmark_group(format!("gemm/{ty}"));
-    for threads in [1, 2] {
+    for &threads in THREADS {
         let pool = pool(threads);
         for &(m, n, k, name) in &SHAPES {
             let mut p = Problem::<T>::new(m, n, k, default_layout(name));
@@ -243,20 +279,30 @@ fn cpu_secs() -> Option<f64> {
     Some(total as f64 * 1e-9)
 }
 
-/// Medians over repetitions filling about `budget`: (wall seconds, CPU seconds of the process).
-/// On a loaded machine the CPU time is the fairer measure of per-core efficiency: it excludes
-/// the time other processes held the core.
+/// Medians over samples filling about `budget`: (wall seconds, CPU seconds of the process) per
+/// call of `f`. On a loaded machine the CPU time is the fairer measure of per-core efficiency:
+/// it excludes the time other processes held the core. Each sample repeats `f` for at least
+/// 20 ms, because the kernel updates the CPU accounting of a running thread only at ticks.
 fn median_secs(budget: Duration, mut f: impl FnMut()) -> (f64, f64) {
     f();
+    let t = Instant::now();
+    f();
+    let once = t.elapsed().as_secs_f64().max(1e-7);
+    let reps = ((0.02 / once).ceil() as usize).max(1);
     let start = Instant::now();
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     while wall.len() < 5 || (start.elapsed() < budget && wall.len() < 1000) {
         let c0 = cpu_secs();
         let t = Instant::now();
-        f();
-        wall.push(t.elapsed().as_secs_f64());
-        let w = *wall.last().unwrap();
-        cpu.push(c0.and_then(|c0| Some(cpu_secs()? - c0)).unwrap_or(w));
+        for _ in 0..reps {
+            f();
+        }
+        let w = t.elapsed().as_secs_f64() / reps as f64;
+        wall.push(w);
+        cpu.push(
+            c0.and_then(|c0| Some((cpu_secs()? - c0) / reps as f64))
+                .unwrap_or(w),
+        );
     }
     let med = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -265,10 +311,11 @@ fn median_secs(budget: Duration, mut f: impl FnMut()) -> (f64, f64) {
     (med(&mut wall), med(&mut cpu))
 }
 
+/// The in-register FMA peak per core: (by wall time, per CPU-second), medians over ~150 ms.
 fn peak_gflops<T: 'static>() -> (f64, f64) {
-    let iters = 2_000_000;
+    let iters = 1_000_000;
     let flops = peak_loop::<T>(1) as f64 * iters as f64;
-    let (w, c) = median_secs(Duration::from_millis(300), || {
+    let (w, c) = median_secs(Duration::from_millis(150), || {
         black_box(peak_loop::<T>(black_box(iters)));
     });
     (flops / w / 1e9, flops / c / 1e9)
@@ -283,16 +330,22 @@ fn report_type<T: Scalar + From<f32>>(ty: &str, filter: &str) {
     );
     let (peak, peak_cpu) = peak_gflops::<T>();
     println!(
-        "{ty}: FMA peak {peak:.1} GFLOP/s per core by wall time, {peak_cpu:.1} per CPU-second"
+        "{ty}: FMA peak {peak:.1} GFLOP/s per core by wall time, {peak_cpu:.1} per CPU-second \
+         (re-measured around every line below)"
     );
-    for threads in [1, 2] {
+    for &threads in THREADS {
         let pool = pool(threads);
         for &(m, n, k, name) in &SHAPES {
             if !name.contains(filter) {
                 continue;
             }
             let mut p = Problem::<T>::new(m, n, k, default_layout(name));
+            // The clock moves with the load on the other cores: measure the peak right before
+            // and after, and compare with their mean.
+            let before = peak_gflops::<T>();
             let (w, c) = pool.install(|| median_secs(budget, || p.run()));
+            let after = peak_gflops::<T>();
+            let (peak, peak_cpu) = ((before.0 + after.0) / 2.0, (before.1 + after.1) / 2.0);
             let (g, gc) = (p.flops() as f64 / w / 1e9, p.flops() as f64 / c / 1e9);
             println!(
                 "  {ty} {threads}t {name:>14}: {:9.1} µs {g:7.1} GFLOP/s wall ({:5.1}% of \
@@ -304,15 +357,34 @@ fn report_type<T: Scalar + From<f32>>(ty: &str, filter: &str) {
         }
     }
     if filter.is_empty() || filter == "layouts" {
+        // Interleaved rounds, so that a burst of load from other processes hits every layout
+        // alike; each layout's rate is the median over the rounds.
         let pool = pool(1);
-        let mut rates = Vec::new();
-        for lay in all_layouts() {
-            let mut p = Problem::<T>::new(1024, 1024, 1024, lay);
-            let (_, c) = pool.install(|| median_secs(budget, || p.run()));
-            rates.push((lay, p.flops() as f64 / c / 1e9));
+        let layouts = all_layouts();
+        let mut problems: Vec<Problem<T>> = layouts
+            .iter()
+            .map(|&lay| Problem::<T>::new(1024, 1024, 1024, lay))
+            .collect();
+        let mut rates = vec![Vec::new(); layouts.len()];
+        let mut peaks = vec![peak_cpu];
+        for _round in 0..5 {
+            for (p, r) in problems.iter_mut().zip(&mut rates) {
+                let (_, c) = pool.install(|| median_secs(budget / 5, || p.run()));
+                r.push(p.flops() as f64 / c / 1e9);
+            }
+            peaks.push(peak_gflops::<T>().1);
         }
-        let best = rates.iter().map(|r| r.1).fold(0.0, f64::max);
-        for (lay, g) in rates {
+        peaks.sort_by(f64::total_cmp);
+        let peak_cpu = peaks[peaks.len() / 2];
+        let rates: Vec<f64> = rates
+            .into_iter()
+            .map(|mut r| {
+                r.sort_by(f64::total_cmp);
+                r[r.len() / 2]
+            })
+            .collect();
+        let best = rates.iter().copied().fold(0.0, f64::max);
+        for (lay, g) in layouts.iter().zip(rates) {
             println!(
                 "  {ty} 1t 1024^3 A/B/C={:?}/{:?}/{:?}: {g:7.1} GFLOP/CPU-s  {:.2}× best  \
                  {:5.1}% of peak",

@@ -318,9 +318,11 @@ fn forced_kernel_paths_agree_with_the_reference() {
             for (t, &lay) in all_layout_triples().iter().enumerate() {
                 for (s, &shape) in [(67, 29, 300), (16, 6, 5), (3, 100, 50)].iter().enumerate() {
                     let (alpha, beta) = (SCALARS[(t + s) % 4], SCALARS[(t + 2 * s) % 4]);
-                    let (r64, r32) = (via_route(Route::Blocked), via_route(Route::Blocked));
-                    check_case::<f64>(shape, lay, alpha, beta, t as u64, &r64);
-                    check_case::<f32>(shape, lay, alpha, beta, t as u64, &r32);
+                    for route in [Route::Small, Route::Blocked] {
+                        let (r64, r32) = (via_route(route), via_route(route));
+                        check_case::<f64>(shape, lay, alpha, beta, t as u64, &r64);
+                        check_case::<f32>(shape, lay, alpha, beta, t as u64, &r32);
+                    }
                 }
             }
         });
@@ -336,6 +338,7 @@ fn forcing_an_unavailable_path_fails_loudly() {
     assert!(KernelPath::Portable.is_available());
 }
 
+#[cfg(feature = "rayon")]
 fn run_in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -344,6 +347,7 @@ fn run_in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+#[cfg(feature = "rayon")]
 fn bitwise_threads<T: TestFloat>(bits: impl Fn(T) -> u64) {
     for (s, &(m, n, k)) in [(300, 280, 700), (64, 900, 120), (1000, 20, 50)]
         .iter()
@@ -384,11 +388,13 @@ fn bitwise_threads<T: TestFloat>(bits: impl Fn(T) -> u64) {
     }
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn one_and_more_threads_are_bitwise_identical_f64() {
     bitwise_threads::<f64>(f64::to_bits);
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn one_and_more_threads_are_bitwise_identical_f32() {
     bitwise_threads::<f32>(|x| x.to_bits() as u64);

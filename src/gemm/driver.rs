@@ -13,11 +13,11 @@
 
 use std::any::Any;
 
-use super::blocking::{self, PARALLEL_WORK, SMALL_WORK};
+use super::blocking::{self, PARALLEL_WORK, SMALL_WORK_GENERIC, SMALL_WORK_SIMD};
 use super::kernel::{Microkernel, Reference};
 #[cfg(target_arch = "x86_64")]
 use super::kernel_x86::{Avx2F32, Avx2F64};
-use super::pack::{pack_a, pack_b, Block};
+use super::pack::{pack_a, pack_b, panel_stride, Block};
 use super::parallel::{for_each_task, with_buffer, SharedPtr, Split, PACK_A, PACK_B};
 use crate::arch::KernelPath;
 use crate::scalar::{Scalar, ScalarKind};
@@ -184,6 +184,15 @@ impl<T: Scalar> Operands<T> {
 }
 
 impl<T> Sums<T> {
+    /// The same sums for the transposed problem: rows of A are columns of Bᵀ and vice versa.
+    fn swapped(self) -> Self {
+        match self {
+            Sums::None => Sums::None,
+            Sums::RowsOfA(p) => Sums::ColsOfB(p),
+            Sums::ColsOfB(p) => Sums::RowsOfA(p),
+        }
+    }
+
     fn cast<U>(self) -> Sums<U> {
         match self {
             Sums::None => Sums::None,
@@ -217,16 +226,18 @@ pub(crate) unsafe fn run<T: Scalar>(
 ) {
     // Make C's rows contiguous when its columns are not: the kernels write columns of C.
     let (op, sums) = if op.rsc != 1 && op.csc == 1 {
-        let s = match sums {
-            Sums::RowsOfA(p) => Sums::ColsOfB(p),
-            other => other,
-        };
-        (op.transposed(), s)
+        (op.transposed(), sums.swapped())
     } else {
         (op, sums)
     };
     let work = op.m.saturating_mul(op.n).saturating_mul(op.k);
-    let route = route.unwrap_or(if work < SMALL_WORK {
+    let simd = path == KernelPath::Avx2Fma && ScalarKind::of::<T>() != ScalarKind::Other;
+    let small_work = if simd {
+        SMALL_WORK_SIMD
+    } else {
+        SMALL_WORK_GENERIC
+    };
+    let route = route.unwrap_or(if work < small_work {
         Route::Small
     } else {
         Route::Blocked
@@ -236,11 +247,138 @@ pub(crate) unsafe fn run<T: Scalar>(
     } else {
         crate::threading::current_num_threads()
     };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: forwarded from this function's contract; the AVX2 kernels are only chosen on the
+    // Avx2Fma path, which `arch` grants only when the CPU has the features.
     unsafe {
-        match route {
-            Route::Small => small(op, sums),
-            Route::Blocked => dispatch(op, sums, path, threads),
+        match (route, ScalarKind::of::<T>(), path) {
+            #[cfg(target_arch = "x86_64")]
+            (Route::Small, ScalarKind::F64, KernelPath::Avx2Fma) => {
+                if let Some(op64) = op.cast::<f64>() {
+                    if !small_simd::<f64, Avx2F64>(op64, sums.cast()) {
+                        dispatch(op, sums, path, 1);
+                    }
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Route::Small, ScalarKind::F32, KernelPath::Avx2Fma) => {
+                if let Some(op32) = op.cast::<f32>() {
+                    if !small_simd::<f32, Avx2F32>(op32, sums.cast()) {
+                        dispatch(op, sums, path, 1);
+                    }
+                }
+            }
+            (Route::Small, _, _) => small(op, sums),
+            (Route::Blocked, _, _) => dispatch(op, sums, path, threads),
+        }
+    }
+}
+
+/// The small path for the SIMD kernels: no packing of full operands and no threads. The
+/// microkernel reads A's columns and B's elements in place ([`Microkernel::run_strided`]); only
+/// a last partial panel of fewer than MR rows is copied, zero-padded, to a reused buffer.
+/// Needs A's rows contiguous (unit row stride) in the problem or its transpose; returns `false`
+/// without touching anything when neither has them.
+///
+/// # Safety
+/// As [`run`], plus: `K`'s CPU features are available.
+unsafe fn small_simd<T: Scalar, K: Microkernel<T>>(op: Operands<T>, sums: Sums<T>) -> bool {
+    let (op, sums) = if op.rsa == 1 {
+        (op, sums)
+    } else if op.csb == 1 {
+        (op.transposed(), sums.swapped())
+    } else {
+        return false;
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { add_sums(&op, sums) };
+    let (m, n, k, mr, nr) = (op.m, op.n, op.k, K::MR, K::NR);
+    let full_rows = m / mr * mr;
+    for ir in (0..full_rows).step_by(mr) {
+        for jr in (0..n).step_by(nr) {
+            let cols = nr.min(n - jr);
+            debug_assert!(ir + mr <= m && jr + cols <= n);
+            // SAFETY: rows ir..ir+MR of A (unit row stride) exist for every p < k; B is read at
+            // (p, jr + j) for j < cols; the tile of C is inside C. (# Safety of `run`.)
+            unsafe {
+                K::run_strided(
+                    k,
+                    op.alpha,
+                    op.a_block(ir, 0).ptr,
+                    op.csa,
+                    op.b_block(0, jr).ptr,
+                    op.rsb,
+                    op.csb,
+                    op.beta,
+                    op.c_at(ir, jr),
+                    op.rsc,
+                    op.csc,
+                    mr,
+                    cols,
+                );
+            }
+        }
+    }
+    if full_rows < m {
+        let rows = m - full_rows;
+        with_buffer::<T, _>(&PACK_A, mr * k, |panel| {
+            // SAFETY: the buffer holds MR·k elements; A is readable at (full_rows + i, p) for
+            // i < rows, p < k; the kernel then reads the padded panel with step MR.
+            unsafe {
+                pack_a(mr, mr * k, panel, op.a_block(full_rows, 0), rows, k, None);
+                for jr in (0..n).step_by(nr) {
+                    let cols = nr.min(n - jr);
+                    K::run_strided(
+                        k,
+                        op.alpha,
+                        panel,
+                        mr as isize,
+                        op.b_block(0, jr).ptr,
+                        op.rsb,
+                        op.csb,
+                        op.beta,
+                        op.c_at(full_rows, jr),
+                        op.rsc,
+                        op.csc,
+                        rows,
+                        cols,
+                    );
+                }
+            }
+        });
+    }
+    true
+}
+
+/// Adds the requested sums (rows of A or columns of B) with plain loops.
+///
+/// # Safety
+/// As [`run`].
+unsafe fn add_sums<T: Scalar>(op: &Operands<T>, sums: Sums<T>) {
+    match sums {
+        Sums::None => {}
+        Sums::RowsOfA(s) => {
+            for i in 0..op.m {
+                // SAFETY: (i, p) is inside A, s has m entries (# Safety of `run`).
+                unsafe {
+                    let mut acc = *s.get().add(i);
+                    for p in 0..op.k {
+                        acc = acc + *op.a_block(i, p).ptr;
+                    }
+                    *s.get().add(i) = acc;
+                }
+            }
+        }
+        Sums::ColsOfB(s) => {
+            for j in 0..op.n {
+                // SAFETY: (p, j) is inside B, s has n entries (# Safety of `run`).
+                unsafe {
+                    let mut acc = *s.get().add(j);
+                    for p in 0..op.k {
+                        acc = acc + *op.b_block(p, j).ptr;
+                    }
+                    *s.get().add(j) = acc;
+                }
+            }
         }
     }
 }
@@ -287,9 +425,10 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
     let (mr, nr) = (K::MR, K::NR);
     let bl = blocking::blocking(mr, nr, std::mem::size_of::<T>());
     let (m, n, k) = (op.m, op.n, op.k);
+    let size = std::mem::size_of::<T>();
     let kc_max = bl.kc.min(k);
-    let b_elems = n.min(bl.nc).next_multiple_of(nr) * kc_max;
-    let a_elems = m.min(bl.mc).next_multiple_of(mr) * kc_max;
+    let b_elems = n.min(bl.nc).div_ceil(nr) * (nr * kc_max + nr);
+    let a_elems = m.min(bl.mc).div_ceil(mr) * (mr * kc_max + mr);
     with_buffer::<T, _>(&PACK_B, b_elems, |bbuf| {
         let bbuf = SharedPtr(bbuf);
         for jc in (0..n).step_by(bl.nc) {
@@ -298,6 +437,7 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
             let (mt, nt) = (m.div_ceil(split.m_chunk), ncb.div_ceil(split.n_chunk));
             for pc in (0..k).step_by(bl.kc) {
                 let kcb = bl.kc.min(k - pc);
+                let (a_ps, b_ps) = (panel_stride(mr, kcb, size), panel_stride(nr, kcb, size));
                 let beta = if pc == 0 { op.beta } else { T::one() };
 
                 // Pack the KC×NC block of B, split by NR panels among the threads.
@@ -314,13 +454,21 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
                         Sums::ColsOfB(s) => Some(s.get().wrapping_add(jc + j0)),
                         _ => None,
                     };
-                    debug_assert!(j0 * kcb + cols.next_multiple_of(nr) * kcb <= b_elems);
+                    debug_assert!((p0 + cols.div_ceil(nr)) * b_ps <= b_elems);
                     // SAFETY: B is readable at (pc + p, jc + j0 + j) for p < kcb, j < cols (all
                     // inside k×n); the group writes panels p0..p1 of the buffer, disjoint from
                     // other groups', inside b_elems; its column sums jc+j0.. are its own.
                     unsafe {
                         let src = op.b_block(pc, jc + j0);
-                        pack_b(nr, bbuf.get().add(j0 * kcb), src, kcb, cols, col_sums);
+                        pack_b(
+                            nr,
+                            b_ps,
+                            bbuf.get().add(p0 * b_ps),
+                            src,
+                            kcb,
+                            cols,
+                            col_sums,
+                        );
                     }
                 });
 
@@ -336,7 +484,7 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
                         Sums::RowsOfA(s) if jc == 0 && tj == 0 => Some(s.get().wrapping_add(i0)),
                         _ => None,
                     };
-                    debug_assert!(mcb.next_multiple_of(mr) * kcb <= a_elems);
+                    debug_assert!(mcb.div_ceil(mr) * a_ps <= a_elems);
                     with_buffer::<T, _>(&PACK_A, a_elems, |abuf| {
                         // SAFETY: A is readable at (i0 + i, pc + p) for i < mcb, p < kcb; the
                         // A buffer is this thread's own (taken out of its thread-local); the
@@ -345,15 +493,17 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
                         // finished by the fork-join above; C rows i0.. and columns
                         // jc+j0..jc+j0+ncc form a block no other task writes.
                         unsafe {
-                            pack_a(mr, abuf, op.a_block(i0, pc), mcb, kcb, row_sums);
+                            pack_a(mr, a_ps, abuf, op.a_block(i0, pc), mcb, kcb, row_sums);
                             let c = op.c_at(i0, jc + j0);
                             macrokernel::<T, K>(
                                 kcb,
                                 op.alpha,
                                 beta,
                                 abuf,
+                                a_ps,
                                 mcb,
-                                bbuf.get().add(j0 * kcb),
+                                bbuf.get().add(j0 / nr * b_ps),
+                                b_ps,
                                 ncc,
                                 c,
                                 op.rsc,
@@ -371,7 +521,8 @@ pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
 /// (nc columns), B micro-panels outside so each stays in L1 while A's stream from L2.
 ///
 /// # Safety
-/// Packed A holds ceil(mc/MR)·MR·kc elements, packed B ceil(nc/NR)·NR·kc; C is valid and
+/// Packed A holds ceil(mc/MR) panels `a_ps` apart, packed B ceil(nc/NR) panels `b_ps` apart,
+/// each panel MR·kc (resp. NR·kc) elements; C is valid and
 /// exclusive at `c + i·rsc + j·csc` for i < mc, j < nc; `K`'s CPU features are available.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -380,8 +531,10 @@ unsafe fn macrokernel<T: Scalar, K: Microkernel<T>>(
     alpha: T,
     beta: T,
     a: *const T,
+    a_ps: usize,
     mc: usize,
     b: *const T,
+    b_ps: usize,
     nc: usize,
     c: *mut T,
     rsc: isize,
@@ -398,8 +551,8 @@ unsafe fn macrokernel<T: Scalar, K: Microkernel<T>>(
                 K::run(
                     kc,
                     alpha,
-                    a.add(ir * kc),
-                    b.add(jr * kc),
+                    a.add(ir / K::MR * a_ps),
+                    b.add(jr / K::NR * b_ps),
                     beta,
                     c.offset(ir as isize * rsc + jr as isize * csc),
                     rsc,

@@ -36,6 +36,31 @@ pub(crate) trait Microkernel<T: Scalar>: Send + Sync + 'static {
         m: usize,
         n: usize,
     );
+
+    /// As [`run`](Self::run) on operands that were not packed: step p of A is the MR
+    /// contiguous values at `a + p·a_step`, and B's element (p, j) is at `b + p·b_rs + j·b_cs`.
+    /// Only columns j < n of B are read, so B may be any strided view; A's MR rows must exist.
+    ///
+    /// # Safety
+    /// - `a + p·a_step + i` is readable for p < kc, i < MR; `b + p·b_rs + j·b_cs` for p < kc,
+    ///   j < n; `1 ≤ n ≤ NR`, `m ≤ MR`;
+    /// - C as in [`run`](Self::run), and the kernel's CPU features are available.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run_strided(
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        a_step: isize,
+        b: *const T,
+        b_rs: isize,
+        b_cs: isize,
+        beta: T,
+        c: *mut T,
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    );
 }
 
 /// The scalar reference kernel: plain loops over an `MR×NR` array of accumulators, for any
@@ -83,6 +108,53 @@ impl<T: Scalar, const MR: usize, const NR: usize> Microkernel<T> for Reference<M
                 debug_assert!(i < m && j < n);
                 // SAFETY: i < m and j < n, so this is one of the C elements the caller made
                 // valid and exclusive to us (# Safety, second point).
+                unsafe {
+                    let cij = c.offset(i as isize * rs_c + j as isize * cs_c);
+                    *cij = if beta == T::zero() {
+                        alpha * x
+                    } else {
+                        alpha * x + beta * *cij
+                    };
+                }
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn run_strided(
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        a_step: isize,
+        b: *const T,
+        b_rs: isize,
+        b_cs: isize,
+        beta: T,
+        c: *mut T,
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        debug_assert!(m <= MR && n <= NR);
+        let mut acc = [[T::zero(); MR]; NR];
+        for p in 0..kc {
+            for (j, col) in acc.iter_mut().enumerate().take(n) {
+                debug_assert!(p < kc && j < n);
+                // SAFETY: p < kc, j < n and i < MR: the addresses the caller vouched for.
+                unsafe {
+                    let bj = *b.offset(p as isize * b_rs + j as isize * b_cs);
+                    let ap = a.offset(p as isize * a_step);
+                    for (i, x) in col.iter_mut().enumerate() {
+                        *x = *x + *ap.add(i) * bj;
+                    }
+                }
+            }
+        }
+        for (j, col) in acc.iter().enumerate().take(n) {
+            for (i, &x) in col.iter().enumerate().take(m) {
+                debug_assert!(i < m && j < n);
+                // SAFETY: as in `run`.
                 unsafe {
                     let cij = c.offset(i as isize * rs_c + j as isize * cs_c);
                     *cij = if beta == T::zero() {

@@ -20,7 +20,7 @@ pub(crate) struct Avx2F32;
 
 macro_rules! avx2_kernel {
     (
-        $kernel:ident, $body:ident, $t:ty, $lanes:literal,
+        $kernel:ident, $body:ident, $strided:ident, $generic:ident, $t:ty, $lanes:literal,
         $vzero:ident, $vload:ident, $vstore:ident, $vbcast:ident, $vfma:ident, $vmul:ident,
         $vset1:ident
     ) => {
@@ -46,11 +46,64 @@ macro_rules! avx2_kernel {
                 // `$body`'s, including the AVX2+FMA requirement checked above in debug builds.
                 unsafe { $body(kc, alpha, a, b, beta, c, rs_c, cs_c, m, n) }
             }
+
+            #[inline]
+            unsafe fn run_strided(
+                kc: usize,
+                alpha: $t,
+                a: *const $t,
+                a_step: isize,
+                b: *const $t,
+                b_rs: isize,
+                b_cs: isize,
+                beta: $t,
+                c: *mut $t,
+                rs_c: isize,
+                cs_c: isize,
+                m: usize,
+                n: usize,
+            ) {
+                debug_assert!(crate::arch::KernelPath::Avx2Fma.is_available());
+                // SAFETY: the caller upholds `Microkernel::run_strided`'s contract, which is
+                // `$strided`'s, including the AVX2+FMA requirement.
+                unsafe {
+                    $strided(
+                        kc, alpha, a, a_step, b, b_rs, b_cs, beta, c, rs_c, cs_c, m, n,
+                    )
+                }
+            }
         }
 
         /// # Safety
-        /// As [`Microkernel::run`]: panels of `kc·MR` and `kc·NR` elements, `m ≤ MR`, `n ≤ NR`,
-        /// an exclusive valid m×n C, and AVX2+FMA available.
+        /// As [`Microkernel::run_strided`], and AVX2+FMA available.
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $strided(
+            kc: usize,
+            alpha: $t,
+            a: *const $t,
+            a_step: isize,
+            b: *const $t,
+            b_rs: isize,
+            b_cs: isize,
+            beta: $t,
+            c: *mut $t,
+            rs_c: isize,
+            cs_c: isize,
+            m: usize,
+            n: usize,
+        ) {
+            debug_assert!(n >= 1);
+            // SAFETY: forwarded; B is read only at columns j < n (the generic body clamps).
+            unsafe {
+                $generic(
+                    kc, alpha, a, a_step, b, b_rs, b_cs, n, beta, c, rs_c, cs_c, m, n,
+                )
+            }
+        }
+
+        /// # Safety
+        /// As [`Microkernel::run`], and AVX2+FMA available.
         #[target_feature(enable = "avx2,fma")]
         #[allow(clippy::too_many_arguments)]
         unsafe fn $body(
@@ -65,13 +118,61 @@ macro_rules! avx2_kernel {
             m: usize,
             n: usize,
         ) {
+            const MR: usize = 2 * $lanes;
+            // SAFETY: forwarded; the packed panels have steps MR and NR and NR readable
+            // (zero-padded) columns, so the constants below describe them exactly.
+            unsafe {
+                $generic(
+                    kc,
+                    alpha,
+                    a,
+                    MR as isize,
+                    b,
+                    6,
+                    1,
+                    6,
+                    beta,
+                    c,
+                    rs_c,
+                    cs_c,
+                    m,
+                    n,
+                )
+            }
+        }
+
+        /// The body shared by both entry points: A's step p at `a + p·a_step` (MR contiguous
+        /// values), B's (p, j) at `b + p·b_rs + min(j, n_read − 1)·b_cs`.
+        ///
+        /// # Safety
+        /// As [`Microkernel::run_strided`] with `n_read` readable columns of B; only called from
+        /// the `target_feature` wrappers above, into which it is inlined.
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $generic(
+            kc: usize,
+            alpha: $t,
+            a: *const $t,
+            a_step: isize,
+            b: *const $t,
+            b_rs: isize,
+            b_cs: isize,
+            n_read: usize,
+            beta: $t,
+            c: *mut $t,
+            rs_c: isize,
+            cs_c: isize,
+            m: usize,
+            n: usize,
+        ) {
             const L: usize = $lanes;
             const MR: usize = 2 * L;
             const NR: usize = 6;
-            debug_assert!(m <= MR && n <= NR);
+            debug_assert!(m <= MR && n <= NR && (1..=NR).contains(&n_read));
+            let boff: [isize; NR] = std::array::from_fn(|j| j.min(n_read - 1) as isize * b_cs);
             let full = m == MR && n == NR && rs_c == 1;
             // SAFETY: every pointer below stays inside the regions of the contract: step p
-            // reads a[p·MR .. p·MR + MR] and b[p·NR .. p·NR + NR] for p < kc, and C is touched
+            // reads a[p·a_step ..][..MR] and b[p·b_rs + j·b_cs] for p < kc, j < n_read, and C is touched
             // only at (i, j) with i < m, j < n (through the stack tile when the tile is partial
             // or its rows are not contiguous). The CPU features come from `target_feature`.
             unsafe {
@@ -90,12 +191,12 @@ macro_rules! avx2_kernel {
                         let a0 = $vload(ap);
                         let a1 = $vload(ap.add(L));
                         for j in 0..NR {
-                            let bj = $vbcast(&*bp.add(j));
+                            let bj = $vbcast(&*bp.offset(boff[j]));
                             acc[j][0] = $vfma(a0, bj, acc[j][0]);
                             acc[j][1] = $vfma(a1, bj, acc[j][1]);
                         }
-                        ap = ap.add(MR);
-                        bp = bp.add(NR);
+                        ap = ap.offset(a_step);
+                        bp = bp.offset(b_rs);
                     }};
                 }
                 for _ in 0..kc / 4 {
@@ -153,6 +254,8 @@ macro_rules! avx2_kernel {
 avx2_kernel!(
     Avx2F64,
     kernel_f64_8x6,
+    kernel_f64_8x6_strided,
+    kernel_f64_8x6_body,
     f64,
     4,
     _mm256_setzero_pd,
@@ -167,6 +270,8 @@ avx2_kernel!(
 avx2_kernel!(
     Avx2F32,
     kernel_f32_16x6,
+    kernel_f32_16x6_strided,
+    kernel_f32_16x6_body,
     f32,
     8,
     _mm256_setzero_ps,
@@ -220,6 +325,81 @@ mod tests {
     #[test]
     fn f32_kernel_matches_reference() {
         compare::<f32, Avx2F32, Reference<16, 6>>(|i| ((i * 7919) % 9) as f32 - 4.0);
+    }
+
+    /// The in-place variant on a strided B (only j < n read) and an A with a padded step.
+    fn compare_strided<T, K, R>(value: impl Fn(usize) -> T + Copy)
+    where
+        T: crate::Scalar + From<i8> + std::fmt::Debug,
+        K: Microkernel<T>,
+        R: Microkernel<T>,
+    {
+        for kc in [0, 1, 5, 33] {
+            for m in 1..=K::MR {
+                for n in 1..=K::NR {
+                    let a_step = K::MR as isize + 3;
+                    let a: Vec<T> = (0..kc.max(1) * (K::MR + 3)).map(value).collect();
+                    // B is n×… used as kc×n with row stride 1 and column stride kc + 2 (so a
+                    // read of column n would fall outside the vector).
+                    let b_cs = kc as isize + 2;
+                    let b: Vec<T> = (0..(n - 1) * (kc + 2) + kc.max(1))
+                        .map(|i| value(i + 7))
+                        .collect();
+                    let run = |strided: bool| {
+                        let ld = m + 2;
+                        let mut c: Vec<T> = (0..ld * n).map(|i| value(i + 3)).collect();
+                        // SAFETY: the addresses are inside a, b and c by construction above.
+                        unsafe {
+                            if strided {
+                                K::run_strided(
+                                    kc,
+                                    T::from(2),
+                                    a.as_ptr(),
+                                    a_step,
+                                    b.as_ptr(),
+                                    1,
+                                    b_cs,
+                                    T::from(-1),
+                                    c.as_mut_ptr(),
+                                    1,
+                                    ld as isize,
+                                    m,
+                                    n,
+                                );
+                            } else {
+                                R::run_strided(
+                                    kc,
+                                    T::from(2),
+                                    a.as_ptr(),
+                                    a_step,
+                                    b.as_ptr(),
+                                    1,
+                                    b_cs,
+                                    T::from(-1),
+                                    c.as_mut_ptr(),
+                                    1,
+                                    ld as isize,
+                                    m,
+                                    n,
+                                );
+                            }
+                        }
+                        c
+                    };
+                    assert_eq!(run(true), run(false), "kc={kc} m={m} n={n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strided_kernels_match_reference() {
+        assert!(
+            KernelPath::Avx2Fma.is_available(),
+            "this test needs AVX2+FMA"
+        );
+        compare_strided::<f64, Avx2F64, Reference<8, 6>>(|i| ((i * 7919) % 9) as f64 - 4.0);
+        compare_strided::<f32, Avx2F32, Reference<16, 6>>(|i| ((i * 7919) % 9) as f32 - 4.0);
     }
 
     #[test]

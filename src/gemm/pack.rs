@@ -26,17 +26,19 @@ impl<T> Block<T> {
     }
 }
 
-/// Packs the `mc×kc` block `src` into `ceil(mc/mr)` MR-row panels at `dst`, and, when `sums`
-/// is given, adds `Σ_p src[i, p]` into `sums[i]` for `i < mc` (in increasing p).
+/// Packs the `mc×kc` block `src` into `ceil(mc/mr)` MR-row panels at `dst`, panel r starting
+/// at `dst + r·ps` (`ps ≥ mr·kc`, see [`panel_stride`]), and, when `sums` is given, adds
+/// `Σ_p src[i, p]` into `sums[i]` for `i < mc` (in increasing p).
 ///
 /// # Safety
 /// - every `src` element `(i, p)` with `i < mc`, `p < kc` is valid for reads;
-/// - `dst` is valid for writes of `ceil(mc/mr)·mr·kc` elements, aligned, and not read by
+/// - `ps ≥ mr·kc`; `dst` is valid for writes of `ceil(mc/mr)·ps` elements, aligned, and not read by
 ///   anyone else during the call;
 /// - `sums`, when given, is valid for reads and writes of `mc` elements and exclusive to us.
 #[inline(always)]
 pub(crate) unsafe fn pack_a<T: Scalar>(
     mr: usize,
+    ps: usize,
     dst: *mut T,
     src: Block<T>,
     mc: usize,
@@ -44,17 +46,58 @@ pub(crate) unsafe fn pack_a<T: Scalar>(
     sums: Option<*mut T>,
 ) {
     let panels = mc.div_ceil(mr);
-    for r in 0..panels {
-        let i0 = r * mr;
-        let rows = mr.min(mc - i0);
-        debug_assert!(i0 + rows <= mc);
-        // SAFETY: panel r occupies dst[r·mr·kc .. (r+1)·mr·kc], inside the ceil(mc/mr)·mr·kc
-        // elements the caller provided; the source rows i0..i0+rows < mc and columns p < kc are
-        // readable (# Safety, first point).
-        unsafe {
-            let panel = dst.add(r * mr * kc);
-            pack_panel::<T>(mr, panel, src.at(i0, 0), src.rs, src.cs, rows, kc);
-            if let Some(s) = sums {
+    if src.rs == 1 && mc >= mr {
+        // Columns of the block are contiguous: walk them in order (p outer), so the source is
+        // read as one stream per column instead of one cache line per (panel, p) pair, which
+        // costs a cache miss each when the column stride is large.
+        for p in 0..kc {
+            debug_assert!(p < kc && mc <= panels * mr);
+            // SAFETY: column p of the source has mc readable elements from `src.at(0, p)`
+            // (# Safety, first point); panel r's step p is dst[r·mr·kc + p·mr ..][..mr], inside
+            // the ceil(mc/mr)·mr·kc elements provided.
+            unsafe {
+                let col = src.at(0, p);
+                prefetch_column(src.at(0, p + PREFETCH_AHEAD), mc, p + PREFETCH_AHEAD < kc);
+                for r in 0..panels {
+                    let (i0, d) = (r * mr, dst.add(r * ps + p * mr));
+                    let rows = mr.min(mc - i0);
+                    if rows == mr {
+                        for i in 0..mr {
+                            *d.add(i) = *col.add(i0 + i);
+                        }
+                    } else {
+                        for i in 0..mr {
+                            *d.add(i) = if i < rows {
+                                *col.add(i0 + i)
+                            } else {
+                                T::zero()
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        for r in 0..panels {
+            let i0 = r * mr;
+            let rows = mr.min(mc - i0);
+            debug_assert!(i0 + rows <= mc);
+            // SAFETY: panel r occupies dst[r·mr·kc .. (r+1)·mr·kc], inside the
+            // ceil(mc/mr)·mr·kc elements the caller provided; the source rows i0..i0+rows < mc
+            // and columns p < kc are readable (# Safety, first point).
+            unsafe {
+                pack_panel::<T>(mr, dst.add(r * ps), src.at(i0, 0), src.rs, src.cs, rows, kc);
+            }
+        }
+    }
+    if let Some(s) = sums {
+        for r in 0..panels {
+            let i0 = r * mr;
+            let rows = mr.min(mc - i0);
+            debug_assert!(i0 + rows <= mc);
+            // SAFETY: the panel was just written (in bounds, as above); sums has mc elements.
+            unsafe {
+                let panel = dst.add(r * ps);
                 let s = s.add(i0);
                 for i in 0..rows {
                     let mut acc = *s.add(i);
@@ -68,15 +111,54 @@ pub(crate) unsafe fn pack_a<T: Scalar>(
     }
 }
 
+/// How many source columns ahead the column-contiguous packer prefetches. Each column is a
+/// separate short stream (MC elements, then a jump of a whole column stride), too short for the
+/// hardware prefetcher to ramp up on.
+const PREFETCH_AHEAD: usize = 2;
+
+/// Prefetches the `len` elements from `ptr` into L1 when `valid`; never dereferences.
+#[inline(always)]
+fn prefetch_column<T>(ptr: *const T, len: usize, valid: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if valid {
+        let bytes = len * std::mem::size_of::<T>();
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch is a hint and never faults, whatever the address; the
+            // address arithmetic is wrapping, so no pointer offset is ever out of range UB.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                    ptr.cast::<i8>().wrapping_add(off),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ptr, len, valid);
+}
+
+/// Distance in elements between consecutive packed panels of `width` rows and depth `kc`:
+/// `width·kc`, plus one step when that is a multiple of 4 KiB, so that the panels of a block do
+/// not all share their low 12 address bits (4K aliasing stalls the pack's stores against its
+/// loads, and crowds one L1 set when the kernel walks the panels).
+pub(crate) fn panel_stride(width: usize, kc: usize, elem_size: usize) -> usize {
+    let ps = width * kc;
+    if (ps * elem_size) % 4096 == 0 {
+        ps + width
+    } else {
+        ps
+    }
+}
+
 /// Packs the `kc×nc` block `src` into `ceil(nc/NR)` NR-column panels at `dst`, and, when `sums`
 /// is given, adds `Σ_p src[p, j]` into `sums[j]` for `j < nc`.
 ///
 /// # Safety
 /// As [`pack_a`] with the roles of rows and columns exchanged: `src` readable at `(p, j)` for
-/// `p < kc`, `j < nc`; `dst` writable for `ceil(nc/NR)·NR·kc` elements; `sums` for `nc`.
+/// `p < kc`, `j < nc`; `dst` writable for `ceil(nc/NR)·ps` elements; `sums` for `nc`.
 #[inline(always)]
 pub(crate) unsafe fn pack_b<T: Scalar>(
     nr: usize,
+    ps: usize,
     dst: *mut T,
     src: Block<T>,
     kc: usize,
@@ -91,7 +173,7 @@ pub(crate) unsafe fn pack_b<T: Scalar>(
     };
     // SAFETY: Bᵀ's element (j, p) is B's (p, j), readable for j < nc, p < kc; the destination
     // and sums requirements are the same as pack_a's with mc = nc.
-    unsafe { pack_a::<T>(nr, dst, t, nc, kc, sums) }
+    unsafe { pack_a::<T>(nr, ps, dst, t, nc, kc, sums) }
 }
 
 /// One panel: `rows ≤ mr` rows starting at `src`, `kc` columns, zero rows after `rows`.
@@ -180,7 +262,17 @@ mod tests {
         let mut sums = vec![5i64; mc];
         // SAFETY: the source addresses were written above, so they are inside `buf`; dst and
         // sums have the documented lengths.
-        unsafe { pack_a::<i64>(MR, dst.as_mut_ptr(), src, mc, kc, Some(sums.as_mut_ptr())) };
+        unsafe {
+            pack_a::<i64>(
+                MR,
+                MR * kc,
+                dst.as_mut_ptr(),
+                src,
+                mc,
+                kc,
+                Some(sums.as_mut_ptr()),
+            )
+        };
         for r in 0..panels {
             for p in 0..kc {
                 for i in 0..MR {
@@ -229,7 +321,17 @@ mod tests {
             cs: 1,
         };
         // SAFETY: b holds kc·nc elements at p·nc + j; dst holds ceil(7/4)·4·kc.
-        unsafe { pack_b::<i32>(4, dst.as_mut_ptr(), src, kc, nc, Some(sums.as_mut_ptr())) };
+        unsafe {
+            pack_b::<i32>(
+                4,
+                4 * kc,
+                dst.as_mut_ptr(),
+                src,
+                kc,
+                nc,
+                Some(sums.as_mut_ptr()),
+            )
+        };
         for s in 0..2 {
             for p in 0..kc {
                 for j in 0..4 {

@@ -79,6 +79,9 @@ pub(crate) fn with_buffer<T, R>(
     r
 }
 
+/// Row chunks per thread the splitter aims for on large products (dynamic load balance).
+const TASKS_PER_THREAD: usize = 4;
+
 /// How the blocked driver splits one NC-wide block of C among threads: row chunks of
 /// `m_chunk` (a multiple of MR, at most MC) times column chunks of `n_chunk` (a multiple of NR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +92,8 @@ pub(crate) struct Split {
 
 impl Split {
     /// For an m×nc block: MC-sized row chunks with 1 thread; with more, a number of row chunks
-    /// that is a multiple of the thread count (for balance), and column chunks too when there
-    /// are fewer row chunks than threads.
+    /// that is a multiple of the thread count and at least 4 per thread where the rows allow
+    /// (for balance), and column chunks too when there are fewer row chunks than threads.
     pub(crate) fn new(
         m: usize,
         nc: usize,
@@ -105,7 +108,13 @@ impl Split {
                 n_chunk: nc.max(1),
             };
         }
-        let blocks = m.div_ceil(mc).next_multiple_of(threads);
+        // At least TASKS_PER_THREAD row chunks per thread (as long as chunks keep 4 MR-panels),
+        // so that a thread slowed by other load delays the fork-join by a small task only.
+        let min_rows = 4 * mr;
+        let blocks = m
+            .div_ceil(mc)
+            .max((TASKS_PER_THREAD * threads).min(m.div_ceil(min_rows)))
+            .next_multiple_of(threads);
         let m_chunk = m.div_ceil(blocks).next_multiple_of(mr).min(mc);
         let m_blocks = m.div_ceil(m_chunk);
         let n_blocks = if m_blocks >= threads {
