@@ -357,6 +357,10 @@ fn ger_shapes<T>() -> Vec<(usize, usize)> {
         (9, 17),
         (33, 31),
     ];
+    // Rows 64 bytes apart (n·size a multiple of 64) take the four-row kernel, which peels
+    // each row to vector alignment: 16 and 48 columns (f32), 8 and 24 (f64), with 5, 9 and
+    // 13 rows, cover groups of four plus a remainder, in both orientations.
+    shapes.extend([(5, 16), (9, 48), (13, 24), (4, 64), (16, 5), (8, 13)]);
     for k in [block - 1, block + 1] {
         shapes.push((3, k));
         shapes.push((k, 2));

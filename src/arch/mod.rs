@@ -451,3 +451,15 @@ pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
     let by_size = (bytes / (thresholds.parallel_min_bytes / 2).max(1)).max(1);
     threads.min(by_size)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn print_caches() {
+        eprintln!(
+            "{:?} {:?}",
+            super::cache_sizes(),
+            super::default_thresholds()
+        );
+    }
+}

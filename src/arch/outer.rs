@@ -13,7 +13,7 @@ use super::{cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, Stores, Thre
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
-pub(crate) trait OuterRow<T> {
+pub(crate) trait OuterRow<T: Copy> {
     /// `out[k] = ai·b[k]` for every `k`, with the given store kind where the kernel has it.
     ///
     /// # Safety
