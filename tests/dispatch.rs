@@ -211,6 +211,14 @@ fn outer_every_alignment_of_the_output() {
         check_outer::<f32>(&mut rng, 5, 67, skew);
         check_outer::<f64>(&mut rng, 5, 67, skew);
     }
+    // At least 64 KiB: the flat kernel, whose vectors straddle row ends at every offset
+    // (67 and 9 are prime to the lane counts), rows as short as one vector plus one.
+    for skew in [0, 1, 3] {
+        check_outer::<f32>(&mut rng, 300, 67, skew);
+        check_outer::<f64>(&mut rng, 150, 67, skew);
+        check_outer::<f32>(&mut rng, 2000, 9, skew);
+        check_outer::<f64>(&mut rng, 2000, 5, skew);
+    }
 }
 
 #[test]
