@@ -35,9 +35,11 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("thread pool")
 }
 
-/// Runs `f` on `threads` equal parts of `buf` (64-byte multiples) in the current pool.
+/// Runs `f` on `threads` equal parts of `buf` (64-byte multiples) in the current pool, or on
+/// this thread below the kernels' own parallel threshold.
 fn split<T: Send>(buf: &mut [T], threads: usize, f: impl Fn(&mut [T]) + Sync) {
-    if threads == 1 {
+    // Like the kernels, small buffers stay on one thread (a spawn costs more than the work).
+    if threads == 1 || std::mem::size_of_val(buf) < outerprod::testing::PARALLEL_MIN_BYTES {
         return f(buf);
     }
     let line = 64 / std::mem::size_of::<T>();

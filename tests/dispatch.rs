@@ -6,6 +6,9 @@
 //! `outerprod::reference` is the right test, not a tolerance. NaNs compare as "both NaN" since
 //! x86 and LLVM do not fix which operand's payload a product of two NaNs keeps.
 
+// The thread-count checks need rayon's pools (a default feature); without it this suite is off.
+#![cfg(feature = "rayon")]
+
 use std::num::Wrapping;
 
 use outerprod::testing::{
