@@ -611,7 +611,8 @@ const FLAT_MIN_BYTES: usize = 64 * 1024;
 
 /// The `#[target_feature]` entry points, one per instruction set and element type.
 macro_rules! entry_points {
-    ($feature:literal, $s:ident, $e:ty, $outer:ident, $rank1:ident, $fill:ident, $rmw:ident) => {
+    ($feature:literal, $s:ident, $e:ty, $outer:ident, $flat:ident, $rank1:ident, $fill:ident,
+     $rmw:ident) => {
         /// One chunk of an outer product (`outer::chunk`) with this kernel.
         ///
         /// # Safety
@@ -628,24 +629,8 @@ macro_rules! entry_points {
             let (n, w) = (b.len(), <$s as Simd>::W);
             let bytes = std::mem::size_of_val(out);
             if stores == Stores::Normal && n >= w && n <= block && bytes >= FLAT_MIN_BYTES {
-                // b ++ b[..W] for the straddling vectors: on the stack (uninitialised, then
-                // filled) for short rows, so the common sizes allocate nothing.
-                let mut stack = [const { std::mem::MaybeUninit::<$e>::uninit() }; FLAT_STACK + 8];
-                let heap: Vec<$e>;
-                let bext: &[$e] = if n <= FLAT_STACK {
-                    for (d, &v) in stack.iter_mut().zip(b.iter().chain(&b[..w])) {
-                        d.write(v);
-                    }
-                    debug_assert!(n + w <= stack.len());
-                    // SAFETY: the first n + W elements were just written.
-                    unsafe { std::slice::from_raw_parts(stack.as_ptr().cast::<$e>(), n + w) }
-                } else {
-                    heap = b.iter().chain(&b[..w]).copied().collect();
-                    &heap
-                };
-                // SAFETY: features enabled on this function; n ≥ W; bext as required; the
-                // driver hands only ranges inside the product.
-                unsafe { outer_flat::<$s>(out, first, a, b, bext) };
+                // SAFETY: features as on this function; the conditions just checked.
+                unsafe { $flat(out, first, a, b) };
                 return;
             }
             // SAFETY: features enabled on this function; chunk checks its ranges.
@@ -653,6 +638,35 @@ macro_rules! entry_points {
             if stores == Stores::NonTemporal {
                 _mm_sfence();
             }
+        }
+
+        /// The flat aligned kernel on one chunk, with `b ++ b[..W]` built on the stack for
+        /// short rows. Kept out of line so that small products do not pay for its 4–8 KiB
+        /// stack frame.
+        ///
+        /// # Safety
+        /// The CPU supports the target features; `W ≤ b.len()`; the chunk lies inside the
+        /// product.
+        #[target_feature(enable = $feature)]
+        #[inline(never)]
+        unsafe fn $flat(out: &mut [$e], first: usize, a: &[$e], b: &[$e]) {
+            let (n, w) = (b.len(), <$s as Simd>::W);
+            let mut stack = [const { std::mem::MaybeUninit::<$e>::uninit() }; FLAT_STACK + 8];
+            let heap: Vec<$e>;
+            let bext: &[$e] = if n <= FLAT_STACK {
+                for (d, &v) in stack.iter_mut().zip(b.iter().chain(&b[..w])) {
+                    d.write(v);
+                }
+                debug_assert!(n + w <= stack.len());
+                // SAFETY: the first n + W elements were just written.
+                unsafe { std::slice::from_raw_parts(stack.as_ptr().cast::<$e>(), n + w) }
+            } else {
+                heap = b.iter().chain(&b[..w]).copied().collect();
+                &heap
+            };
+            // SAFETY: features enabled on this function; n ≥ W; bext as required; the driver
+            // hands only ranges inside the product.
+            unsafe { outer_flat::<$s>(out, first, a, b, bext) };
         }
 
         /// One block of a rank-1 update (`ger::run_block`) with this kernel.
@@ -727,6 +741,7 @@ entry_points!(
     Avx2F32,
     f32,
     outer_chunk_avx2_f32,
+    outer_flat_avx2_f32,
     rank1_avx2_f32,
     fill_avx2_f32,
     add_in_place_avx2_f32
@@ -736,6 +751,7 @@ entry_points!(
     Avx2F64,
     f64,
     outer_chunk_avx2_f64,
+    outer_flat_avx2_f64,
     rank1_avx2_f64,
     fill_avx2_f64,
     add_in_place_avx2_f64
@@ -745,6 +761,7 @@ entry_points!(
     Sse2F32,
     f32,
     outer_chunk_sse2_f32,
+    outer_flat_sse2_f32,
     rank1_sse2_f32,
     fill_sse2_f32,
     add_in_place_sse2_f32
@@ -754,6 +771,7 @@ entry_points!(
     Sse2F64,
     f64,
     outer_chunk_sse2_f64,
+    outer_flat_sse2_f64,
     rank1_sse2_f64,
     fill_sse2_f64,
     add_in_place_sse2_f64
