@@ -368,9 +368,9 @@ fn ger_shapes<T>() -> Vec<(usize, usize)> {
         (9, 17),
         (33, 31),
     ];
-    // Rows 64 bytes apart (n·size a multiple of 64) take the four-row kernel, which peels
-    // each row to vector alignment: 16 and 48 columns (f32), 8 and 24 (f64), with 5, 9 and
-    // 13 rows, cover groups of four plus a remainder, in both orientations.
+    // The four-row kernel peels to row 0's vector alignment; rows a whole number of vectors
+    // apart (16 and 48 columns of f32, 8 and 24 of f64) are then all aligned, the others not.
+    // 5, 9 and 13 rows cover groups of four plus a remainder, in both orientations.
     shapes.extend([(5, 16), (9, 48), (13, 24), (4, 64), (16, 5), (8, 13)]);
     for k in [block - 1, block + 1] {
         shapes.push((3, k));

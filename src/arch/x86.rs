@@ -476,10 +476,10 @@ unsafe fn outer_flat<S: Simd>(
 /// `t_k = scale·v[k]` (or `v[k]`), each `t` vector loaded (and scaled) once for all `R` rows,
 /// which halves or quarters the loads of `v` that compete with `A`'s stream.
 ///
-/// The rows are peeled with scalar updates until row 0 is vector-aligned, so the loads and
-/// stores of `A` never straddle a cache line (on a 16-byte-aligned buffer, as large `Vec`s
-/// usually are, that is worth 1.3–1.8× in cache); the caller only groups rows that share
-/// row 0's alignment.
+/// The rows are peeled with scalar updates until row 0 is vector-aligned, so for rows a whole
+/// number of vectors apart no load or store of `A` straddles a cache line (on a
+/// 16-byte-aligned buffer, as large `Vec`s usually are, that is worth 1.3–1.8× in cache);
+/// other rows keep their own offsets.
 ///
 /// # Safety
 /// The CPU supports `S`; each `a[r]` addresses `v.len()` contiguous elements, valid for reads
