@@ -520,6 +520,18 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
         }
         let valpha = S::splat(scale.unwrap_or(s[0]));
         let scaled = scale.is_some();
+        // One row alone (the last rows of a group, or few long rows) unrolls by four so the
+        // loop overhead does not dominate.
+        while R == 1 && k + 4 * w <= len {
+            for u in 0..4 {
+                let ku = k + u * w;
+                let raw = S::loadu(vp.add(ku));
+                let t = if scaled { S::mul(valpha, raw) } else { raw };
+                let p = a[0].add(ku);
+                S::storeu(p, S::add(S::loadu(p), S::mul(vs[0], t)));
+            }
+            k += 4 * w;
+        }
         while k + w <= len {
             let raw = S::loadu(vp.add(k));
             let t = if scaled { S::mul(valpha, raw) } else { raw };
