@@ -6,6 +6,9 @@
 //! `outerprod::reference` is the right test, not a tolerance. NaNs compare as "both NaN" since
 //! x86 and LLVM do not fix which operand's payload a product of two NaNs keeps.
 
+// The thread-count checks need rayon's pools (a default feature); without it this suite is off.
+#![cfg(feature = "rayon")]
+
 use std::num::Wrapping;
 
 use outerprod::testing::{
@@ -211,6 +214,14 @@ fn outer_every_alignment_of_the_output() {
         check_outer::<f32>(&mut rng, 5, 67, skew);
         check_outer::<f64>(&mut rng, 5, 67, skew);
     }
+    // At least 64 KiB: the flat kernel, whose vectors straddle row ends at every offset
+    // (67 and 9 are prime to the lane counts), rows as short as one vector plus one.
+    for skew in [0, 1, 3] {
+        check_outer::<f32>(&mut rng, 300, 67, skew);
+        check_outer::<f64>(&mut rng, 150, 67, skew);
+        check_outer::<f32>(&mut rng, 2000, 9, skew);
+        check_outer::<f64>(&mut rng, 2000, 5, skew);
+    }
 }
 
 #[test]
@@ -357,6 +368,10 @@ fn ger_shapes<T>() -> Vec<(usize, usize)> {
         (9, 17),
         (33, 31),
     ];
+    // The four-row kernel peels to row 0's vector alignment; rows a whole number of vectors
+    // apart (16 and 48 columns of f32, 8 and 24 of f64) are then all aligned, the others not.
+    // 5, 9 and 13 rows cover groups of four plus a remainder, in both orientations.
+    shapes.extend([(5, 16), (9, 48), (13, 24), (4, 64), (16, 5), (8, 13)]);
     for k in [block - 1, block + 1] {
         shapes.push((3, k));
         shapes.push((k, 2));

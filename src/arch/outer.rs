@@ -13,13 +13,27 @@ use super::{cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, Stores, Thre
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
-pub(crate) trait OuterRow<T> {
+pub(crate) trait OuterRow<T: Copy> {
     /// `out[k] = ai·b[k]` for every `k`, with the given store kind where the kernel has it.
     ///
     /// # Safety
     /// `out.len() == b.len()`, and the CPU supports the kernel's target features (the
     /// dispatcher checked them with `KernelPath::is_available`).
     unsafe fn row(out: &mut [T], ai: T, b: &[T], stores: Stores);
+
+    /// Four consecutive rows (`out.len() == 4·b.len()`) with scalars `a`. Kernels override it
+    /// to load each piece of `b` once for four rows and to pay the per-row loop overhead once,
+    /// which is what short rows (64×64 and below) are made of.
+    ///
+    /// # Safety
+    /// As [`row`](Self::row), with `out.len() == 4·b.len()`.
+    #[inline(always)]
+    unsafe fn rows4(out: &mut [T], a: [T; 4], b: &[T], stores: Stores) {
+        for (r, ai) in out.chunks_exact_mut(b.len().max(1)).zip(a) {
+            // SAFETY: forwarded contract, one row of b.len() elements.
+            unsafe { Self::row(r, ai, b, stores) };
+        }
+    }
 }
 
 /// Fills the flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
@@ -40,8 +54,12 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
 ) {
     let n = b.len();
     debug_assert!(n > 0 && first + out.len() <= a.len() * n);
-    let mut i = first / n;
-    let j0 = first % n;
+    // (A division costs tens of cycles: skip it for the common whole-product chunk.)
+    let (mut i, j0) = if first == 0 {
+        (0, 0)
+    } else {
+        (first / n, first % n)
+    };
     let mut rest = out;
     if j0 != 0 {
         let len = (n - j0).min(rest.len());
@@ -55,7 +73,14 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     let (body, tail) = rest.split_at_mut(full * n);
     let rows = &a[i..i + full];
     if n <= block {
-        for (r, &ai) in body.chunks_exact_mut(n).zip(rows) {
+        let mut groups = body.chunks_exact_mut(4 * n);
+        let mut scalars = rows.chunks_exact(4);
+        for (g, a4) in (&mut groups).zip(&mut scalars) {
+            // SAFETY: g.len() == 4·n == 4·b.len().
+            unsafe { K::rows4(g, [a4[0], a4[1], a4[2], a4[3]], b, stores) };
+        }
+        let rest_rows = groups.into_remainder();
+        for (r, &ai) in rest_rows.chunks_exact_mut(n).zip(scalars.remainder()) {
             // SAFETY: r.len() == n == b.len().
             unsafe { K::row(r, ai, b, stores) };
         }
