@@ -247,9 +247,15 @@ impl<T: Float> Dense<T> {
         self.check_x(&x)?;
         check_shape("y", &y.rb(), x.rows(), self.outputs(), "(batch, out)")?;
         // Broadcast b into every row, then let the GEMM add X Wᵀ on top (β = 1).
-        for i in 0..y.rows() {
-            for (j, &b) in self.bias.iter().enumerate() {
-                y.set(i, j, b);
+        let out = self.outputs();
+        if let Some(rows) = y.as_row_major_slice_mut() {
+            rows.chunks_exact_mut(out.max(1))
+                .for_each(|row| row.copy_from_slice(&self.bias));
+        } else {
+            for i in 0..y.rows() {
+                for (j, &b) in self.bias.iter().enumerate() {
+                    y.set(i, j, b);
+                }
             }
         }
         gemm(T::one(), x, self.weights.transpose(), T::one(), y)
