@@ -4,11 +4,11 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::{ErrorKind, ShapeError};
-use crate::gemm::gemm;
+use crate::gemm::{gemm, gemm_with_a_row_sums};
 use crate::ger::ger;
 use crate::matrix::Matrix;
 use crate::outer::try_outer;
-use crate::scalar::{Float, Scalar};
+use crate::scalar::Float;
 use crate::view::{MatMut, MatRef, VecRef};
 
 /// How a weight matrix is initialised from a random number generator. Biases start at zero.
@@ -637,37 +637,6 @@ pub(crate) fn check_shape<T>(
             format!("{rows}×{cols} {what}"),
             format!("{}×{}", m.rows(), m.cols()),
         ));
-    }
-    Ok(())
-}
-
-/// TEMPORARY stand-in for `crate::gemm::gemm_with_a_row_sums` (same signature and contract),
-/// which the packed engine provides by summing the rows of A while it packs them. Until that
-/// lands on main this is the unfused version: one GEMM plus a separate pass over A.
-///
-/// `C ← αAB + βC`, and `a_row_sums[i] += Σ_p A[i, p]` for every row i of A.
-fn gemm_with_a_row_sums<T: Scalar>(
-    alpha: T,
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
-    beta: T,
-    c: MatMut<'_, T>,
-    a_row_sums: &mut [T],
-) -> Result<(), ShapeError> {
-    if a_row_sums.len() != a.rows() {
-        return Err(ShapeError::new(
-            ErrorKind::LengthMismatch,
-            "a_row_sums",
-            format!("length {} (the rows of `a`)", a.rows()),
-            format!("length {}", a_row_sums.len()),
-        ));
-    }
-    gemm(alpha, a, b, beta, c)?;
-    // A is dYᵀ here, so walk its columns (the contiguous rows of dY) in the outer loop.
-    for p in 0..a.cols() {
-        for (i, s) in a_row_sums.iter_mut().enumerate() {
-            *s = *s + a.get(i, p);
-        }
     }
     Ok(())
 }
