@@ -258,13 +258,24 @@ impl<T: Float> Mlp<T> {
     /// # Errors
     /// `DimensionMismatch` naming `x` when `x.cols()` is not the input width.
     pub fn predict(&self, x: MatRef<'_, T>) -> Result<Matrix<T>, ShapeError> {
-        let mut a = x.to_matrix();
+        let mut a: Option<Matrix<T>> = None;
         for (layer, &act) in self.layers.iter().zip(&self.activations) {
-            let z = layer.forward(a.view())?;
-            a = Matrix::try_zeros(z.rows(), z.cols())?;
-            act.forward_into(z.as_slice(), a.as_mut_slice())?;
+            let input = a.as_ref().map_or(x, Matrix::view);
+            let mut z = layer.forward(input)?;
+            if act != Activation::Identity {
+                z.as_mut_slice().iter_mut().for_each(|v| *v = act.apply(*v));
+            }
+            a = Some(z);
         }
-        Ok(a)
+        // `new` guarantees at least one layer.
+        a.ok_or_else(|| {
+            ShapeError::new(
+                ErrorKind::InvalidValue,
+                "layers",
+                "at least one layer",
+                "none",
+            )
+        })
     }
 
     /// The forward pass for training: computes and keeps every layer's pre-activation and
