@@ -572,6 +572,23 @@ impl<T: Float> DenseGrads<T> {
     }
 
     /// Multiplies every gradient by `s` (for example `1/n` after accumulating n micro-batches).
+    ///
+    /// ```
+    /// use outerprod::grad::{Accumulate, Dense, DenseGrads};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0]])?, vec![0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[2.0]])?, Matrix::from_rows(&[[3.0]])?);
+    /// let mut g = DenseGrads::for_layer(&layer);
+    /// for _ in 0..4 {
+    ///     layer.backward_into(x.view(), dy.view(), &mut g, Accumulate::Add, None)?;
+    /// }
+    /// g.scale(0.25); // the mean over 4 micro-batches
+    /// assert_eq!((g.weights()[(0, 0)], g.bias()[0]), (3.0 * 2.0, 3.0));
+    /// g.zero();
+    /// assert_eq!((g.weights()[(0, 0)], g.bias()[0]), (0.0, 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn scale(&mut self, s: T) {
         for g in self.weights.as_mut_slice().iter_mut().chain(&mut self.bias) {
             *g = *g * s;
