@@ -552,3 +552,78 @@ fn copy_view<T: Copy>(src: MatRef<'_, T>, dst: &mut [T]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn net(seed: u64) -> Mlp<f64> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        Mlp::init(&[3, 4, 2], Activation::Tanh, Activation::Identity, &mut rng).unwrap()
+    }
+
+    #[test]
+    fn construction_errors_name_the_argument() {
+        let l = |i, o| Dense::new(Matrix::<f64>::zeros(o, i), vec![0.0; o]).unwrap();
+        let e = Mlp::<f64>::new(vec![], vec![]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::InvalidValue, "layers")
+        );
+        let e = Mlp::new(vec![l(2, 3)], vec![]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::LengthMismatch, "activations")
+        );
+        let e = Mlp::new(vec![l(2, 3), l(4, 1)], vec![Activation::Relu; 2]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::DimensionMismatch, "layers")
+        );
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let e = Mlp::<f64>::init(&[3], Activation::Relu, Activation::Identity, &mut rng);
+        assert_eq!(e.unwrap_err().argument(), "sizes");
+    }
+
+    #[test]
+    fn backward_needs_a_matching_forward() {
+        let mut n = net(1);
+        let dy = Matrix::<f64>::zeros(2, 2);
+        let e = n.backward(dy.view(), Accumulate::Overwrite).unwrap_err();
+        assert_eq!((e.kind(), e.argument()), (ErrorKind::InvalidValue, "dy"));
+        n.forward(Matrix::zeros(3, 3).view()).unwrap();
+        let e = n.backward(dy.view(), Accumulate::Overwrite).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::DimensionMismatch, "dy")
+        );
+        let e = n.forward(Matrix::zeros(3, 2).view()).unwrap_err();
+        assert_eq!(e.argument(), "x");
+        // a rejected forward changes nothing: the batch of 3 is still there
+        let dy3 = Matrix::<f64>::zeros(3, 2);
+        n.backward(dy3.view(), Accumulate::Overwrite).unwrap();
+    }
+
+    #[test]
+    fn buffers_reused_across_batch_sizes_give_fresh_results() {
+        let x5 = Matrix::from_fn(5, 3, |i, j| (i as f64 - 2.0) * 0.3 + j as f64 * 0.1);
+        let x2 = Matrix::from_fn(2, 3, |i, j| i as f64 * 0.5 - j as f64 * 0.2);
+        let dy2 = Matrix::from_fn(2, 2, |i, j| (i + 2 * j) as f64 - 1.0);
+        let mut used = net(2);
+        let mut fresh = used.clone();
+        used.forward(x5.view()).unwrap();
+        used.backward(
+            Matrix::from_fn(5, 2, |_, _| 1.0).view(),
+            Accumulate::Overwrite,
+        )
+        .unwrap();
+        let a = used.forward(x2.view()).unwrap().to_matrix();
+        let b = fresh.forward(x2.view()).unwrap().to_matrix();
+        assert_eq!(a, b);
+        assert_eq!(a, used.predict(x2.view()).unwrap());
+        used.backward(dy2.view(), Accumulate::Overwrite).unwrap();
+        fresh.backward(dy2.view(), Accumulate::Overwrite).unwrap();
+        assert_eq!(used.grads_to_vec(), fresh.grads_to_vec());
+    }
+}
