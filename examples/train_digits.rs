@@ -2,7 +2,7 @@
 //! ships; see `data/README.md`) and reports the test accuracy on the fixed split.
 //!
 //! ```text
-//! cargo run --release --example train_digits
+//! cargo run --release --example train_digits [hidden=128] [epochs=30] [batch=32] [lr=0.003] [decay=0.0001] [seed=0]
 //! ```
 //!
 //! One line per epoch: epoch, mean training loss, test accuracy, elapsed training time. The
@@ -222,9 +222,29 @@ pub fn accuracy(net: &Mlp<f32>, x: MatRef<'_, f32>, y: &[usize]) -> Result<f32, 
     Ok(correct as f32 / y.len() as f32)
 }
 
+/// `key=value` overrides of the defaults: `hidden`, `epochs`, `batch`, `lr`, `decay`, `seed`.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Config, Box<dyn Error>> {
+    let mut cfg = Config::default();
+    for arg in args {
+        let (k, v) = arg
+            .split_once('=')
+            .ok_or(format!("expected key=value, got {arg:?}"))?;
+        match k {
+            "hidden" => cfg.hidden = v.parse()?,
+            "epochs" => cfg.epochs = v.parse()?,
+            "batch" => cfg.batch = v.parse()?,
+            "lr" => cfg.learning_rate = v.parse()?,
+            "decay" => cfg.weight_decay = v.parse()?,
+            "seed" => cfg.seed = v.parse()?,
+            _ => return Err(format!("unknown setting {k:?}").into()),
+        }
+    }
+    Ok(cfg)
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let data = load_digits()?;
-    let cfg = Config::default();
+    let cfg = parse_args(std::env::args().skip(1))?;
     println!(
         "digits: {} train / {} test, MLP {FEATURES} → {} (ReLU) → {CLASSES}, Adam lr {} cosine, \
          batch {}, {} epochs, seed {}",

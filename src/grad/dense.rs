@@ -4,11 +4,11 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::{ErrorKind, ShapeError};
-use crate::gemm::gemm;
+use crate::gemm::{gemm, gemm_with_a_row_sums};
 use crate::ger::ger;
 use crate::matrix::Matrix;
 use crate::outer::try_outer;
-use crate::scalar::{Float, Scalar};
+use crate::scalar::Float;
 use crate::view::{MatMut, MatRef, VecRef};
 
 /// How a weight matrix is initialised from a random number generator. Biases start at zero.
@@ -247,9 +247,15 @@ impl<T: Float> Dense<T> {
         self.check_x(&x)?;
         check_shape("y", &y.rb(), x.rows(), self.outputs(), "(batch, out)")?;
         // Broadcast b into every row, then let the GEMM add X Wᵀ on top (β = 1).
-        for i in 0..y.rows() {
-            for (j, &b) in self.bias.iter().enumerate() {
-                y.set(i, j, b);
+        let out = self.outputs();
+        if let Some(rows) = y.as_row_major_slice_mut() {
+            rows.chunks_exact_mut(out.max(1))
+                .for_each(|row| row.copy_from_slice(&self.bias));
+        } else {
+            for i in 0..y.rows() {
+                for (j, &b) in self.bias.iter().enumerate() {
+                    y.set(i, j, b);
+                }
             }
         }
         gemm(T::one(), x, self.weights.transpose(), T::one(), y)
@@ -566,6 +572,23 @@ impl<T: Float> DenseGrads<T> {
     }
 
     /// Multiplies every gradient by `s` (for example `1/n` after accumulating n micro-batches).
+    ///
+    /// ```
+    /// use outerprod::grad::{Accumulate, Dense, DenseGrads};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0]])?, vec![0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[2.0]])?, Matrix::from_rows(&[[3.0]])?);
+    /// let mut g = DenseGrads::for_layer(&layer);
+    /// for _ in 0..4 {
+    ///     layer.backward_into(x.view(), dy.view(), &mut g, Accumulate::Add, None)?;
+    /// }
+    /// g.scale(0.25); // the mean over 4 micro-batches
+    /// assert_eq!((g.weights()[(0, 0)], g.bias()[0]), (3.0 * 2.0, 3.0));
+    /// g.zero();
+    /// assert_eq!((g.weights()[(0, 0)], g.bias()[0]), (0.0, 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn scale(&mut self, s: T) {
         for g in self.weights.as_mut_slice().iter_mut().chain(&mut self.bias) {
             *g = *g * s;
@@ -631,37 +654,6 @@ pub(crate) fn check_shape<T>(
             format!("{rows}×{cols} {what}"),
             format!("{}×{}", m.rows(), m.cols()),
         ));
-    }
-    Ok(())
-}
-
-/// TEMPORARY stand-in for `crate::gemm::gemm_with_a_row_sums` (same signature and contract),
-/// which the packed engine provides by summing the rows of A while it packs them. Until that
-/// lands on main this is the unfused version: one GEMM plus a separate pass over A.
-///
-/// `C ← αAB + βC`, and `a_row_sums[i] += Σ_p A[i, p]` for every row i of A.
-fn gemm_with_a_row_sums<T: Scalar>(
-    alpha: T,
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
-    beta: T,
-    c: MatMut<'_, T>,
-    a_row_sums: &mut [T],
-) -> Result<(), ShapeError> {
-    if a_row_sums.len() != a.rows() {
-        return Err(ShapeError::new(
-            ErrorKind::LengthMismatch,
-            "a_row_sums",
-            format!("length {} (the rows of `a`)", a.rows()),
-            format!("length {}", a_row_sums.len()),
-        ));
-    }
-    gemm(alpha, a, b, beta, c)?;
-    // A is dYᵀ here, so walk its columns (the contiguous rows of dY) in the outer loop.
-    for p in 0..a.cols() {
-        for (i, s) in a_row_sums.iter_mut().enumerate() {
-            *s = *s + a.get(i, p);
-        }
     }
     Ok(())
 }

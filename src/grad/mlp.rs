@@ -232,6 +232,20 @@ impl<T: Float> Mlp<T> {
     ///
     /// # Errors
     /// `LengthMismatch` naming `params` when its length is not [`num_params`](Self::num_params).
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Mlp};
+    /// use rand::SeedableRng;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    /// let mut net = Mlp::<f64>::init(&[2, 3, 1], Activation::Tanh, Activation::Identity, &mut rng)?;
+    /// let doubled: Vec<f64> = net.params_to_vec().iter().map(|p| 2.0 * p).collect();
+    /// net.set_params(&doubled)?;
+    /// assert_eq!(net.params_to_vec(), doubled);
+    /// assert_eq!(net.layers()[1].bias(), &doubled[2 * 3 + 3 + 3..]); // layer 1's W is 1×3
+    /// assert!(net.set_params(&doubled[1..]).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn set_params(&mut self, params: &[T]) -> Result<(), ShapeError> {
         if params.len() != self.num_params() {
             return Err(ShapeError::new(
@@ -257,14 +271,37 @@ impl<T: Float> Mlp<T> {
     ///
     /// # Errors
     /// `DimensionMismatch` naming `x` when `x.cols()` is not the input width.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, -2.0]])?, vec![0.5])?;
+    /// let net = Mlp::new(vec![layer], vec![Activation::Sigmoid])?;
+    /// let x = Matrix::from_rows(&[[3.0, 1.0]])?;
+    /// let z: f64 = 3.0 - 2.0 + 0.5;
+    /// assert_eq!(net.predict(x.view())?.as_slice(), &[1.0 / (1.0 + (-z).exp())]);
+    /// # Ok(()) }
+    /// ```
     pub fn predict(&self, x: MatRef<'_, T>) -> Result<Matrix<T>, ShapeError> {
-        let mut a = x.to_matrix();
+        let mut a: Option<Matrix<T>> = None;
         for (layer, &act) in self.layers.iter().zip(&self.activations) {
-            let z = layer.forward(a.view())?;
-            a = Matrix::try_zeros(z.rows(), z.cols())?;
-            act.forward_into(z.as_slice(), a.as_mut_slice())?;
+            let input = a.as_ref().map_or(x, Matrix::view);
+            let mut z = layer.forward(input)?;
+            if act != Activation::Identity {
+                z.as_mut_slice().iter_mut().for_each(|v| *v = act.apply(*v));
+            }
+            a = Some(z);
         }
-        Ok(a)
+        // `new` guarantees at least one layer.
+        a.ok_or_else(|| {
+            ShapeError::new(
+                ErrorKind::InvalidValue,
+                "layers",
+                "at least one layer",
+                "none",
+            )
+        })
     }
 
     /// The forward pass for training: computes and keeps every layer's pre-activation and
@@ -272,6 +309,18 @@ impl<T: Float> Mlp<T> {
     ///
     /// # Errors
     /// `DimensionMismatch` naming `x` when `x.cols()` is not the input width.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 1.0], [1.0, -1.0]])?, vec![0.0; 2])?;
+    /// let mut net = Mlp::new(vec![layer], vec![Activation::Relu])?;
+    /// let x = Matrix::from_rows(&[[1.0, 2.0]])?;
+    /// let y = net.forward(x.view())?;
+    /// assert_eq!((y.get(0, 0), y.get(0, 1)), (1.0 + 2.0, 0.0)); // relu(−1) = 0
+    /// # Ok(()) }
+    /// ```
     pub fn forward(&mut self, x: MatRef<'_, T>) -> Result<MatRef<'_, T>, ShapeError> {
         if x.cols() != self.inputs() {
             return Err(ShapeError::new(
@@ -308,6 +357,23 @@ impl<T: Float> Mlp<T> {
     /// # Errors
     /// `InvalidValue` naming `dy` when no forward pass preceded it; `DimensionMismatch` naming
     /// `dy` when it is not (batch, out).
+    ///
+    /// ```
+    /// use outerprod::grad::{Accumulate, Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[2.0, 0.0], [0.0, -3.0]])?, vec![0.0; 2])?;
+    /// let mut net = Mlp::new(vec![layer], vec![Activation::Relu])?;
+    /// let x = Matrix::from_rows(&[[1.0, 1.0]])?; // z = [2, −3]
+    /// net.forward(x.view())?;
+    /// let dy = Matrix::from_rows(&[[1.0, 1.0]])?;
+    /// net.backward(dy.view(), Accumulate::Overwrite)?;
+    /// // δ = dy ⊙ relu′(z) = [1, 0]; dW = δ xᵀ
+    /// assert_eq!(net.gradients()[0].weights().as_slice(), &[1.0, 1.0, 0.0, 0.0]);
+    /// net.backward(dy.view(), Accumulate::Add)?;
+    /// assert_eq!(net.gradients()[0].bias(), &[2.0, 0.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn backward(
         &mut self,
         dy: MatRef<'_, T>,
@@ -326,6 +392,25 @@ impl<T: Float> Mlp<T> {
     /// # Errors
     /// As [`backward`](Self::backward), plus `InvalidValue` naming `max_norm` unless it is
     /// finite and positive.
+    ///
+    /// ```
+    /// use outerprod::grad::{Accumulate, Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 1.0]])?, vec![0.0])?;
+    /// let mut net = Mlp::new(vec![layer], vec![Activation::Identity])?;
+    /// let x = Matrix::from_rows(&[[3.0, 4.0], [0.0, 0.0]])?;
+    /// net.forward(x.view())?;
+    /// let dy = Matrix::from_rows(&[[1.0], [0.5]])?;
+    /// // ‖g₀‖ = 1·√(25 + 1), ‖g₁‖ = 0.5·√(0 + 1): only example 0 exceeds C = 1
+    /// let clipped = net.backward_clipped(dy.view(), 1.0, Accumulate::Overwrite)?;
+    /// assert_eq!(clipped, 1);
+    /// let f = 1.0 / 26f64.sqrt();
+    /// let g = &net.gradients()[0];
+    /// assert!((g.weights()[(0, 0)] - f * 3.0).abs() < 1e-15);
+    /// assert!((g.bias()[0] - (f + 0.5)).abs() < 1e-15);
+    /// # Ok(()) }
+    /// ```
     pub fn backward_clipped(
         &mut self,
         dy: MatRef<'_, T>,
@@ -363,6 +448,22 @@ impl<T: Float> Mlp<T> {
     ///
     /// # Errors
     /// Whatever the optimizer reports (for example a slot whose state has another length).
+    ///
+    /// ```
+    /// use outerprod::grad::{Accumulate, Activation, Dense, Mlp, Sgd, SgdConfig};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0]])?, vec![0.0])?;
+    /// let mut net = Mlp::new(vec![layer], vec![Activation::Identity])?;
+    /// net.forward(Matrix::from_rows(&[[2.0]])?.view())?;
+    /// net.backward(Matrix::from_rows(&[[0.5]])?.view(), Accumulate::Overwrite)?;
+    /// let lr = 0.1;
+    /// let mut sgd = Sgd::new(SgdConfig { learning_rate: lr, momentum: 0.0, weight_decay: 0.0 })?;
+    /// net.step(&mut sgd)?;
+    /// assert_eq!(net.layers()[0].weights()[(0, 0)], 1.0 - lr * 0.5 * 2.0); // w − η·δx
+    /// assert_eq!(net.layers()[0].bias(), &[-lr * 0.5]);
+    /// # Ok(()) }
+    /// ```
     pub fn step<O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) -> Result<(), ShapeError> {
         for (l, (layer, g)) in self.layers.iter_mut().zip(&self.grads).enumerate() {
             let (w, b) = layer.params_mut();
@@ -449,5 +550,80 @@ fn copy_view<T: Copy>(src: MatRef<'_, T>, dst: &mut [T]) {
         for (j, v) in row.iter_mut().enumerate() {
             *v = src.get(i, j);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn net(seed: u64) -> Mlp<f64> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        Mlp::init(&[3, 4, 2], Activation::Tanh, Activation::Identity, &mut rng).unwrap()
+    }
+
+    #[test]
+    fn construction_errors_name_the_argument() {
+        let l = |i, o| Dense::new(Matrix::<f64>::zeros(o, i), vec![0.0; o]).unwrap();
+        let e = Mlp::<f64>::new(vec![], vec![]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::InvalidValue, "layers")
+        );
+        let e = Mlp::new(vec![l(2, 3)], vec![]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::LengthMismatch, "activations")
+        );
+        let e = Mlp::new(vec![l(2, 3), l(4, 1)], vec![Activation::Relu; 2]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::DimensionMismatch, "layers")
+        );
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let e = Mlp::<f64>::init(&[3], Activation::Relu, Activation::Identity, &mut rng);
+        assert_eq!(e.unwrap_err().argument(), "sizes");
+    }
+
+    #[test]
+    fn backward_needs_a_matching_forward() {
+        let mut n = net(1);
+        let dy = Matrix::<f64>::zeros(2, 2);
+        let e = n.backward(dy.view(), Accumulate::Overwrite).unwrap_err();
+        assert_eq!((e.kind(), e.argument()), (ErrorKind::InvalidValue, "dy"));
+        n.forward(Matrix::zeros(3, 3).view()).unwrap();
+        let e = n.backward(dy.view(), Accumulate::Overwrite).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::DimensionMismatch, "dy")
+        );
+        let e = n.forward(Matrix::zeros(3, 2).view()).unwrap_err();
+        assert_eq!(e.argument(), "x");
+        // a rejected forward changes nothing: the batch of 3 is still there
+        let dy3 = Matrix::<f64>::zeros(3, 2);
+        n.backward(dy3.view(), Accumulate::Overwrite).unwrap();
+    }
+
+    #[test]
+    fn buffers_reused_across_batch_sizes_give_fresh_results() {
+        let x5 = Matrix::from_fn(5, 3, |i, j| (i as f64 - 2.0) * 0.3 + j as f64 * 0.1);
+        let x2 = Matrix::from_fn(2, 3, |i, j| i as f64 * 0.5 - j as f64 * 0.2);
+        let dy2 = Matrix::from_fn(2, 2, |i, j| (i + 2 * j) as f64 - 1.0);
+        let mut used = net(2);
+        let mut fresh = used.clone();
+        used.forward(x5.view()).unwrap();
+        used.backward(
+            Matrix::from_fn(5, 2, |_, _| 1.0).view(),
+            Accumulate::Overwrite,
+        )
+        .unwrap();
+        let a = used.forward(x2.view()).unwrap().to_matrix();
+        let b = fresh.forward(x2.view()).unwrap().to_matrix();
+        assert_eq!(a, b);
+        assert_eq!(a, used.predict(x2.view()).unwrap());
+        used.backward(dy2.view(), Accumulate::Overwrite).unwrap();
+        fresh.backward(dy2.view(), Accumulate::Overwrite).unwrap();
+        assert_eq!(used.grads_to_vec(), fresh.grads_to_vec());
     }
 }

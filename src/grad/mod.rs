@@ -16,7 +16,7 @@
 //! | `dX = dY W` | (batch, in) | passed on to the layer below |
 //!
 //! One sample is the batch of one, where `dW = δ xᵀ` is exactly [`outer`](crate::outer)`(δ, x)`.
-//! The batch `dW` is one [`gemm`](crate::gemm) with A = dYᵀ (a transposed view, no copy), and the
+//! The batch `dW` is one [`gemm`](fn@crate::gemm) with A = dYᵀ (a transposed view, no copy), and the
 //! bias gradient is summed while that GEMM packs dYᵀ, so `db` costs no extra pass over `dY`.
 //!
 //! Losses are averaged over the batch (and summed over the outputs of one example), so the
