@@ -131,8 +131,11 @@ fn cstr(p: *const c_char) -> String {
 impl Blas {
     /// Loads OpenBLAS (`$OUTERPROD_PEERS_OPENBLAS` or Debian's pthreads build).
     pub fn openblas() -> Result<Blas, String> {
-        let path = find("OUTERPROD_PEERS_OPENBLAS", "openblas-pthread/libopenblas.so.0")
-            .ok_or("libopenblas.so.0 not found (apt-get install libopenblas0-pthread)")?;
+        let path = find(
+            "OUTERPROD_PEERS_OPENBLAS",
+            "openblas-pthread/libopenblas.so.0",
+        )
+        .ok_or("libopenblas.so.0 not found (apt-get install libopenblas0-pthread)")?;
         Self::load(Which::OpenBlas, path)
     }
 
@@ -190,8 +193,10 @@ impl Blas {
                 set_threads_i64 = opt_sym!(unsafe extern "C" fn(i64), "bli_thread_set_num_threads");
                 let version = opt_sym!(StrFn, "bli_info_get_version_str");
                 let arch_id = opt_sym!(unsafe extern "C" fn() -> c_int, "bli_arch_query_id");
-                let arch_str =
-                    opt_sym!(unsafe extern "C" fn(c_int) -> *const c_char, "bli_arch_string");
+                let arch_str = opt_sym!(
+                    unsafe extern "C" fn(c_int) -> *const c_char,
+                    "bli_arch_string"
+                );
                 // SAFETY: documented BLIS query functions, no arguments / an arch id from BLIS.
                 unsafe {
                     let arch = match (arch_id, arch_str) {

@@ -150,27 +150,45 @@ fn fused(p: &Inputs, g: &mut Grads) {
 fn verify(p: &Inputs, g: &Grads) -> Result<(), String> {
     let (b, i, o) = (p.batch, p.inp, p.out);
     let tol = |k: usize, abs: f64| 2.0 * (k as f64 + 2.0) * f32::EPSILON as f64 * abs + 1e-30;
-    check::sampled("dW", o, i, |r, c| g.dw[r * i + c] as f64, |r, c| {
-        let (s, a) = (0..b).fold((0.0, 0.0), |(s, a), t| {
-            let v = p.dy[t * o + r] as f64 * p.x[t * i + c] as f64;
-            (s + v, a + v.abs())
-        });
-        (s, tol(b, a))
-    })?;
-    check::sampled("db", 1, o, |_, c| g.db[c] as f64, |_, c| {
-        let (s, a) = (0..b).fold((0.0, 0.0), |(s, a), t| {
-            let v = p.dy[t * o + c] as f64;
-            (s + v, a + v.abs())
-        });
-        (s, tol(b, a))
-    })?;
-    check::sampled("dX", b, i, |r, c| g.dx[r * i + c] as f64, |r, c| {
-        let (s, a) = (0..o).fold((0.0, 0.0), |(s, a), t| {
-            let v = p.dy[r * o + t] as f64 * p.w[t * i + c] as f64;
-            (s + v, a + v.abs())
-        });
-        (s, tol(o, a))
-    })
+    check::sampled(
+        "dW",
+        o,
+        i,
+        |r, c| g.dw[r * i + c] as f64,
+        |r, c| {
+            let (s, a) = (0..b).fold((0.0, 0.0), |(s, a), t| {
+                let v = p.dy[t * o + r] as f64 * p.x[t * i + c] as f64;
+                (s + v, a + v.abs())
+            });
+            (s, tol(b, a))
+        },
+    )?;
+    check::sampled(
+        "db",
+        1,
+        o,
+        |_, c| g.db[c] as f64,
+        |_, c| {
+            let (s, a) = (0..b).fold((0.0, 0.0), |(s, a), t| {
+                let v = p.dy[t * o + c] as f64;
+                (s + v, a + v.abs())
+            });
+            (s, tol(b, a))
+        },
+    )?;
+    check::sampled(
+        "dX",
+        b,
+        i,
+        |r, c| g.dx[r * i + c] as f64,
+        |r, c| {
+            let (s, a) = (0..o).fold((0.0, 0.0), |(s, a), t| {
+                let v = p.dy[r * o + t] as f64 * p.w[t * i + c] as f64;
+                (s + v, a + v.abs())
+            });
+            (s, tol(o, a))
+        },
+    )
 }
 
 fn table(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Table {
@@ -211,9 +229,24 @@ fn table(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Table {
         row.run(&mut g, OP_FUSED, nan, |g| fused(&p, g), |g| verify(&p, g));
         #[cfg(not(feature = "grad-dense"))]
         row.skip(OP_FUSED, "hook: feature grad-dense");
-        row.run(&mut g, OP_UNFUSED, nan, |g| unfused(&p, g), |g| verify(&p, g));
+        row.run(
+            &mut g,
+            OP_UNFUSED,
+            nan,
+            |g| unfused(&p, g),
+            |g| verify(&p, g),
+        );
         match ob {
-            Some(lib) => row.run(&mut g, OPENBLAS, nan, |g| openblas(lib, &p, g), |g| verify(&p, g)),
+            Some(lib) => {
+                row.run(
+                    &mut g,
+                    OPENBLAS,
+                    nan,
+                    |g| openblas(lib, &p, g),
+                    |g| verify(&p, g),
+                );
+                row.cool_down();
+            }
             None => row.skip(OPENBLAS, "not loaded"),
         }
         table.rows.push(row.finish(label));

@@ -87,9 +87,7 @@ macro_rules! el {
             ) {
                 // SAFETY: forwarded from the caller's contract.
                 unsafe {
-                    matrixmultiply::$mm(
-                        m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
-                    )
+                    matrixmultiply::$mm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
                 }
             }
             fn gemm_fn(blas: &Blas) -> crate::cblas::Gemm<Self> {

@@ -22,10 +22,11 @@ const MM: &str = "matrixmultiply²";
 const FAER: &str = "faer";
 const NALGEBRA: &str = "nalgebra¹";
 const PEAK: &str = "FMA peak";
+const PEAK512: &str = "FMA peak 512-bit";
 
 /// Column names.
 pub fn cols() -> Vec<String> {
-    [OP, OPENBLAS, BLIS, MM, FAER, NALGEBRA, PEAK]
+    [OP, OPENBLAS, BLIS, MM, FAER, NALGEBRA, PEAK, PEAK512]
         .map(String::from)
         .to_vec()
 }
@@ -58,10 +59,24 @@ pub struct Op<'a, T> {
 
 impl<T: El> Op<'_, T> {
     fn outerprod(&self, c: &mut [T]) {
-        let a = outerprod::MatRef::new(self.a, 0, self.m, self.k, self.rsa as isize, self.csa as isize)
-            .expect("A view");
-        let b = outerprod::MatRef::new(self.b, 0, self.k, self.n, self.rsb as isize, self.csb as isize)
-            .expect("B view");
+        let a = outerprod::MatRef::new(
+            self.a,
+            0,
+            self.m,
+            self.k,
+            self.rsa as isize,
+            self.csa as isize,
+        )
+        .expect("A view");
+        let b = outerprod::MatRef::new(
+            self.b,
+            0,
+            self.k,
+            self.n,
+            self.rsb as isize,
+            self.csb as isize,
+        )
+        .expect("B view");
         let c = outerprod::MatMut::new(c, 0, self.m, self.n, self.rsc as isize, self.csc as isize)
             .expect("C view");
         outerprod::gemm(T::of(1.0), a, b, T::of(0.0), c).expect("gemm");
@@ -190,10 +205,15 @@ impl<T: El> Op<'_, T> {
     }
 
     fn nalgebra(&self, c: &mut [T]) {
-        let a = nalgebra::DMatrixView::from_slice_with_strides(self.a, self.m, self.k, self.rsa, self.csa);
-        let b = nalgebra::DMatrixView::from_slice_with_strides(self.b, self.k, self.n, self.rsb, self.csb);
-        let mut cm =
-            nalgebra::DMatrixViewMut::from_slice_with_strides_mut(c, self.m, self.n, self.rsc, self.csc);
+        let a = nalgebra::DMatrixView::from_slice_with_strides(
+            self.a, self.m, self.k, self.rsa, self.csa,
+        );
+        let b = nalgebra::DMatrixView::from_slice_with_strides(
+            self.b, self.k, self.n, self.rsb, self.csb,
+        );
+        let mut cm = nalgebra::DMatrixViewMut::from_slice_with_strides_mut(
+            c, self.m, self.n, self.rsc, self.csc,
+        );
         cm.gemm(T::of(1.0), &a, &b, T::of(0.0));
     }
 
@@ -206,7 +226,8 @@ impl<T: El> Op<'_, T> {
             |i, j| {
                 let (mut s, mut abs) = (0.0, 0.0);
                 for p in 0..self.k {
-                    let x = self.a[i * self.rsa + p * self.csa].f() * self.b[p * self.rsb + j * self.csb].f();
+                    let x = self.a[i * self.rsa + p * self.csa].f()
+                        * self.b[p * self.rsb + j * self.csb].f();
                     s += x;
                     abs += x.abs();
                 }
@@ -223,7 +244,9 @@ pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>, bl: Option<&Blas>) -> Vec<(usize
         for b in [ob, bl].into_iter().flatten() {
             b.set_threads(t);
         }
-        let (table, layouts) = in_pool(t, || (table::<T>(cfg, t, ob, bl), layout_table::<T>(cfg, t, ob)));
+        let (table, layouts) = in_pool(t, || {
+            (table::<T>(cfg, t, ob, bl), layout_table::<T>(cfg, t, ob))
+        });
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));
         println!("{}", table.ratios_md("the FMA peak", |_| Some(PEAK.into())));
@@ -236,10 +259,20 @@ pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>, bl: Option<&Blas>) -> Vec<(usize
     out
 }
 
-fn peak_cell<T: El>(cfg: &Cfg) -> Cell {
+fn peak_cell<T: El>(cfg: &Cfg, wide: bool) -> Cell {
     let iters = 100_000;
+    let lanes = <T as El>::LANES;
+    if wide && physical::fma_peak512(lanes, 1).is_none() {
+        return Cell::Skip("no AVX-512F");
+    }
     let mut flops = 0.0;
-    let timing = measure(cfg, || flops = physical::fma_peak(<T as El>::LANES, iters));
+    let timing = measure(cfg, || {
+        flops = if wide {
+            physical::fma_peak512(lanes, iters).unwrap_or(0.0)
+        } else {
+            physical::fma_peak(lanes, iters)
+        }
+    });
     Cell::Rate {
         rate: flops / timing.median / 1e9,
         timing,
@@ -253,12 +286,18 @@ fn table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>, bl: Option<&Blas>)
         "GFLOP/s",
         cols.clone(),
     );
-    let peak = if cfg.wants(PEAK) {
-        peak_cell::<T>(cfg)
-    } else {
-        Cell::Skip("filtered")
-    };
-    eprintln!("  [gemm {} {threads}T] FMA peak: {:?}", T::NAME, peak.rate());
+    let peaks: Vec<(&str, Cell)> = [(PEAK, false), (PEAK512, true)]
+        .into_iter()
+        .map(|(name, wide)| {
+            let c = if cfg.wants(name) {
+                peak_cell::<T>(cfg, wide)
+            } else {
+                Cell::Skip("filtered")
+            };
+            eprintln!("  [gemm {} {threads}T] {name}: {:?}", T::NAME, c.rate());
+            (name, c)
+        })
+        .collect();
     for &(m, n, k, dyt) in &SHAPES {
         let label = if dyt {
             format!("dW=dYᵀX {m}×{n}×{k} (A=dYᵀ)")
@@ -289,8 +328,10 @@ fn table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>, bl: Option<&Blas>)
         let mut row = RowRun::new(cfg, tag, &cols, 2.0 * (m * n * k) as f64);
         run_peers(&mut row, &op, &mut c, ob, bl, true);
         let mut r = row.finish(label);
-        let pi = cols.iter().position(|c| c == PEAK).expect("peak column");
-        r.cells[pi] = peak.clone();
+        for (name, cell) in &peaks {
+            let pi = cols.iter().position(|c| c == name).expect("peak column");
+            r.cells[pi] = cell.clone();
+        }
         table.rows.push(r);
     }
     table
@@ -311,7 +352,10 @@ fn run_peers<T: El>(
             continue;
         }
         match lib {
-            Some(lib) => row.run(c, name, nan, |s| op.cblas(lib, s), |s| op.verify(s)),
+            Some(lib) => {
+                row.run(c, name, nan, |s| op.cblas(lib, s), |s| op.verify(s));
+                row.cool_down();
+            }
             None => row.skip(name, "not loaded"),
         }
     }
@@ -371,7 +415,11 @@ fn layout_table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Option<T
 
 fn ratio_to_column_best(t: &Table) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "\n#### {} — ratio to each library's own best layout\n", t.title);
+    let _ = writeln!(
+        s,
+        "\n#### {} — ratio to each library's own best layout\n",
+        t.title
+    );
     let _ = write!(s, "| case |");
     for c in &t.cols {
         let _ = write!(s, " {c} |");

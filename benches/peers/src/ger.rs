@@ -59,7 +59,11 @@ fn table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>, bl: Option<&Blas>)
         for lay in [Lay::Row, Lay::Col] {
             let label = format!(
                 "{m}×{n} {}",
-                if lay == Lay::Row { "row-major" } else { "col-major" }
+                if lay == Lay::Row {
+                    "row-major"
+                } else {
+                    "col-major"
+                }
             );
             if !cfg.wants_case(&label) {
                 continue;
@@ -100,11 +104,17 @@ fn row<T: El>(
     };
     let reset = |s: &mut Vec<T>| s.copy_from_slice(&a0);
     let verify = |s: &Vec<T>| {
-        check::sampled("A", m, n, |i, j| s[at(i, j)].f(), |i, j| {
-            let base = a0[at(i, j)].f();
-            let upd = alpha.f() * x[i].f() * y[j].f();
-            (base + upd, 4.0 * T::eps() * (base.abs() + upd.abs()))
-        })
+        check::sampled(
+            "A",
+            m,
+            n,
+            |i, j| s[at(i, j)].f(),
+            |i, j| {
+                let base = a0[at(i, j)].f();
+                let upd = alpha.f() * x[i].f() * y[j].f();
+                (base + upd, 4.0 * T::eps() * (base.abs() + upd.abs()))
+            },
+        )
     };
 
     row.run(
@@ -154,6 +164,7 @@ fn row<T: El>(
             },
             verify,
         );
+        row.cool_down();
     }
     let par = faer_par();
     row.run(
@@ -184,12 +195,19 @@ fn row<T: El>(
         reset,
         |s| match lay {
             Lay::Row => {
-                nalgebra::DMatrixViewMut::from_slice_with_strides_mut(&mut s[..], m, n, n, 1)
-                    .ger(alpha, &nx, &ny, T::of(1.0))
+                nalgebra::DMatrixViewMut::from_slice_with_strides_mut(&mut s[..], m, n, n, 1).ger(
+                    alpha,
+                    &nx,
+                    &ny,
+                    T::of(1.0),
+                )
             }
-            Lay::Col => {
-                nalgebra::DMatrixViewMut::from_slice(&mut s[..], m, n).ger(alpha, &nx, &ny, T::of(1.0))
-            }
+            Lay::Col => nalgebra::DMatrixViewMut::from_slice(&mut s[..], m, n).ger(
+                alpha,
+                &nx,
+                &ny,
+                T::of(1.0),
+            ),
         },
         verify,
     );
@@ -202,7 +220,7 @@ fn row<T: El>(
                 for (r, &xi) in s.chunks_exact_mut(n).zip(&x) {
                     let ax = alpha * xi;
                     for (o, &yj) in r.iter_mut().zip(&y) {
-                        *o = *o + ax * yj;
+                        *o += ax * yj;
                     }
                 }
             }
@@ -210,7 +228,7 @@ fn row<T: El>(
                 for (c, &yj) in s.chunks_exact_mut(m).zip(&y) {
                     let ay = alpha * yj;
                     for (o, &xi) in c.iter_mut().zip(&x) {
-                        *o = *o + xi * ay;
+                        *o += xi * ay;
                     }
                 }
             }

@@ -59,27 +59,34 @@ pub struct Timing {
 
 /// Warms up and times `f`, returning the median seconds per call.
 pub fn measure(cfg: &Cfg, mut f: impl FnMut()) -> Timing {
-    // Warm-up: at least one call, then until the warm-up time is spent (at least 2 calls in all).
+    // Warm-up: at least two calls, then until the warm-up time is spent; a single call that
+    // already outlasts 4× the warm-up ends it. The fastest warm-up call after the first
+    // estimates the steady per-call time.
     let start = Instant::now();
     let mut calls = 0usize;
+    let mut best = f64::INFINITY;
     loop {
+        let t = Instant::now();
         f();
+        let dt = t.elapsed().as_secs_f64();
         calls += 1;
-        if calls >= 2 && start.elapsed() >= cfg.warmup {
+        if calls >= 2 || dt >= cfg.warmup.as_secs_f64() * 4.0 {
+            best = best.min(dt);
+        }
+        if (calls >= 2 && start.elapsed() >= cfg.warmup) || dt >= cfg.warmup.as_secs_f64() * 4.0 {
             break;
         }
-        if calls >= 1 && start.elapsed() >= cfg.warmup * 4 {
-            break; // one call already took longer than the whole warm-up
-        }
     }
-    // Estimate the steady per-call time from one more timed call (after warm-up).
-    let t = Instant::now();
-    f();
-    let per_call = t.elapsed().as_secs_f64().max(1e-9);
+    let per_call = best.max(1e-9);
     let inner = ((cfg.min_sample.as_secs_f64() / per_call).ceil() as usize).max(1);
     let per_sample = per_call * inner as f64;
-    let samples = ((cfg.budget.as_secs_f64() / per_sample) as usize)
-        .clamp(cfg.min_samples, cfg.max_samples);
+    let budget = cfg.budget.as_secs_f64();
+    // Very slow calls (over 4 budgets each) get 3 samples, printed as N = 3.
+    let samples = if per_sample > 4.0 * budget {
+        3
+    } else {
+        ((budget / per_sample) as usize).clamp(cfg.min_samples, cfg.max_samples)
+    };
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
         let t = Instant::now();
@@ -338,6 +345,15 @@ impl<'a> RowRun<'a> {
             self.tag, timing.samples, timing.inner
         );
         self.cells[i] = Cell::Rate { rate, timing };
+    }
+
+    /// After a library with its own spinning worker threads (OpenBLAS keeps its workers
+    /// busy-waiting for about 2²⁸ cycles after each call), wait until they sleep, so that they do
+    /// not steal the second core from the next implementation timed.
+    pub fn cool_down(&self) {
+        if rayon::current_num_threads() > 1 {
+            std::thread::sleep(Duration::from_millis(120));
+        }
     }
 
     /// The finished row.

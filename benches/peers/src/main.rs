@@ -65,10 +65,7 @@ fn main() {
                 }
             }
         }
-        println!(
-            "\n_group `{g}` took {:.0} s_",
-            t0.elapsed().as_secs_f64()
-        );
+        println!("\n_group `{g}` took {:.0} s_", t0.elapsed().as_secs_f64());
     }
 }
 
@@ -91,7 +88,10 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
     };
     let list = |v: Option<&String>, what: &str| -> Result<Vec<String>, String> {
         let v = v.ok_or(format!("{what} needs a value"))?;
-        Ok(v.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
+        Ok(v.split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect())
     };
     let mut it = args[1..].iter();
     while let Some(a) = it.next() {
@@ -99,7 +99,10 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
             "--threads" => {
                 cfg.threads = list(it.next(), a)?
                     .iter()
-                    .map(|s| s.parse::<usize>().map_err(|e| format!("--threads {s}: {e}")))
+                    .map(|s| {
+                        s.parse::<usize>()
+                            .map_err(|e| format!("--threads {s}: {e}"))
+                    })
                     .collect::<Result<_, _>>()?;
                 if cfg.threads.contains(&0) || cfg.threads.is_empty() {
                     return Err("--threads: counts must be ≥ 1".into());
@@ -119,9 +122,8 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
             "--cases" => cfg.cases = list(it.next(), a)?,
             "--budget-ms" => {
                 let v = it.next().ok_or("--budget-ms needs a value")?;
-                cfg.budget = Duration::from_millis(
-                    v.parse().map_err(|e| format!("--budget-ms {v}: {e}"))?,
-                );
+                cfg.budget =
+                    Duration::from_millis(v.parse().map_err(|e| format!("--budget-ms {v}: {e}"))?);
             }
             "--quick" => {
                 cfg.budget = Duration::from_millis(15);
@@ -181,7 +183,10 @@ fn header(
     bl: &Result<cblas::Blas, String>,
 ) {
     println!("# outerprod peer comparison\n");
-    println!("- command: `cargo run --release -- {}`", args[1..].join(" "));
+    println!(
+        "- command: `cargo run --release -- {}`",
+        args[1..].join(" ")
+    );
     println!(
         "- machine: {} — {} logical CPUs, LLC {} MiB (outputs above it are DRAM-sized)",
         cpu_model(),

@@ -34,9 +34,20 @@ const NT: &str = "NT fill";
 
 /// Column names.
 pub fn cols() -> Vec<String> {
-    [OP_ROW, OP_COL, NAIVE, NDARRAY, NDARRAY_ROWS, NA_MUL, NA_GER, FAER, FILL, NT]
-        .map(String::from)
-        .to_vec()
+    [
+        OP_ROW,
+        OP_COL,
+        NAIVE,
+        NDARRAY,
+        NDARRAY_ROWS,
+        NA_MUL,
+        NA_GER,
+        FAER,
+        FILL,
+        NT,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// Runs the group for one element type and returns (threads, table) per thread count.
@@ -60,9 +71,10 @@ pub fn print_table(cfg: &Cfg, table: &Table) {
     println!("{}", table.rates_md());
     println!(
         "{}",
-        table.ratios_md("the physical write limit (NT fill above LLC, 256-bit fill below)", |r| {
-            Some(if r.label.contains("DRAM") { NT } else { FILL }.to_string())
-        })
+        table.ratios_md(
+            "the physical write limit (NT fill above LLC, 256-bit fill below)",
+            |r| { Some(if r.label.contains("DRAM") { NT } else { FILL }.to_string()) }
+        )
     );
     let _ = llc;
     println!("{}", table.ratios_md("faer", |_| Some(FAER.to_string())));
@@ -87,7 +99,9 @@ fn table<T: El>(cfg: &Cfg, threads: usize) -> Table {
         }
         let tag = format!("outer {} {threads}T {m}×{n}", T::NAME);
         eprintln!("{tag}");
-        table.rows.push(row::<T>(cfg, &cols, tag, label, m, n, bytes));
+        table
+            .rows
+            .push(row::<T>(cfg, &cols, tag, label, m, n, bytes));
     }
     table
 }

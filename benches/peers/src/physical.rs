@@ -36,7 +36,7 @@ fn have_avx2_fma() -> bool {
 
 /// Views any f32/f64 buffer as its bytes in f32 units (both are multiples of 4 bytes).
 fn as_f32<T: Copy>(buf: &mut [T]) -> &mut [f32] {
-    assert!(std::mem::size_of::<T>() % 4 == 0 && std::mem::align_of::<T>() >= 4);
+    assert!(std::mem::size_of::<T>().is_multiple_of(4) && std::mem::align_of::<T>() >= 4);
     let len = std::mem::size_of_val(buf) / 4;
     // SAFETY: T is f32 or f64 (size a multiple of 4, alignment ≥ 4), every bit pattern is a valid
     // f32, and the new slice covers exactly the same bytes under the same exclusive borrow.
@@ -137,6 +137,36 @@ pub fn fma_peak(lanes: usize, iters: usize) -> f64 {
     per_thread * results.len() as f64
 }
 
+/// As [`fma_peak`] with 512-bit FMAs (`lanes` counts 256-bit lanes: 8 for f32, 4 for f64), or
+/// `None` without AVX-512F. On Zen 4 a 512-bit FMA is two 256-bit halves, so this should match
+/// the 256-bit peak there; it is printed to show that the AVX2 peak is the hardware limit.
+pub fn fma_peak512(lanes: usize, iters: usize) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return None;
+        }
+        let results: Vec<f64> = rayon::broadcast(|_| {
+            debug_assert!(std::is_x86_feature_detected!("avx512f"));
+            // SAFETY: AVX-512F detected above; the loop touches registers only.
+            unsafe {
+                if lanes == 8 {
+                    x86::fma512_f32(iters)
+                } else {
+                    x86::fma512_f64(iters)
+                }
+            }
+        });
+        std::hint::black_box(results.iter().sum::<f64>());
+        Some(iters as f64 * 12.0 * 2.0 * lanes as f64 * 2.0 * results.len() as f64)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (lanes, iters);
+        None
+    }
+}
+
 fn scalar_fma(iters: usize) -> f64 {
     let mut acc = [0.0f64; 12];
     let x = std::hint::black_box(1.000_000_1f64);
@@ -187,7 +217,7 @@ mod x86 {
         c[..head].fill(v);
         let mut i = head;
         while i + 32 <= n {
-            debug_assert!((p as usize + i * 4) % 32 == 0 && i + 32 <= n);
+            debug_assert!((p as usize + i * 4).is_multiple_of(32) && i + 32 <= n);
             // SAFETY: p+i is 32-byte aligned (head aligned it, steps are 128 bytes) and
             // i + 32 ≤ n keeps the four stores in bounds.
             unsafe {
@@ -231,10 +261,10 @@ mod x86 {
     }
 
     macro_rules! fma_loop {
-        ($name:ident, $t:ty, $set1:ident, $fmadd:ident, $store:ident, $lanes:literal) => {
+        ($name:ident, $t:ty, $set1:ident, $fmadd:ident, $store:ident, $lanes:literal, $feat:literal) => {
             /// # Safety
-            /// Needs AVX2 and FMA.
-            #[target_feature(enable = "avx2,fma")]
+            /// Needs the CPU features named in `target_feature`.
+            #[target_feature(enable = $feat)]
             pub unsafe fn $name(iters: usize) -> f64 {
                 let x = $set1(std::hint::black_box(1.000_000_1 as $t));
                 let y = $set1(std::hint::black_box(1.0e-9 as $t));
@@ -265,6 +295,40 @@ mod x86 {
             }
         };
     }
-    fma_loop!(fma_f32, f32, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 8);
-    fma_loop!(fma_f64, f64, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_storeu_pd, 4);
+    fma_loop!(
+        fma_f32,
+        f32,
+        _mm256_set1_ps,
+        _mm256_fmadd_ps,
+        _mm256_storeu_ps,
+        8,
+        "avx2,fma"
+    );
+    fma_loop!(
+        fma_f64,
+        f64,
+        _mm256_set1_pd,
+        _mm256_fmadd_pd,
+        _mm256_storeu_pd,
+        4,
+        "avx2,fma"
+    );
+    fma_loop!(
+        fma512_f32,
+        f32,
+        _mm512_set1_ps,
+        _mm512_fmadd_ps,
+        _mm512_storeu_ps,
+        16,
+        "avx512f"
+    );
+    fma_loop!(
+        fma512_f64,
+        f64,
+        _mm512_set1_pd,
+        _mm512_fmadd_pd,
+        _mm512_storeu_pd,
+        8,
+        "avx512f"
+    );
 }
