@@ -82,6 +82,8 @@ pub struct Blas {
     pub dger: Ger<f64>,
     set_threads_i32: Option<unsafe extern "C" fn(c_int)>,
     set_threads_i64: Option<unsafe extern "C" fn(i64)>,
+    get_threads_i32: Option<unsafe extern "C" fn() -> c_int>,
+    get_threads_i64: Option<unsafe extern "C" fn() -> i64>,
     _lib: Library,
 }
 
@@ -174,9 +176,13 @@ impl Blas {
         let dger = sym!(Ger<f64>, "cblas_dger");
         let mut set_threads_i32 = None;
         let mut set_threads_i64 = None;
+        let mut get_threads_i32 = None;
+        let mut get_threads_i64 = None;
         let info = match which {
             Which::OpenBlas => {
                 set_threads_i32 = opt_sym!(unsafe extern "C" fn(c_int), "openblas_set_num_threads");
+                get_threads_i32 =
+                    opt_sym!(unsafe extern "C" fn() -> c_int, "openblas_get_num_threads");
                 let config = opt_sym!(StrFn, "openblas_get_config");
                 let core = opt_sym!(StrFn, "openblas_get_corename");
                 // SAFETY: both return static strings and take no arguments.
@@ -191,6 +197,8 @@ impl Blas {
             Which::Blis => {
                 // dim_t is 64-bit in Debian's BLIS (only the BLAS/CBLAS integers are 32-bit).
                 set_threads_i64 = opt_sym!(unsafe extern "C" fn(i64), "bli_thread_set_num_threads");
+                get_threads_i64 =
+                    opt_sym!(unsafe extern "C" fn() -> i64, "bli_thread_get_num_threads");
                 let version = opt_sym!(StrFn, "bli_info_get_version_str");
                 let arch_id = opt_sym!(unsafe extern "C" fn() -> c_int, "bli_arch_query_id");
                 let arch_str = opt_sym!(
@@ -220,20 +228,34 @@ impl Blas {
             dger,
             set_threads_i32,
             set_threads_i64,
+            get_threads_i32,
+            get_threads_i64,
             _lib: lib,
         })
     }
 
-    /// Sets the library's own thread count.
+    /// Sets the library's own thread count, and reads it back (a warning on stderr if the
+    /// library reports another count or has no setter).
     pub fn set_threads(&self, n: usize) {
-        // SAFETY: documented setters taking a positive count.
-        unsafe {
+        // SAFETY: documented setters taking a positive count, and getters with no arguments.
+        let got = unsafe {
             if let Some(f) = self.set_threads_i32 {
                 f(n as c_int);
             }
             if let Some(f) = self.set_threads_i64 {
                 f(n as i64);
             }
+            match (self.get_threads_i32, self.get_threads_i64) {
+                (Some(g), _) => Some(g() as i64),
+                (_, Some(g)) => Some(g()),
+                _ => None,
+            }
+        };
+        if got != Some(n as i64) {
+            eprintln!(
+                "WARNING: {:?} asked for {n} threads, reports {got:?}",
+                self.which
+            );
         }
     }
 

@@ -81,8 +81,11 @@ pub fn measure(cfg: &Cfg, mut f: impl FnMut()) -> Timing {
     let inner = ((cfg.min_sample.as_secs_f64() / per_call).ceil() as usize).max(1);
     let per_sample = per_call * inner as f64;
     let budget = cfg.budget.as_secs_f64();
-    // Very slow calls (over 4 budgets each) get 3 samples, printed as N = 3.
-    let samples = if per_sample > 4.0 * budget {
+    // Very slow calls get fewer samples than the floor (printed as N): 3 above 4 budgets, and a
+    // single one above 10 budgets, so that an unoptimised path cannot stall a whole group.
+    let samples = if per_sample > 10.0 * budget {
+        1
+    } else if per_sample > 4.0 * budget {
         3
     } else {
         ((budget / per_sample) as usize).clamp(cfg.min_samples, cfg.max_samples)
