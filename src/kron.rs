@@ -1,1 +1,369 @@
 //! vec(abᵀ), Kronecker products and `unvec`.
+//!
+//! Three ways to flatten the outer product `a bᵀ` (a of length m, b of length n) into one
+//! vector, and how they relate:
+//!
+//! | flattening                        | element `i`, `j` sits at | equals        |
+//! |-----------------------------------|--------------------------|---------------|
+//! | vec(abᵀ), column-major            | `i + j·m`                | `kron(b, a)`  |
+//! | row-major flatten of abᵀ          | `i·n + j`                | `kron(a, b)`  |
+//!
+//! Neither is the elementwise (Hadamard) product `[a₁b₁, a₂b₂, …]`, which needs m = n and has
+//! only n elements, not m·n:
+//!
+//! ```
+//! use outerprod::{kron, vec_outer};
+//! let (a, b) = ([1, 2, 3], [10, 20]);
+//! assert_eq!(vec_outer(&a, &b), [10, 20, 30, 20, 40, 60]); // columns of abᵀ: a·10, then a·20
+//! assert_eq!(kron(&b, &a), vec_outer(&a, &b));             // vec(abᵀ) = kron(b, a)
+//! assert_eq!(kron(&a, &b), [10, 20, 20, 40, 30, 60]);      // rows of abᵀ = kron(a, b)
+//! ```
+//!
+//! Every vector function here is one call of the row-major outer-product kernel: vec(abᵀ) is
+//! the row-major `b aᵀ`, and kron(x, y) is the row-major `x yᵀ`.
+
+use crate::arch;
+use crate::error::{ErrorKind, ShapeError};
+use crate::matrix::{self, Matrix};
+use crate::outer::check_out_len;
+use crate::scalar::Scalar;
+use crate::view::{MatMut, MatRef};
+
+/// vec(abᵀ): the outer product flattened column by column, so element `i + j·m` is
+/// `a[i]·b[j]` (m = `a.len()`). This is `kron(b, a)`, not `kron(a, b)`, and not the
+/// elementwise product.
+///
+/// ```
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// use outerprod::{kron, vec_outer};
+/// let a = [1, 2, 3];
+/// let b = [4, 5];
+/// let v = vec_outer(&a, &b);
+/// for i in 0..3 {
+///     for j in 0..2 {
+///         assert_eq!(v[i + j * 3], a[i] * b[j]);
+///     }
+/// }
+/// assert_eq!(v, kron(&b, &a));
+/// # Ok(()) }
+/// ```
+///
+/// # Panics
+/// When `m·n` overflows `usize` or cannot be allocated; [`vec_outer_into`] never panics.
+#[track_caller]
+pub fn vec_outer<T: Scalar>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut out = alloc(b.len(), a.len(), "vec_outer");
+    arch::outer_row_major(&mut out, b, a);
+    out
+}
+
+/// Writes vec(abᵀ) into `out` without allocating: `out[i + j·m] = a[i]·b[j]`.
+///
+/// # Errors
+/// `LengthMismatch` naming `out` when `out.len() != a.len()·b.len()` (`Overflow` when that
+/// product does not fit in `usize`). `out` is untouched on error.
+///
+/// ```
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0]);
+/// let mut out = [0.0; 6];
+/// outerprod::vec_outer_into(&mut out, &a, &b)?;
+/// let expect: Vec<f64> = (0..6).map(|k| a[k % 2] * b[k / 2]).collect();
+/// assert_eq!(out.to_vec(), expect);
+/// assert!(outerprod::vec_outer_into(&mut out[..5], &a, &b).is_err());
+/// # Ok(()) }
+/// ```
+pub fn vec_outer_into<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) -> Result<(), ShapeError> {
+    check_out_len(out.len(), a.len(), b.len())?;
+    arch::outer_row_major(out, b, a);
+    Ok(())
+}
+
+/// The Kronecker product of two vectors: `out[i·len(y) + j] = x[i]·y[j]`, which is the
+/// row-major flattening of `x yᵀ`.
+///
+/// ```
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let (x, y) = ([1, -2], [3, 4, 5]);
+/// let k = outerprod::kron(&x, &y);
+/// let expect: Vec<i32> = x.iter().flat_map(|&xi| y.iter().map(move |&yj| xi * yj)).collect();
+/// assert_eq!(k, expect); // [3, 4, 5, -6, -8, -10]
+/// assert_eq!(k, outerprod::outer(&x, &y).into_vec());
+/// # Ok(()) }
+/// ```
+///
+/// # Panics
+/// When `len(x)·len(y)` overflows `usize` or cannot be allocated; [`kron_into`] never panics.
+#[track_caller]
+pub fn kron<T: Scalar>(x: &[T], y: &[T]) -> Vec<T> {
+    let mut out = alloc(x.len(), y.len(), "kron");
+    arch::outer_row_major(&mut out, x, y);
+    out
+}
+
+/// Writes the vector Kronecker product `kron(x, y)` into `out` without allocating.
+///
+/// # Errors
+/// `LengthMismatch` naming `out` when `out.len() != x.len()·y.len()` (`Overflow` when that
+/// product does not fit in `usize`). `out` is untouched on error.
+///
+/// ```
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let (x, y) = ([2, 3], [1, 10]);
+/// let mut out = [0; 4];
+/// outerprod::kron_into(&mut out, &x, &y)?;
+/// assert_eq!(out, [x[0] * y[0], x[0] * y[1], x[1] * y[0], x[1] * y[1]]);
+/// # Ok(()) }
+/// ```
+pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), ShapeError> {
+    check_out_len(out.len(), x.len(), y.len())?;
+    arch::outer_row_major(out, x, y);
+    Ok(())
+}
+
+/// The Kronecker product A ⊗ B of an m×n `a` and a p×q `b`: the (m·p)×(n·q) matrix whose
+/// element `(i·p + k, j·q + l)` is `a[(i, j)]·b[(k, l)]`. The views may have any strides.
+///
+/// ```
+/// use outerprod::{kron_mat, MatRef};
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let a = [1, 2, 3, 4]; // [[1, 2], [3, 4]]
+/// let b = [0, 5, 6, 7]; // [[0, 5], [6, 7]]
+/// let (av, bv) = (MatRef::row_major(&a, 2, 2)?, MatRef::row_major(&b, 2, 2)?);
+/// let k = kron_mat(av, bv);
+/// assert_eq!(k.shape(), (4, 4));
+/// for r in 0..4 {
+///     for c in 0..4 {
+///         assert_eq!(k[(r, c)], av.get(r / 2, c / 2) * bv.get(r % 2, c % 2));
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// # Panics
+/// When the result's size overflows `usize` or cannot be allocated; [`kron_mat_into`] never
+/// panics.
+#[track_caller]
+pub fn kron_mat<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Matrix<T> {
+    let (rows, cols) = kron_shape("b", &a, &b).unwrap_or_else(|e| panic!("kron_mat: {e}"));
+    let mut data =
+        matrix::try_filled(rows, cols, T::zero()).unwrap_or_else(|e| panic!("kron_mat: {e}"));
+    fill_kron_rows(a, b, |r, row| {
+        data[r * cols..(r + 1) * cols].copy_from_slice(row);
+    });
+    Matrix::from_parts(rows, cols, data)
+}
+
+/// Writes A ⊗ B into `out`, a view of any layout, without allocating the result (it uses two
+/// small scratch rows of n·q and n elements).
+///
+/// # Errors
+/// `DimensionMismatch` naming `out` when it is not (m·p)×(n·q); `Overflow` naming `out` when
+/// m·p or n·q does not fit in `usize`. `out` is untouched on error.
+///
+/// ```
+/// use outerprod::{kron_mat, kron_mat_into, MatMut, MatRef};
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// let a = [1.0, 2.0]; // 1×2
+/// let b = [3.0, 4.0]; // 2×1
+/// let mut out = [0.0; 4]; // 2×2, column-major
+/// let (av, bv) = (MatRef::row_major(&a, 1, 2)?, MatRef::row_major(&b, 2, 1)?);
+/// kron_mat_into(MatMut::col_major(&mut out, 2, 2)?, av, bv)?;
+/// assert_eq!(out, [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]]);
+/// assert_eq!(kron_mat(av, bv).vec(), out.to_vec());
+/// # Ok(()) }
+/// ```
+pub fn kron_mat_into<T: Scalar>(
+    mut out: MatMut<'_, T>,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) -> Result<(), ShapeError> {
+    let (rows, cols) = kron_shape("out", &a, &b)?;
+    if out.shape() != (rows, cols) {
+        return Err(ShapeError::new(
+            ErrorKind::DimensionMismatch,
+            "out",
+            format!(
+                "a {rows}×{cols} matrix (= {}·{} × {}·{})",
+                a.rows(),
+                b.rows(),
+                a.cols(),
+                b.cols()
+            ),
+            format!("{}×{}", out.rows(), out.cols()),
+        ));
+    }
+    fill_kron_rows(a, b, |r, row| {
+        for (c, &v) in row.iter().enumerate() {
+            out.set(r, c, v);
+        }
+    });
+    Ok(())
+}
+
+/// `unvec(v, rows, cols)`: the `rows × cols` matrix whose column-major flattening is `v`, the
+/// inverse of [`Matrix::vec`]: element `(i, j)` is `v[i + j·rows]`.
+///
+/// # Errors
+/// `LengthMismatch` naming `v` when `v.len() != rows·cols`; `Overflow` when `rows·cols`
+/// overflows `usize`.
+///
+/// ```
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// use outerprod::{outer, unvec, vec_outer};
+/// let (a, b) = ([1, 2, 3], [4, 5]);
+/// let m = unvec(&vec_outer(&a, &b), 3, 2)?;
+/// assert_eq!(m, outer(&a, &b));
+/// assert_eq!(m[(2, 1)], a[2] * b[1]);
+/// assert!(unvec(&[1, 2, 3], 2, 2).is_err());
+/// # Ok(()) }
+/// ```
+pub fn unvec<T: Copy>(v: &[T], rows: usize, cols: usize) -> Result<Matrix<T>, ShapeError> {
+    let need = matrix::element_count(rows, cols)?;
+    if v.len() != need {
+        return Err(ShapeError::new(
+            ErrorKind::LengthMismatch,
+            "v",
+            format!("{need} elements (= {rows} × {cols})"),
+            v.len().to_string(),
+        ));
+    }
+    let mut data = Vec::with_capacity(need);
+    for i in 0..rows {
+        data.extend((0..cols).map(|j| v[i + j * rows]));
+    }
+    Ok(Matrix::from_parts(rows, cols, data))
+}
+
+/// A buffer of `m·n` zeros, or a panic naming the caller.
+#[track_caller]
+fn alloc<T: Scalar>(m: usize, n: usize, what: &str) -> Vec<T> {
+    matrix::try_filled(m, n, T::zero()).unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// `(m·p, n·q)`, or `Overflow` naming `argument`.
+fn kron_shape<T>(
+    argument: &'static str,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+) -> Result<(usize, usize), ShapeError> {
+    let rows = a.rows().checked_mul(b.rows());
+    let cols = a.cols().checked_mul(b.cols());
+    match (rows, cols) {
+        (Some(r), Some(c)) if r.checked_mul(c).is_some() => Ok((r, c)),
+        _ => Err(ShapeError::new(
+            ErrorKind::Overflow,
+            argument,
+            "a Kronecker product whose element count fits in usize",
+            format!("{}·{} × {}·{}", a.rows(), b.rows(), a.cols(), b.cols()),
+        )),
+    }
+}
+
+/// Hands each row `r = i·p + k` of A ⊗ B to `emit`: that row is kron(A[i, :], B[k, :]), one
+/// call of the row-major outer-product kernel on contiguous copies of the two rows.
+fn fill_kron_rows<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    mut emit: impl FnMut(usize, &[T]),
+) {
+    let (p, q) = b.shape();
+    if a.is_empty() || b.is_empty() {
+        return;
+    }
+    let b_rows = b.to_matrix();
+    let mut a_row = vec![T::zero(); a.cols()];
+    let mut row = vec![T::zero(); a.cols() * q];
+    for i in 0..a.rows() {
+        for (j, v) in a_row.iter_mut().enumerate() {
+            *v = a.get(i, j);
+        }
+        for k in 0..p {
+            arch::outer_row_major(&mut row, &a_row, b_rows.row(k));
+            emit(i * p + k, &row);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference;
+
+    const LENS: [usize; 8] = [0, 1, 2, 3, 7, 8, 9, 17];
+
+    fn seq(n: usize, mul: i64, add: i64) -> Vec<i64> {
+        (0..n as i64).map(|i| i * mul + add).collect()
+    }
+
+    #[test]
+    fn vector_products_match_reference() {
+        for m in LENS {
+            for n in LENS {
+                let (a, b) = (seq(m, 3, -5), seq(n, -7, 2));
+                let k = reference::kron_vec(&a, &b);
+                assert_eq!(kron(&a, &b), k, "kron {m}, {n}");
+                assert_eq!(vec_outer(&b, &a), k, "vec_outer {n}, {m}");
+                assert_eq!(vec_outer(&a, &b), reference::outer(&a, &b).vec());
+                let mut out = vec![0; m * n];
+                kron_into(&mut out, &a, &b).unwrap();
+                assert_eq!(out, k);
+                vec_outer_into(&mut out, &b, &a).unwrap();
+                assert_eq!(out, k);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_buffers_are_errors_and_leave_out_alone() {
+        let mut out = [9; 5];
+        let e = vec_outer_into(&mut out, &[1, 2], &[3, 4, 5]).unwrap_err();
+        assert_eq!((e.kind(), e.argument()), (ErrorKind::LengthMismatch, "out"));
+        assert!(kron_into(&mut out, &[1, 2], &[3, 4, 5]).is_err());
+        assert_eq!(out, [9; 5]);
+    }
+
+    #[test]
+    fn matrix_kron_matches_reference_on_strided_views() {
+        let data: Vec<i64> = (0..60).map(|x| x * 5 - 31).collect();
+        for (m, n) in [(0, 2), (1, 1), (2, 3), (3, 1), (4, 4)] {
+            for (p, q) in [(1, 0), (1, 1), (2, 2), (3, 2), (1, 5)] {
+                // A: transposed and reversed; B: non-unit strides.
+                let a = MatRef::new(&data, 59, m, n, -1, -6).unwrap();
+                let b = MatRef::new(&data, 3, p, q, 7, 2).unwrap();
+                let want = reference::kron(a, b);
+                assert_eq!(kron_mat(a, b), want, "{m}×{n} ⊗ {p}×{q}");
+                let mut buf = vec![0; m * p * n * q];
+                let out = MatMut::col_major(&mut buf, m * p, n * q).unwrap();
+                kron_mat_into(out, a, b).unwrap();
+                assert_eq!(buf, want.vec());
+            }
+        }
+    }
+
+    #[test]
+    fn kron_mat_into_rejects_wrong_shape() {
+        let a = Matrix::from_rows(&[[1, 2]]).unwrap();
+        let mut buf = [0; 4];
+        let out = MatMut::row_major(&mut buf, 4, 1).unwrap();
+        let e = kron_mat_into(out, a.view(), a.view()).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::DimensionMismatch, "out")
+        );
+        assert!(e.to_string().contains("1×4"), "{e}");
+    }
+
+    #[test]
+    fn unvec_inverts_vec() {
+        let m = Matrix::from_fn(3, 4, |i, j| (i * 10 + j) as i32);
+        assert_eq!(unvec(&m.vec(), 3, 4).unwrap(), m);
+        let e = unvec(&m.vec(), 4, 4).unwrap_err();
+        assert_eq!((e.kind(), e.argument()), (ErrorKind::LengthMismatch, "v"));
+        assert_eq!(
+            unvec::<i32>(&[], usize::MAX, 2).unwrap_err().kind(),
+            ErrorKind::Overflow
+        );
+        assert_eq!(unvec::<i32>(&[], 0, 5).unwrap().shape(), (0, 5));
+    }
+}

@@ -1,13 +1,132 @@
 //! # outerprod
 //!
 //! Outer products and everything built from them: `a bᵀ` over slices for any number type,
-//! vec(abᵀ) and Kronecker products, BLAS-grade rank-1 updates (`A ← A + α x yᵀ`), a packed,
-//! multithreaded rank-k engine (`C ← αAB + βC`), and the gradients of dense layers.
+//! vec(abᵀ) and Kronecker products, strided matrix and vector views, BLAS-grade rank-1
+//! updates (`A ← A + α x yᵀ`), a rank-k engine (`C ← αAB + βC`) and the gradients of dense
+//! layers. Generic over [`num_traits::Num`]; `f32` and `f64` run SIMD kernels chosen at run
+//! time (no `-C target-cpu=native` needed).
+//!
+//! ## The outer product
+//!
+//! For `a` of length m and `b` of length n, `a bᵀ` is the m×n matrix with element `(i, j)`
+//! equal to `a[i]·b[j]`. [`outer`] returns it as a row-major [`Matrix`]; [`outer_into`] writes
+//! it into a buffer you own.
 //!
 //! ```
-//! let m = outerprod::outer(&[1, 2, 3], &[4, 5, 6]);
+//! # fn main() -> Result<(), outerprod::ShapeError> {
+//! use outerprod::{outer, outer_into};
+//! let m = outer(&[1, 2, 3], &[4, 5, 6]);
 //! assert_eq!(m.to_string(), "[[ 4,  5,  6],\n [ 8, 10, 12],\n [12, 15, 18]]");
+//! assert_eq!(m[(2, 1)], 3 * 5);
+//!
+//! let mut buf = [0.0; 4];
+//! outer_into(&mut buf, &[1.0, 2.0], &[0.5, -1.0])?; // no allocation
+//! assert_eq!(buf, [0.5, -1.0, 1.0, -2.0]);
+//! # Ok(()) }
 //! ```
+//!
+//! ## vec(abᵀ) = kron(b, a), and why it is not the elementwise product
+//!
+//! vec stacks the columns of a matrix, so vec(abᵀ) lists `a·b[0]`, then `a·b[1]`, …: element
+//! `i + j·m` is `a[i]·b[j]`. That is the Kronecker product **kron(b, a)** (b first!), while the
+//! row-major flattening of abᵀ is kron(a, b). Both have m·n elements. The elementwise
+//! (Hadamard) product `[a₁b₁, a₂b₂, …]` is something else: it needs m = n and has n elements.
+//!
+//! With a = (1, 2, 3) and b = (10, 20):
+//!
+//! ```text
+//!         ⎡10 20⎤
+//! abᵀ  =  ⎢20 40⎥    vec(abᵀ) = kron(b, a) = [10, 20, 30, 20, 40, 60]
+//!         ⎣30 60⎦    row-major = kron(a, b) = [10, 20, 20, 40, 30, 60]
+//! ```
+//!
+//! ```
+//! # fn main() -> Result<(), outerprod::ShapeError> {
+//! use outerprod::{kron, outer, unvec, vec_outer};
+//! let (a, b) = ([1, 2, 3], [10, 20]);
+//! let v = vec_outer(&a, &b);
+//! assert_eq!(v, [10, 20, 30, 20, 40, 60]);
+//! assert_eq!(v, kron(&b, &a));                         // vec(abᵀ) = kron(b, a)
+//! assert_eq!(outer(&a, &b).into_vec(), kron(&a, &b));  // row-major flatten = kron(a, b)
+//! assert_eq!(unvec(&v, 3, 2)?, outer(&a, &b));         // unvec undoes vec
+//!
+//! // Not the elementwise product (which would need equal lengths anyway):
+//! let (p, q) = ([1, 2], [10, 20]);
+//! let hadamard: Vec<i32> = p.iter().zip(&q).map(|(x, y)| x * y).collect();
+//! assert_eq!(hadamard, [10, 40]);                      // 2 elements
+//! assert_eq!(vec_outer(&p, &q), [10, 20, 20, 40]);     // 4 elements
+//! # Ok(()) }
+//! ```
+//!
+//! ## Strided views and BLAS updates
+//!
+//! [`MatRef`]/[`MatMut`] and [`VecRef`]/[`VecMut`] look at a slice through an offset and
+//! `isize` strides, as BLAS does (`lda`, `incx`, including negative `incx`). Constructors check
+//! that every addressed element is inside the slice and that a mutable view never reaches an
+//! element twice, so bad strides are an `Err`, never undefined behaviour. Transposes,
+//! sub-blocks and reversals are views too, not copies.
+//!
+//! ```
+//! # fn main() -> Result<(), outerprod::ShapeError> {
+//! use outerprod::{ger, MatMut, VecRef};
+//! // A 2×3 block inside a 4×4 row-major buffer, starting at (1, 1): lda = 4.
+//! let mut buf = [0.0; 16];
+//! let a = MatMut::new(&mut buf, 5, 2, 3, 4, 1)?;
+//! let xs = [1.0, 9.0, 2.0];                 // x = (1, 2): every other element
+//! let x = VecRef::new(&xs, 0, 2, 2)?;
+//! let ys = [3.0, 4.0, 5.0];                 // y = (5, 4, 3): read back to front
+//! let y = VecRef::new(&ys, 2, 3, -1)?;
+//! ger(0.5, x, y, a)?;                       // A ← A + 0.5·x yᵀ
+//! for i in 0..2 {
+//!     for j in 0..3 {
+//!         assert_eq!(buf[(1 + i) * 4 + 1 + j], 0.5 * x.get(i) * y.get(j));
+//!     }
+//! }
+//! assert_eq!(buf[0], 0.0); // outside the view: untouched
+//! # Ok(()) }
+//! ```
+//!
+//! ## API map
+//!
+//! | Item | What it does |
+//! |------|--------------|
+//! | [`outer`], [`try_outer`], [`outer_into`], [`outer_into_layout`] | `a bᵀ`, into a new [`Matrix`] or your buffer (row- or column-major, [`Layout`]) |
+//! | [`vec_outer`], [`vec_outer_into`] | vec(abᵀ), the column-major flattening (= kron(b, a)) |
+//! | [`kron`], [`kron_into`] | Kronecker product of vectors (= row-major flattening of x yᵀ) |
+//! | [`kron_mat`], [`kron_mat_into`] | Kronecker product A ⊗ B of matrix views |
+//! | [`unvec`] | a column-major vector back into a [`Matrix`] |
+//! | [`Rank1`] | `a bᵀ` as a lazy operator: `apply`, `apply_transpose`, `get`, `trace`, `frobenius_norm` in O(m + n) |
+//! | [`ger`], [`gerc`], [`syr`] | BLAS rank-1 updates `A ← A + α x yᵀ`, `A ← A + α x conj(y)ᵀ`, `A ← A + α x xᵀ` (one [`Triangle`]) |
+//! | [`gemm()`](fn@gemm) and the [`gemm`](mod@gemm) module | `C ← αAB + βC`, a sum of k outer products |
+//! | [`grad`] | dense-layer forward/backward passes built on outer products |
+//! | [`Matrix`] | owned row-major matrix: indexing by `(i, j)`, `view`, `transpose`, `vec`, `Display` |
+//! | [`MatRef`], [`MatMut`], [`VecRef`], [`VecMut`] | validated strided views (negative strides allowed) |
+//! | [`ShapeError`], [`ErrorKind`] | the one error type: argument, expectation, what was given |
+//! | [`Scalar`], [`Float`] | the element-type bounds |
+//!
+//! ## Element types and integer overflow
+//!
+//! Every `T: num_traits::Num + Copy + Send + Sync + 'static` works ([`Scalar`]): all primitive
+//! integers and floats, `std::num::Wrapping<T>`, and `num_complex::Complex<f32 | f64>` (the
+//! default-on `complex` feature adds [`gerc`]). Integers follow Rust's own arithmetic: an
+//! overflowing product panics in debug builds and wraps in release builds. When wrapping is
+//! what you want in every build, use [`std::num::Wrapping`]:
+//!
+//! ```
+//! # fn main() -> Result<(), outerprod::ShapeError> {
+//! use std::num::Wrapping as W;
+//! let m = outerprod::outer(&[W(200u8)], &[W(2u8), W(3)]);
+//! assert_eq!(m.as_slice(), &[W(200u8.wrapping_mul(2)), W(200u8.wrapping_mul(3))]); // 144, 88
+//! # Ok(()) }
+//! ```
+//!
+//! Floats follow IEEE 754: NaN, ±∞, −0.0 and subnormals come out of every product exactly as
+//! `a[i] * b[j]` would give them.
+//!
+//! ## Features
+//!
+//! - `rayon` (default): multithreaded kernels; without it everything runs on the calling thread.
+//! - `complex` (default): `num_complex::Complex` support and [`gerc`].
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
@@ -29,16 +148,30 @@ mod threading;
 mod view;
 
 pub use error::{ErrorKind, ShapeError};
-pub use gemm::gemm;
-pub use ger::ger;
+pub use gemm::{gemm, matmul, rank_k_update, syrk};
+#[cfg(feature = "complex")]
+pub use ger::gerc;
+pub use ger::{ger, syr};
+pub use kron::{kron, kron_into, kron_mat, kron_mat_into, unvec, vec_outer, vec_outer_into};
 pub use layout::{Layout, Triangle};
 pub use matrix::Matrix;
 pub use outer::{outer, outer_into, outer_into_layout, try_outer};
+pub use rank1::Rank1;
 pub use scalar::{Float, Scalar};
 pub use view::{MatMut, MatRef, VecMut, VecRef};
 
-/// Hooks for tests and benches: force a kernel path on the current thread.
+/// Hooks for tests and benches: force a kernel path or the size thresholds on the current
+/// thread, and the physical baselines (fills, in-place pass) the benches compare against.
 #[doc(hidden)]
 pub mod testing {
-    pub use crate::arch::{detected, with_kernel_path, KernelPath};
+    pub use crate::arch::baseline::{add_in_place, fill};
+    pub use crate::arch::{
+        default_thresholds, detected, with_kernel_path, with_thresholds, KernelPath, Stores,
+        Thresholds, PARALLEL_MIN_BYTES,
+    };
 }
+
+/// Compiles and runs the README's Rust examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -30,6 +30,15 @@ impl<T> Matrix<T> {
     ///
     /// # Errors
     /// `LengthMismatch` when `data.len() != rows·cols`; `Overflow` when `rows·cols` overflows.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_vec(2, 2, vec![1, 2, 3, 4])?;
+    /// assert_eq!(m[(1, 0)], 3);
+    /// assert!(Matrix::from_vec(2, 2, vec![1, 2, 3]).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Result<Self, ShapeError> {
         let need = element_count(rows, cols)?;
         if data.len() != need {
@@ -53,6 +62,14 @@ impl<T> Matrix<T> {
     ///
     /// # Panics
     /// When `rows·cols` overflows `usize` or cannot be allocated.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_fn(2, 3, |i, j| 10 * i + j);
+    /// assert_eq!(m.as_slice(), &[0, 1, 2, 10, 11, 12]);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
         let n = element_count(rows, cols).unwrap_or_else(|e| panic!("Matrix::from_fn: {e}"));
@@ -69,6 +86,15 @@ impl<T> Matrix<T> {
     ///
     /// # Errors
     /// `LengthMismatch` naming `rows` when the rows differ in length.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_rows(&[[1, 2], [3, 4], [5, 6]])?;
+    /// assert_eq!((m.rows(), m.cols(), m[(2, 1)]), (3, 2, 6));
+    /// assert!(Matrix::from_rows(&[vec![1, 2], vec![3]]).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn from_rows<R: AsRef<[T]>>(rows: &[R]) -> Result<Self, ShapeError>
     where
         T: Clone,
@@ -95,36 +121,82 @@ impl<T> Matrix<T> {
     }
 
     /// Number of rows (m).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// assert_eq!(Matrix::<f64>::zeros(2, 5).rows(), 2);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     pub fn rows(&self) -> usize {
         self.rows
     }
 
     /// Number of columns (n).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// assert_eq!(Matrix::<f64>::zeros(2, 5).cols(), 5);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     pub fn cols(&self) -> usize {
         self.cols
     }
 
     /// `(rows, cols)`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// assert_eq!(Matrix::<f64>::zeros(2, 5).shape(), (2, 5));
+    /// # Ok(()) }
+    /// ```
     #[inline]
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
 
     /// The row-major elements.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_rows(&[[1, 2], [3, 4]])?;
+    /// assert_eq!(m.as_slice(), &[1, 2, 3, 4]);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     pub fn as_slice(&self) -> &[T] {
         &self.data
     }
 
     /// The row-major elements, mutably.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let mut m = Matrix::from_rows(&[[1, 2], [3, 4]])?;
+    /// m.as_mut_slice()[1] = 9;
+    /// assert_eq!(m[(0, 1)], 9);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
         &mut self.data
     }
 
     /// The row-major `Vec`, without copying.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = outerprod::outer(&[1, 2], &[3, 4]);
+    /// assert_eq!(m.into_vec(), vec![1 * 3, 1 * 4, 2 * 3, 2 * 4]);
+    /// # Ok(()) }
+    /// ```
     pub fn into_vec(self) -> Vec<T> {
         self.data
     }
@@ -133,6 +205,14 @@ impl<T> Matrix<T> {
     ///
     /// # Panics
     /// When `i ≥ rows`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_rows(&[[1, 2], [3, 4]])?;
+    /// assert_eq!(m.row(1), &[3, 4]);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn row(&self, i: usize) -> &[T] {
         assert!(
@@ -144,12 +224,30 @@ impl<T> Matrix<T> {
     }
 
     /// A read-only view of the whole matrix.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_rows(&[[1, 2, 3], [4, 5, 6]])?;
+    /// let v = m.view().submatrix(0, 1, 2, 2)?;
+    /// assert_eq!(v.get(1, 1), m[(1, 2)]);
+    /// # Ok(()) }
+    /// ```
     pub fn view(&self) -> MatRef<'_, T> {
         MatRef::new(&self.data, 0, self.rows, self.cols, self.cols as isize, 1)
             .expect("a Matrix is always a valid row-major view")
     }
 
     /// A mutable view of the whole matrix.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let mut m = Matrix::<i32>::zeros(2, 2);
+    /// m.view_mut().transpose().set(0, 1, 7); // (0, 1) of the transpose is (1, 0)
+    /// assert_eq!(m[(1, 0)], 7);
+    /// # Ok(()) }
+    /// ```
     pub fn view_mut(&mut self) -> MatMut<'_, T> {
         let (rows, cols) = (self.rows, self.cols);
         MatMut::new(&mut self.data, 0, rows, cols, cols as isize, 1)
@@ -157,6 +255,16 @@ impl<T> Matrix<T> {
     }
 
     /// The transpose as a view (no copy): an n×m view with swapped strides.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_rows(&[[1, 2, 3], [4, 5, 6]])?;
+    /// let t = m.transpose();
+    /// assert_eq!(t.shape(), (3, 2));
+    /// assert_eq!(t.get(2, 1), m[(1, 2)]);
+    /// # Ok(()) }
+    /// ```
     pub fn transpose(&self) -> MatRef<'_, T> {
         self.view().transpose()
     }
@@ -164,6 +272,14 @@ impl<T> Matrix<T> {
 
 impl<T: Copy> Matrix<T> {
     /// vec(A): the column-major flattening, element `i + j·m` is `A[(i, j)]`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let m = Matrix::from_rows(&[[1, 2], [3, 4]])?;
+    /// assert_eq!(m.vec(), vec![m[(0, 0)], m[(1, 0)], m[(0, 1)], m[(1, 1)]]);
+    /// # Ok(()) }
+    /// ```
     pub fn vec(&self) -> Vec<T> {
         self.view().transpose().to_matrix().into_vec()
     }
@@ -174,6 +290,14 @@ impl<T: Scalar> Matrix<T> {
     ///
     /// # Panics
     /// When `rows·cols` overflows or cannot be allocated; see [`try_zeros`](Self::try_zeros).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let z = Matrix::<f32>::zeros(2, 3);
+    /// assert!(z.as_slice().iter().all(|&v| v == 0.0) && z.shape() == (2, 3));
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn zeros(rows: usize, cols: usize) -> Self {
         Self::try_zeros(rows, cols).unwrap_or_else(|e| panic!("Matrix::zeros: {e}"))
@@ -184,12 +308,32 @@ impl<T: Scalar> Matrix<T> {
     /// # Errors
     /// `Overflow` when `rows·cols` (or its size in bytes) overflows; `Allocation` when the
     /// allocator refuses.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// assert_eq!(Matrix::<u8>::try_zeros(3, 1)?.as_slice(), &[0, 0, 0]);
+    /// assert!(Matrix::<u8>::try_zeros(usize::MAX, 2).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn try_zeros(rows: usize, cols: usize) -> Result<Self, ShapeError> {
         let data = try_filled(rows, cols, T::zero())?;
         Ok(Matrix { rows, cols, data })
     }
 
     /// The n×n identity matrix.
+    ///
+    /// # Panics
+    /// When n·n overflows `usize` or cannot be allocated.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::Matrix;
+    /// let i = Matrix::<i32>::identity(3);
+    /// assert!((0..3).all(|r| (0..3).all(|c| i[(r, c)] == i32::from(r == c))));
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
     pub fn identity(n: usize) -> Self {
         Matrix::from_fn(n, n, |i, j| if i == j { T::one() } else { T::zero() })
     }

@@ -200,36 +200,84 @@ macro_rules! matrix_view_common {
     ($name:ident) => {
         impl<'a, T> $name<'a, T> {
             /// Number of rows (m).
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.rows(), 2);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn rows(&self) -> usize {
                 self.rows
             }
 
             /// Number of columns (n).
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.cols(), 3);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn cols(&self) -> usize {
                 self.cols
             }
 
             /// `(rows, cols)`.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.shape(), (2, 3));
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn shape(&self) -> (usize, usize) {
                 (self.rows, self.cols)
             }
 
             /// Distance in elements between `(i, j)` and `(i + 1, j)`.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.row_stride(), 3);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn row_stride(&self) -> isize {
                 self.row_stride
             }
 
             /// Distance in elements between `(i, j)` and `(i, j + 1)`.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.col_stride(), 1);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn col_stride(&self) -> isize {
                 self.col_stride
             }
 
             /// `true` when the view has no elements (`rows == 0` or `cols == 0`).
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert!(!v.is_empty());
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn is_empty(&self) -> bool {
                 self.rows == 0 || self.cols == 0
@@ -237,6 +285,14 @@ macro_rules! matrix_view_common {
 
             /// Whether rows are contiguous and packed back to back (`col_stride == 1` and
             /// `row_stride == cols`, or a shape where the unused stride does not matter).
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert!(v.is_row_major() && !v.is_col_major());
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn is_row_major(&self) -> bool {
                 (self.cols <= 1 || self.col_stride == 1)
@@ -244,6 +300,14 @@ macro_rules! matrix_view_common {
             }
 
             /// Whether columns are contiguous and packed back to back.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert!(!v.is_col_major() && v.transpose().is_col_major());
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn is_col_major(&self) -> bool {
                 (self.rows <= 1 || self.row_stride == 1)
@@ -269,6 +333,14 @@ macro_rules! matrix_view_common {
             ///
             /// # Panics
             /// When `i ≥ rows` or `j ≥ cols`.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.get(1, 2), 6);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             #[track_caller]
             pub fn get(&self, i: usize, j: usize) -> T {
@@ -280,6 +352,15 @@ macro_rules! matrix_view_common {
             }
 
             /// Copies the view into an owned row-major [`Matrix`].
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            #[doc = concat!("let mut data = [1, 2, 3, 4, 5, 6];")]
+            #[doc = concat!("let v = outerprod::", stringify!($name), "::row_major(&mut data, 2, 3)?; // [[1, 2, 3], [4, 5, 6]]")]
+            /// assert_eq!(v.to_matrix().as_slice(), &[1, 2, 3, 4, 5, 6]);
+            /// assert_eq!(v.transpose().to_matrix().as_slice(), &[1, 4, 2, 5, 3, 6]);
+            /// # Ok(()) }
+            /// ```
             pub fn to_matrix(&self) -> Matrix<T> {
                 let mut data = Vec::with_capacity(self.rows * self.cols);
                 for i in 0..self.rows {
@@ -328,6 +409,17 @@ impl<'a, T> MatRef<'a, T> {
     /// # Errors
     /// `OutOfBounds` when some addressed element lies outside `data`; `Overflow` when
     /// `rows·cols` does not fit in `usize`. Zero and repeated addresses are allowed (read-only).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    /// // The 2×2 block at (1, 1) of a 3×3 row-major matrix: offset 4, strides (3, 1).
+    /// let v = MatRef::new(&data, 4, 2, 2, 3, 1)?;
+    /// assert_eq!(v.to_matrix().as_slice(), &[4, 5, 7, 8]);
+    /// assert!(MatRef::new(&data, 4, 2, 3, 3, 1).is_err()); // would reach data[9]
+    /// # Ok(()) }
+    /// ```
     pub fn new(
         data: &'a [T],
         offset: usize,
@@ -356,6 +448,15 @@ impl<'a, T> MatRef<'a, T> {
     ///
     /// # Errors
     /// `LengthMismatch` when `data.len() != rows·cols`, `Overflow` when that product overflows.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4, 5, 6];
+    /// let v = MatRef::row_major(&data, 2, 3)?;
+    /// assert_eq!(v.get(1, 0), data[1 * 3 + 0]);
+    /// # Ok(()) }
+    /// ```
     pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
         Self::new(data, 0, rows, cols, as_isize("cols", cols)?, 1)
@@ -365,12 +466,31 @@ impl<'a, T> MatRef<'a, T> {
     ///
     /// # Errors
     /// As [`row_major`](Self::row_major).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4, 5, 6];
+    /// let v = MatRef::col_major(&data, 2, 3)?;
+    /// assert_eq!(v.get(1, 2), data[1 + 2 * 2]);
+    /// # Ok(()) }
+    /// ```
     pub fn col_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
         Self::new(data, 0, rows, cols, 1, as_isize("rows", rows)?)
     }
 
     /// The transpose Aᵀ as a view: rows and columns swap, and so do the strides.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4, 5, 6];
+    /// let v = MatRef::row_major(&data, 2, 3)?;
+    /// let t = v.transpose();
+    /// assert_eq!((t.shape(), t.get(2, 0)), ((3, 2), v.get(0, 2)));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn transpose(self) -> MatRef<'a, T> {
         MatRef {
@@ -387,6 +507,17 @@ impl<'a, T> MatRef<'a, T> {
     ///
     /// # Errors
     /// `OutOfBounds` when the block does not fit inside this view.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data: Vec<i32> = (0..12).collect();
+    /// let v = MatRef::row_major(&data, 3, 4)?;
+    /// let s = v.submatrix(1, 2, 2, 2)?;
+    /// assert_eq!(s.to_matrix().as_slice(), &[v.get(1, 2), v.get(1, 3), v.get(2, 2), v.get(2, 3)]);
+    /// assert!(v.submatrix(2, 0, 2, 1).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn submatrix(
         self,
         row: usize,
@@ -408,6 +539,14 @@ impl<'a, T> MatRef<'a, T> {
     ///
     /// # Panics
     /// When `i ≥ rows`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4, 5, 6];
+    /// assert_eq!(MatRef::col_major(&data, 2, 3)?.row(1).to_vec(), vec![2, 4, 6]);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn row(self, i: usize) -> VecRef<'a, T> {
         check_index("row", i, 0, self.rows, self.cols.max(1));
@@ -423,6 +562,14 @@ impl<'a, T> MatRef<'a, T> {
     ///
     /// # Panics
     /// When `j ≥ cols`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4, 5, 6];
+    /// assert_eq!(MatRef::row_major(&data, 2, 3)?.col(2).to_vec(), vec![3, 6]);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn col(self, j: usize) -> VecRef<'a, T> {
         check_index("col", 0, j, self.rows.max(1), self.cols);
@@ -435,6 +582,15 @@ impl<'a, T> MatRef<'a, T> {
     }
 
     /// The view with its rows in reverse order (a negative row stride).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4];
+    /// let r = MatRef::row_major(&data, 2, 2)?.reverse_rows();
+    /// assert_eq!((r.to_matrix().into_vec(), r.row_stride()), (vec![3, 4, 1, 2], -2));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn reverse_rows(self) -> MatRef<'a, T> {
         MatRef {
@@ -445,6 +601,15 @@ impl<'a, T> MatRef<'a, T> {
     }
 
     /// The view with its columns in reverse order (a negative column stride).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4];
+    /// let r = MatRef::row_major(&data, 2, 2)?.reverse_cols();
+    /// assert_eq!((r.to_matrix().into_vec(), r.col_stride()), (vec![2, 1, 4, 3], -1));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn reverse_cols(self) -> MatRef<'a, T> {
         MatRef {
@@ -455,6 +620,16 @@ impl<'a, T> MatRef<'a, T> {
     }
 
     /// The elements as one row-major slice, when the view is laid out that way.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4];
+    /// let v = MatRef::row_major(&data, 2, 2)?;
+    /// assert_eq!(v.as_row_major_slice(), Some(&data[..]));
+    /// assert_eq!(v.transpose().as_row_major_slice(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn as_row_major_slice(&self) -> Option<&'a [T]> {
         self.is_row_major().then(|| {
             // SAFETY: a row-major view addresses exactly rows·cols consecutive elements from
@@ -529,6 +704,18 @@ impl<'a, T> MatMut<'a, T> {
     /// `OutOfBounds` when some addressed element lies outside `data`; `Aliasing` when two index
     /// pairs reach the same element (a zero stride, or strides that interleave); `Overflow`
     /// when `rows·cols` does not fit in `usize`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 9];
+    /// // Rows 0..2, columns 1..3 of a 3×3 column-major matrix: offset 3, strides (1, 3).
+    /// let mut v = MatMut::new(&mut data, 3, 2, 2, 1, 3)?;
+    /// v.set(1, 1, 5);
+    /// assert_eq!(data[3 + 1 + 3], 5);
+    /// assert!(MatMut::new(&mut data, 0, 2, 2, 1, 1).is_err()); // (0, 1) and (1, 0) alias
+    /// # Ok(()) }
+    /// ```
     pub fn new(
         data: &'a mut [T],
         offset: usize,
@@ -558,6 +745,15 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Errors
     /// `LengthMismatch` when `data.len() != rows·cols`, `Overflow` when that product overflows.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 6];
+    /// MatMut::row_major(&mut data, 2, 3)?.set(1, 0, 4);
+    /// assert_eq!(data[1 * 3 + 0], 4);
+    /// # Ok(()) }
+    /// ```
     pub fn row_major(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
         let cs = as_isize("cols", cols)?;
@@ -568,6 +764,15 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Errors
     /// As [`row_major`](Self::row_major).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 6];
+    /// MatMut::col_major(&mut data, 2, 3)?.set(1, 0, 4);
+    /// assert_eq!(data[1 + 0 * 2], 4);
+    /// # Ok(()) }
+    /// ```
     pub fn col_major(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
         let rs = as_isize("rows", rows)?;
@@ -575,6 +780,15 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// A read-only view of the same elements, borrowing this one.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [1, 2, 3, 4];
+    /// let v = MatMut::row_major(&mut data, 2, 2)?;
+    /// assert_eq!(v.rb().get(1, 1), 4);
+    /// # Ok(()) }
+    /// ```
     pub fn rb(&self) -> MatRef<'_, T> {
         MatRef {
             ptr: self.ptr,
@@ -587,6 +801,17 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// A shorter-lived mutable view of the same elements (a reborrow).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// let mut v = MatMut::row_major(&mut data, 2, 2)?;
+    /// v.rb_mut().transpose().set(0, 1, 3); // a reborrow; v stays usable
+    /// v.set(0, 0, 1);
+    /// assert_eq!(data, [1, 0, 3, 0]);
+    /// # Ok(()) }
+    /// ```
     pub fn rb_mut(&mut self) -> MatMut<'_, T> {
         MatMut {
             ptr: self.ptr,
@@ -599,6 +824,15 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// Converts into a read-only view with the full lifetime.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [1, 2];
+    /// let r: MatRef<'_, i32> = MatMut::row_major(&mut data, 1, 2)?.into_ref();
+    /// assert_eq!(r.get(0, 1), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn into_ref(self) -> MatRef<'a, T> {
         MatRef {
             ptr: self.ptr,
@@ -611,6 +845,15 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// The transpose as a mutable view.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 6];
+    /// MatMut::row_major(&mut data, 2, 3)?.transpose().set(2, 0, 9); // (0, 2) of the original
+    /// assert_eq!(data[2], 9);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn transpose(self) -> MatMut<'a, T> {
         MatMut {
@@ -626,6 +869,16 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Errors
     /// `OutOfBounds` when the block does not fit inside this view.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 9];
+    /// let mut s = MatMut::row_major(&mut data, 3, 3)?.submatrix(1, 1, 2, 2)?;
+    /// s.set(1, 1, 1);
+    /// assert_eq!(data[2 * 3 + 2], 1);
+    /// # Ok(()) }
+    /// ```
     pub fn submatrix(
         self,
         row: usize,
@@ -647,6 +900,17 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Panics
     /// When `r > rows`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 6];
+    /// let (mut top, mut bottom) = MatMut::row_major(&mut data, 3, 2)?.split_at_row(1);
+    /// top.set(0, 0, 1);
+    /// bottom.set(1, 1, 2);
+    /// assert_eq!(data, [1, 0, 0, 0, 0, 2]);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn split_at_row(self, r: usize) -> (MatMut<'a, T>, MatMut<'a, T>) {
         assert!(r <= self.rows, "split_at_row: {r} > {} rows", self.rows);
@@ -668,6 +932,17 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Panics
     /// When `c > cols`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 6];
+    /// let (mut left, mut right) = MatMut::row_major(&mut data, 2, 3)?.split_at_col(2);
+    /// left.set(1, 1, 1);
+    /// right.set(0, 0, 2);
+    /// assert_eq!(data, [0, 0, 2, 0, 1, 0]);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn split_at_col(self, c: usize) -> (MatMut<'a, T>, MatMut<'a, T>) {
         assert!(c <= self.cols, "split_at_col: {c} > {} cols", self.cols);
@@ -679,6 +954,15 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Panics
     /// When `i ≥ rows`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// MatMut::col_major(&mut data, 2, 2)?.row_mut(1).set(1, 7);
+    /// assert_eq!(data[1 + 1 * 2], 7);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn row_mut(self, i: usize) -> VecMut<'a, T> {
         check_index("row_mut", i, 0, self.rows, self.cols.max(1));
@@ -694,12 +978,30 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Panics
     /// When `j ≥ cols`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// MatMut::row_major(&mut data, 2, 2)?.col_mut(1).set(0, 7);
+    /// assert_eq!(data[1], 7);
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn col_mut(self, j: usize) -> VecMut<'a, T> {
         self.transpose().row_mut(j)
     }
 
     /// The view with its rows in reverse order.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// MatMut::row_major(&mut data, 2, 2)?.reverse_rows().set(0, 0, 1);
+    /// assert_eq!(data, [0, 0, 1, 0]);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn reverse_rows(self) -> MatMut<'a, T> {
         let r = self.rb().reverse_rows();
@@ -711,6 +1013,15 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// The view with its columns in reverse order.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// MatMut::row_major(&mut data, 2, 2)?.reverse_cols().set(0, 0, 1);
+    /// assert_eq!(data, [0, 1, 0, 0]);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn reverse_cols(self) -> MatMut<'a, T> {
         self.transpose().reverse_rows().transpose()
@@ -720,6 +1031,16 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Panics
     /// When `i ≥ rows` or `j ≥ cols`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [1, 2, 3, 4];
+    /// let mut v = MatMut::row_major(&mut data, 2, 2)?;
+    /// *v.get_mut(1, 0) += 10;
+    /// assert_eq!(data[2], 13);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     #[track_caller]
     pub fn get_mut(&mut self, i: usize, j: usize) -> &mut T {
@@ -735,6 +1056,15 @@ impl<'a, T> MatMut<'a, T> {
     ///
     /// # Panics
     /// When `i ≥ rows` or `j ≥ cols`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// MatMut::col_major(&mut data, 2, 2)?.set(0, 1, 5);
+    /// assert_eq!(data[2], 5);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     #[track_caller]
     pub fn set(&mut self, i: usize, j: usize, value: T) {
@@ -742,6 +1072,17 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// The elements as one mutable row-major slice, when the view is laid out that way.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// let mut v = MatMut::row_major(&mut data, 2, 2)?;
+    /// v.as_row_major_slice_mut().unwrap().fill(1);
+    /// assert!(v.rb_mut().transpose().as_row_major_slice_mut().is_none());
+    /// assert_eq!(data, [1; 4]);
+    /// # Ok(()) }
+    /// ```
     pub fn as_row_major_slice_mut(&mut self) -> Option<&mut [T]> {
         self.is_row_major().then(|| {
             // SAFETY: a row-major view addresses exactly rows·cols consecutive elements from
@@ -786,18 +1127,42 @@ macro_rules! vector_view_common {
     ($name:ident) => {
         impl<'a, T> $name<'a, T> {
             /// Number of elements.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            /// let mut data = [1, 2, 3, 4, 5];
+            #[doc = concat!("let x = outerprod::", stringify!($name), "::new(&mut data, 4, 3, -2)?; // 5, 3, 1")]
+            /// assert_eq!(x.len(), 3);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn len(&self) -> usize {
                 self.len
             }
 
             /// `true` when the vector has no elements.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            /// let mut data = [1, 2, 3, 4, 5];
+            #[doc = concat!("let x = outerprod::", stringify!($name), "::new(&mut data, 4, 3, -2)?; // 5, 3, 1")]
+            /// assert!(!x.is_empty());
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn is_empty(&self) -> bool {
                 self.len == 0
             }
 
             /// Distance in elements between element `i` and `i + 1`.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            /// let mut data = [1, 2, 3, 4, 5];
+            #[doc = concat!("let x = outerprod::", stringify!($name), "::new(&mut data, 4, 3, -2)?; // 5, 3, 1")]
+            /// assert_eq!(x.stride(), -2);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             pub fn stride(&self) -> isize {
                 self.stride
@@ -815,6 +1180,14 @@ macro_rules! vector_view_common {
             ///
             /// # Panics
             /// When `i ≥ len`.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            /// let mut data = [1, 2, 3, 4, 5];
+            #[doc = concat!("let x = outerprod::", stringify!($name), "::new(&mut data, 4, 3, -2)?; // 5, 3, 1")]
+            /// assert_eq!(x.get(0), 5);
+            /// # Ok(()) }
+            /// ```
             #[inline]
             #[track_caller]
             pub fn get(&self, i: usize) -> T {
@@ -828,6 +1201,14 @@ macro_rules! vector_view_common {
             }
 
             /// Copies the elements into a `Vec`, in view order.
+            ///
+            /// ```
+            /// # fn main() -> Result<(), outerprod::ShapeError> {
+            /// let mut data = [1, 2, 3, 4, 5];
+            #[doc = concat!("let x = outerprod::", stringify!($name), "::new(&mut data, 4, 3, -2)?; // 5, 3, 1")]
+            /// assert_eq!(x.to_vec(), vec![5, 3, 1]);
+            /// # Ok(()) }
+            /// ```
             pub fn to_vec(&self) -> Vec<T> {
                 (0..self.len).map(|i| self.get(i)).collect()
             }
@@ -861,6 +1242,18 @@ impl<'a, T> VecRef<'a, T> {
     /// # Errors
     /// `OutOfBounds` when some addressed element lies outside `data`. A zero stride is allowed
     /// here (every element reads `data[offset]`); functions with BLAS rules reject it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3, 4, 5, 6];
+    /// let x = VecRef::new(&data, 1, 3, 2)?; // BLAS incx = 2 from data[1]
+    /// assert_eq!(x.to_vec(), vec![2, 4, 6]);
+    /// let r = VecRef::new(&data, 5, 3, -2)?; // incx = -2: element 0 at the far end
+    /// assert_eq!(r.to_vec(), vec![6, 4, 2]);
+    /// assert!(VecRef::new(&data, 1, 4, 2).is_err()); // would reach data[7]
+    /// # Ok(()) }
+    /// ```
     pub fn new(
         data: &'a [T],
         offset: usize,
@@ -877,6 +1270,14 @@ impl<'a, T> VecRef<'a, T> {
     }
 
     /// The elements in reverse order (a negated stride).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3];
+    /// assert_eq!(VecRef::from(&data).reverse().to_vec(), vec![3, 2, 1]);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn reverse(self) -> VecRef<'a, T> {
         if self.len == 0 {
@@ -891,7 +1292,50 @@ impl<'a, T> VecRef<'a, T> {
         }
     }
 
+    /// Elements `start..start + len` as a view with the same stride (no copy).
+    ///
+    /// # Errors
+    /// `OutOfBounds` naming `subvector` when the range does not fit inside this vector.
+    ///
+    /// ```
+    /// use outerprod::VecRef;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let data = [0, 1, 2, 3, 4, 5, 6];
+    /// let x = VecRef::new(&data, 6, 4, -2)?; // 6, 4, 2, 0
+    /// assert_eq!(x.subvector(1, 2)?.to_vec(), vec![4, 2]);
+    /// assert!(x.subvector(3, 2).is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn subvector(self, start: usize, len: usize) -> Result<VecRef<'a, T>, ShapeError> {
+        let fits = start.checked_add(len).is_some_and(|end| end <= self.len);
+        if !fits {
+            return Err(ShapeError::new(
+                ErrorKind::OutOfBounds,
+                "subvector",
+                format!("a range inside 0..{}", self.len),
+                format!("{len} elements from {start}"),
+            ));
+        }
+        if len == 0 {
+            return Ok(VecRef { len: 0, ..self });
+        }
+        debug_assert!(start < self.len);
+        // SAFETY: `start < self.len` (the range is non-empty and fits), so element `start` is
+        // one of this view's validated in-bounds addresses.
+        let ptr = unsafe { self.ptr.offset(start as isize * self.stride) };
+        Ok(VecRef { ptr, len, ..self })
+    }
+
     /// The elements as a slice when the stride is 1 (or the vector has at most one element).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let data = [1, 2, 3];
+    /// assert_eq!(VecRef::from(&data).as_slice(), Some(&data[..]));
+    /// assert_eq!(VecRef::new(&data, 0, 2, 2)?.as_slice(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn as_slice(&self) -> Option<&'a [T]> {
         (self.stride == 1 || self.len <= 1).then(|| {
             // SAFETY: len consecutive elements from element 0 are all validated in-bounds.
@@ -942,6 +1386,17 @@ impl<'a, T> VecMut<'a, T> {
     /// # Errors
     /// `OutOfBounds` when some addressed element lies outside `data`; `Aliasing` when
     /// `stride == 0` and `len > 1`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 5];
+    /// let mut y = VecMut::new(&mut data, 4, 3, -2)?; // data[4], data[2], data[0]
+    /// y.set(0, 1);
+    /// assert_eq!(data, [0, 0, 0, 0, 1]);
+    /// assert!(VecMut::new(&mut data, 0, 2, 0).is_err()); // both elements at data[0]
+    /// # Ok(()) }
+    /// ```
     pub fn new(
         data: &'a mut [T],
         offset: usize,
@@ -959,6 +1414,15 @@ impl<'a, T> VecMut<'a, T> {
     }
 
     /// A read-only view of the same elements.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [1, 2];
+    /// let y = VecMut::from(&mut data[..]);
+    /// assert_eq!(y.rb().get(1), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn rb(&self) -> VecRef<'_, T> {
         VecRef {
             ptr: self.ptr,
@@ -969,6 +1433,17 @@ impl<'a, T> VecMut<'a, T> {
     }
 
     /// A shorter-lived mutable view of the same elements.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0, 0];
+    /// let mut y = VecMut::from(&mut data[..]);
+    /// y.rb_mut().set(0, 1);
+    /// y.set(1, 2);
+    /// assert_eq!(data, [1, 2]);
+    /// # Ok(()) }
+    /// ```
     pub fn rb_mut(&mut self) -> VecMut<'_, T> {
         VecMut {
             ptr: self.ptr,
@@ -982,6 +1457,15 @@ impl<'a, T> VecMut<'a, T> {
     ///
     /// # Panics
     /// When `i ≥ len`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [1, 2];
+    /// *VecMut::from(&mut data[..]).get_mut(1) *= 5;
+    /// assert_eq!(data, [1, 10]);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     #[track_caller]
     pub fn get_mut(&mut self, i: usize) -> &mut T {
@@ -998,6 +1482,15 @@ impl<'a, T> VecMut<'a, T> {
     ///
     /// # Panics
     /// When `i ≥ len`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 4];
+    /// VecMut::new(&mut data, 1, 2, 2)?.set(1, 8);
+    /// assert_eq!(data, [0, 0, 0, 8]);
+    /// # Ok(()) }
+    /// ```
     #[inline]
     #[track_caller]
     pub fn set(&mut self, i: usize, value: T) {
@@ -1006,6 +1499,15 @@ impl<'a, T> VecMut<'a, T> {
 
     /// The elements as a mutable slice when the stride is 1 (or the vector has at most one
     /// element).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// use outerprod::{MatMut, MatRef, VecMut, VecRef};
+    /// let mut data = [0; 3];
+    /// VecMut::from(&mut data[..]).as_slice_mut().unwrap().fill(4);
+    /// assert_eq!(data, [4; 3]);
+    /// # Ok(()) }
+    /// ```
     pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
         (self.stride == 1 || self.len <= 1).then(|| {
             // SAFETY: len consecutive validated elements, exclusive through `&mut self`.

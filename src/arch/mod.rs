@@ -1,14 +1,24 @@
-//! Runtime CPU-feature dispatch.
+//! Runtime CPU-feature dispatch, tuning thresholds, and the kernel boundary of outer and ger.
 //!
 //! The features are detected once per process and cached; each public call reads the active
-//! [`KernelPath`] once, on the calling thread, and passes it down, so worker threads never
-//! re-detect. Tests and benches can force a path on the current thread with
-//! [`with_kernel_path`] to compare the SIMD kernels against the portable ones bit for bit.
+//! [`KernelPath`] and [`Thresholds`] once, on the calling thread, and passes them down, so worker
+//! threads never re-detect. Tests and benches can force a path on the current thread with
+//! [`with_kernel_path`] (and the thresholds with [`with_thresholds`]) to compare the SIMD kernels
+//! against the portable ones bit for bit.
+//!
+//! Files: `outer.rs` and `ger.rs` hold the blocking and threading drivers, generic over a row
+//! kernel; `portable.rs` holds the plain-Rust row kernels (also the generic path for every
+//! non-float type); `x86.rs` the SSE2 and AVX2 row kernels behind `#[target_feature]`;
+//! `baseline.rs` the physical fill and read-modify-write passes the benches compare against.
 
+pub(crate) mod baseline;
+pub(crate) mod ger;
+pub(crate) mod outer;
 pub(crate) mod portable;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
+use std::any::TypeId;
 use std::cell::Cell;
 use std::sync::OnceLock;
 
@@ -20,9 +30,13 @@ use crate::view::{MatMut, VecRef};
 #[non_exhaustive]
 pub enum KernelPath {
     /// Plain Rust that the compiler auto-vectorises for the baseline target (SSE2 on x86_64,
-    /// NEON on aarch64). Always available.
+    /// NEON on aarch64), with ordinary stores only. Always available.
     Portable,
-    /// x86_64 AVX2 + FMA kernels (`#[target_feature]` functions).
+    /// x86_64 SSE2 intrinsics (128-bit), with non-temporal stores for large outputs. Available
+    /// on every x86_64 CPU.
+    Sse2,
+    /// x86_64 AVX2 + FMA kernels (`#[target_feature]` functions, 256-bit), with non-temporal
+    /// stores for large outputs.
     Avx2Fma,
 }
 
@@ -31,9 +45,13 @@ impl KernelPath {
     pub fn is_available(self) -> bool {
         match self {
             KernelPath::Portable => true,
+            KernelPath::Sse2 => cfg!(target_arch = "x86_64"),
             KernelPath::Avx2Fma => has_avx2_fma(),
         }
     }
+
+    /// Every path, in order of preference from the most portable.
+    pub const ALL: [KernelPath; 3] = [KernelPath::Portable, KernelPath::Sse2, KernelPath::Avx2Fma];
 }
 
 fn has_avx2_fma() -> bool {
@@ -53,20 +71,61 @@ pub fn detected() -> KernelPath {
     *DETECTED.get_or_init(|| {
         if has_avx2_fma() {
             KernelPath::Avx2Fma
+        } else if KernelPath::Sse2.is_available() {
+            KernelPath::Sse2
         } else {
             KernelPath::Portable
         }
     })
 }
 
+/// The size-dependent choices of the outer and ger drivers, in bytes of the output (outer) or
+/// of `A` (ger).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Thresholds {
+    /// Outputs of at least this many bytes are written with non-temporal (streaming) stores,
+    /// which skip the read-for-ownership a normal store does on a line not yet in cache. Below
+    /// it the output is expected to stay in cache and normal stores are faster.
+    pub streaming_min_bytes: usize,
+    /// Work of at least this many bytes is split across the threads of the current rayon pool.
+    pub parallel_min_bytes: usize,
+}
+
+/// Below this many bytes of output (or of `A` for ger) every call runs on the calling thread.
+///
+/// Measured on the 2-core Zen 4 development machine (see BENCHMARKS.md): a rayon `join` costs a
+/// few microseconds, during which one core writes ~200 KiB into cache, and 2 threads first beat
+/// 1 thread from about 256 KiB of f32/f64 output. 64×64 (16–32 KiB) always runs sequentially.
+pub const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+/// Default for [`Thresholds::streaming_min_bytes`]: half the last-level cache. Bigger outputs
+/// cannot stay in cache next to their inputs and whatever else runs, so the write-allocate read
+/// of a normal store is pure waste for them.
+pub fn default_thresholds() -> Thresholds {
+    Thresholds {
+        streaming_min_bytes: cache_sizes().llc / 2,
+        parallel_min_bytes: PARALLEL_MIN_BYTES,
+    }
+}
+
 thread_local! {
     static FORCED: Cell<Option<KernelPath>> = const { Cell::new(None) };
+    static FORCED_THRESHOLDS: Cell<Option<Thresholds>> = const { Cell::new(None) };
 }
 
 /// The path a call starting on this thread uses: a forced one if set, else [`detected`].
 #[inline]
 pub(crate) fn active() -> KernelPath {
     FORCED.with(Cell::get).unwrap_or_else(detected)
+}
+
+/// The thresholds a call starting on this thread uses: forced ones if set, else the defaults.
+#[inline]
+pub(crate) fn thresholds() -> Thresholds {
+    FORCED_THRESHOLDS.with(Cell::get).unwrap_or_else(|| {
+        static DEFAULT: OnceLock<Thresholds> = OnceLock::new();
+        *DEFAULT.get_or_init(default_thresholds)
+    })
 }
 
 /// Runs `f` with `path` forced for calls made from this thread (for tests and benches).
@@ -89,14 +148,306 @@ pub fn with_kernel_path<R>(path: KernelPath, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with `thresholds` forced for calls made from this thread (for tests that must reach
+/// the streaming-store or the threaded code on small inputs, and for benches that measure the
+/// thresholds).
+pub fn with_thresholds<R>(thresholds: Thresholds, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Thresholds>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_THRESHOLDS.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_THRESHOLDS.with(|c| c.replace(Some(thresholds))));
+    f()
+}
+
+/// Which store instructions a kernel writes its output with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stores {
+    /// Ordinary stores: the line is read into cache first (write-allocate), then written.
+    Normal,
+    /// Non-temporal (streaming) stores where the path has them: whole lines go to memory
+    /// without being read first. The portable path uses ordinary stores.
+    NonTemporal,
+}
+
+/// Data cache sizes in bytes, detected once (CPUID on x86_64), with defaults elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CacheSizes {
+    /// Level-1 data cache per core.
+    pub(crate) l1d: usize,
+    /// Level-2 cache per core.
+    #[allow(dead_code)]
+    pub(crate) l2: usize,
+    /// Last-level cache (shared).
+    pub(crate) llc: usize,
+}
+
+/// Used when detection fails: a common desktop/server shape.
+const DEFAULT_CACHES: CacheSizes = CacheSizes {
+    l1d: 32 * 1024,
+    l2: 1024 * 1024,
+    llc: 32 * 1024 * 1024,
+};
+
+/// The detected cache sizes.
+pub(crate) fn cache_sizes() -> CacheSizes {
+    static SIZES: OnceLock<CacheSizes> = OnceLock::new();
+    *SIZES.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            x86::detect_caches().unwrap_or(DEFAULT_CACHES)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            DEFAULT_CACHES
+        }
+    })
+}
+
+/// Elements of the reused vector kept hot per column block: half of L1d, so the block stays in
+/// L1 while the rows of the output (or of `A`) stream past it.
+fn block_elems<T>() -> usize {
+    (cache_sizes().l1d / 2 / std::mem::size_of::<T>().max(1)).max(64)
+}
+
 /// `out[i·n + j] = a[i]·b[j]` with `out.len() == a.len()·b.len()`: the row-major outer product.
+///
+/// Every element is one rounded product, so all paths, blockings and thread counts give
+/// bitwise-identical results.
 pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
-    portable::outer_row_major(out, a, b);
+    outer::run(active(), thresholds(), out, a, b);
 }
 
 /// `A ← A + α x yᵀ` on validated views of matching shape (α ≠ 0, non-empty).
+///
+/// Each element becomes `A[i][j] + x[i]·(α·y[j])` with three separately rounded operations, in
+/// BLAS reference order (`temp = α·y[j]` first). No path contracts the multiply and the add
+/// into an FMA: the update is memory-bound (an FMA saves no time, measured), and without it
+/// every path matches the reference implementation and Netlib's `xGER` bit for bit.
 pub(crate) fn ger<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, a: MatMut<'_, T>) {
     debug_assert_eq!((a.rows(), a.cols()), (x.len(), y.len()));
-    portable::ger(alpha, x, y, a);
+    ger::run(active(), thresholds(), alpha, x, y, a);
+}
+
+/// The per-path kernel table of f32 and f64.
+pub(crate) trait FloatKernels: Scalar {
+    /// One chunk of an outer product (see `outer::chunk`).
+    fn outer_chunk(
+        path: KernelPath,
+        stores: Stores,
+        out: &mut [Self],
+        first: usize,
+        a: &[Self],
+        b: &[Self],
+        block: usize,
+    );
+    /// One block of a rank-1 update with unit inner stride (see `ger::run_block`).
+    fn rank1(
+        path: KernelPath,
+        job: &ger::Rank1Job<'_, Self>,
+        outer: std::ops::Range<usize>,
+        inner: std::ops::Range<usize>,
+        block: usize,
+    );
+    /// The fill baseline.
+    fn fill(path: KernelPath, out: &mut [Self], value: Self, stores: Stores);
+    /// The read-modify-write baseline.
+    fn add_in_place(path: KernelPath, a: &mut [Self], value: Self);
+}
+
+macro_rules! float_kernels {
+    ($t:ty, $avx_outer:ident, $sse_outer:ident, $avx_rank1:ident, $sse_rank1:ident,
+     $avx_fill:ident, $sse_fill:ident, $avx_rmw:ident, $sse_rmw:ident) => {
+        impl FloatKernels for $t {
+            fn outer_chunk(
+                path: KernelPath,
+                stores: Stores,
+                out: &mut [$t],
+                first: usize,
+                a: &[$t],
+                b: &[$t],
+                block: usize,
+            ) {
+                debug_assert!(path.is_available());
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `active()` only yields available paths (with_kernel_path asserts).
+                    KernelPath::Avx2Fma => unsafe {
+                        x86::$avx_outer(out, first, a, b, block, stores)
+                    },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: SSE2 is part of the x86_64 baseline.
+                    KernelPath::Sse2 => unsafe { x86::$sse_outer(out, first, a, b, block, stores) },
+                    _ => portable::outer_chunk(out, first, a, b, block),
+                }
+            }
+
+            fn rank1(
+                path: KernelPath,
+                job: &ger::Rank1Job<'_, $t>,
+                outer: std::ops::Range<usize>,
+                inner: std::ops::Range<usize>,
+                block: usize,
+            ) {
+                debug_assert!(path.is_available() && job.inner_stride == 1);
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: available path (as above); the job and block come from ger::run.
+                    KernelPath::Avx2Fma => unsafe { x86::$avx_rank1(job, outer, inner, block) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: SSE2 is baseline; the job and block come from ger::run.
+                    KernelPath::Sse2 => unsafe { x86::$sse_rank1(job, outer, inner, block) },
+                    _ => portable::rank1(job, outer, inner, block),
+                }
+            }
+
+            fn fill(path: KernelPath, out: &mut [$t], value: $t, stores: Stores) {
+                debug_assert!(path.is_available());
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: available path (as above).
+                    KernelPath::Avx2Fma => unsafe { x86::$avx_fill(out, value, stores) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: SSE2 is baseline.
+                    KernelPath::Sse2 => unsafe { x86::$sse_fill(out, value, stores) },
+                    _ => portable::fill(out, value),
+                }
+            }
+
+            fn add_in_place(path: KernelPath, a: &mut [$t], value: $t) {
+                debug_assert!(path.is_available());
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: available path (as above).
+                    KernelPath::Avx2Fma => unsafe { x86::$avx_rmw(a, value) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: SSE2 is baseline.
+                    KernelPath::Sse2 => unsafe { x86::$sse_rmw(a, value) },
+                    _ => portable::add_in_place(a, value),
+                }
+            }
+        }
+    };
+}
+
+float_kernels!(
+    f32,
+    outer_chunk_avx2_f32,
+    outer_chunk_sse2_f32,
+    rank1_avx2_f32,
+    rank1_sse2_f32,
+    fill_avx2_f32,
+    fill_sse2_f32,
+    add_in_place_avx2_f32,
+    add_in_place_sse2_f32
+);
+float_kernels!(
+    f64,
+    outer_chunk_avx2_f64,
+    outer_chunk_sse2_f64,
+    rank1_avx2_f64,
+    rank1_sse2_f64,
+    fill_avx2_f64,
+    fill_sse2_f64,
+    add_in_place_avx2_f64,
+    add_in_place_sse2_f64
+);
+
+/// `s` as a `&[U]` when `U` is `T` (the slice twin of the views' `cast`).
+#[inline]
+pub(crate) fn cast_slice<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
+    (TypeId::of::<T>() == TypeId::of::<U>()).then(|| {
+        debug_assert_eq!(TypeId::of::<T>(), TypeId::of::<U>());
+        // SAFETY: T and U are the same type (equal TypeIds), so this is the identity.
+        unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) }
+    })
+}
+
+/// `s` as a `&mut [U]` when `U` is `T`.
+#[inline]
+pub(crate) fn cast_slice_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
+    (TypeId::of::<T>() == TypeId::of::<U>()).then(|| {
+        debug_assert_eq!(TypeId::of::<T>(), TypeId::of::<U>());
+        // SAFETY: T and U are the same type (equal TypeIds), so this is the identity, and the
+        // exclusive borrow moves from `s` to the result.
+        unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) }
+    })
+}
+
+/// Splits `0..len` into `pieces` ranges whose interior boundaries are multiples of `align`,
+/// and calls `f(start, end)` for each, in parallel. `pieces == 1` runs `f` on this thread.
+pub(crate) fn par_ranges<F>(len: usize, pieces: usize, align: usize, f: &F)
+where
+    F: Fn(usize, usize) + Sync,
+{
+    fn go<F: Fn(usize, usize) + Sync>(
+        start: usize,
+        end: usize,
+        pieces: usize,
+        align: usize,
+        f: &F,
+    ) {
+        if pieces <= 1 || end - start <= align {
+            f(start, end);
+            return;
+        }
+        let left = pieces / 2;
+        let raw = start + (end - start) * left / pieces;
+        let mid = (raw.div_ceil(align) * align).clamp(start, end);
+        crate::threading::join(
+            || go(start, mid, left, align, f),
+            || go(mid, end, pieces - left, align, f),
+        );
+    }
+    go(0, len, pieces, align.max(1), f);
+}
+
+/// Splits `out` into `pieces` chunks and calls `f(chunk, first)` for each, in parallel, where
+/// `first` is the chunk's index in `out`. Interior boundaries fall on 64-byte-aligned
+/// addresses, so no two threads write the same cache line (and streaming stores fill whole
+/// lines).
+pub(crate) fn par_chunks_mut<T, F>(out: &mut [T], pieces: usize, f: &F)
+where
+    T: Send,
+    F: Fn(&mut [T], usize) + Sync,
+{
+    fn go<T: Send, F: Fn(&mut [T], usize) + Sync>(
+        out: &mut [T],
+        first: usize,
+        pieces: usize,
+        f: &F,
+    ) {
+        let size = std::mem::size_of::<T>().max(1);
+        let line = (64 / size).max(1);
+        if pieces <= 1 || out.len() <= 2 * line {
+            f(out, first);
+            return;
+        }
+        let left = pieces / 2;
+        let raw = out.len() * left / pieces;
+        // Elements from `out`'s start to the next 64-byte boundary at or after `raw`.
+        let addr = out.as_ptr() as usize + raw * size;
+        let mid = (raw + (addr.next_multiple_of(64) - addr) / size).min(out.len());
+        let (l, r) = out.split_at_mut(mid);
+        crate::threading::join(
+            || go(l, first, left, f),
+            || go(r, first + mid, pieces - left, f),
+        );
+    }
+    go(out, 0, pieces, f);
+}
+
+/// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
+pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
+    if bytes < thresholds.parallel_min_bytes {
+        return 1;
+    }
+    let threads = crate::threading::current_num_threads().max(1);
+    // Each piece gets at least half the threshold, so a forced tiny threshold in tests still
+    // splits, while default calls never hand a thread less than ~128 KiB.
+    let by_size = (bytes / (thresholds.parallel_min_bytes / 2).max(1)).max(1);
+    threads.min(by_size)
 }

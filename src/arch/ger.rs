@@ -1,0 +1,249 @@
+//! The rank-1 update driver: `A ← A + α x yᵀ` as a loop over the "outer" dimension of `A` (the
+//! one with the larger stride) around a row kernel (`Rank1Row`) over the contiguous "inner" one.
+//!
+//! Row-major `A` (unit column stride): outer = rows, the scalar of row i is `x[i]`, and the
+//! inner vector is `temp = α·y`, computed on the fly from a contiguous `y` or gathered into a
+//! buffer when `y` is strided. Column-major `A` (unit row stride): outer = columns, the scalar
+//! of column j is `temp_j = α·y[j]`, and the inner vector is `x` (gathered when strided).
+//! Negative strides of `A` are first turned positive by reversing `A` together with `x` or `y`,
+//! which permutes the elements without changing any of them. `A` with no unit stride takes the
+//! portable strided kernel.
+//!
+//! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
+//! three roundings, no FMA (see `arch::ger`).
+
+use std::mem::size_of;
+use std::ops::Range;
+
+use super::{block_elems, pieces_for, FloatKernels, KernelPath, Thresholds};
+use crate::scalar::{Scalar, ScalarKind};
+use crate::view::{MatMut, VecRef};
+
+/// Which factor comes first in the product `x[i]·temp_j`, as the kernel sees it. IEEE
+/// multiplication is commutative, so the float kernels ignore it; the generic kernel keeps
+/// BLAS's order for element types where the order could matter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProductOrder {
+    /// `s·t`: the row scalar is `x[i]` (row-oriented).
+    ScalarFirst,
+    /// `t·s`: the inner vector is `x` (column-oriented).
+    VectorFirst,
+}
+
+/// Updates one contiguous (or, for the portable kernel, strided) row of the outer loop.
+pub(crate) trait Rank1Row<T> {
+    /// `a[k·inc] = a[k·inc] + s·t_k` for `k < v.len()` (in `order`), where `t_k = scale·v[k]`
+    /// when `scale` is given and `v[k]` otherwise.
+    ///
+    /// # Safety
+    /// `a` addresses `v.len()` elements at stride `inc`, valid for reads and writes and
+    /// touched by nobody else during the call; SIMD kernels need `inc == 1`; the CPU supports
+    /// the kernel's target features.
+    unsafe fn row(a: *mut T, inc: isize, s: T, v: &[T], scale: Option<T>, order: ProductOrder);
+}
+
+/// One rank-1 update in canonical form, shared (read-only) by the worker threads.
+pub(crate) struct Rank1Job<'v, T> {
+    /// Element (outer 0, inner 0) of `A`.
+    pub(crate) a: *mut T,
+    /// Distance between consecutive outer indices (rows when row-oriented).
+    pub(crate) outer_stride: isize,
+    /// Distance between consecutive inner elements (1 except on the strided fallback).
+    pub(crate) inner_stride: isize,
+    /// Number of outer indices.
+    pub(crate) outer_len: usize,
+    /// The per-outer-index scalars before `s_scale`: `x` or `y`, element 0 and stride.
+    pub(crate) s: *const T,
+    pub(crate) s_stride: isize,
+    /// `Some(α)` when the scalars are `α·y[j]` (column-oriented).
+    pub(crate) s_scale: Option<T>,
+    /// The contiguous inner vector (`y`, `α·y` or `x`).
+    pub(crate) v: &'v [T],
+    /// `Some(α)` when the inner vector is raw `y` and the kernel forms `α·y[j]` itself.
+    pub(crate) v_scale: Option<T>,
+    pub(crate) order: ProductOrder,
+}
+
+// SAFETY: the job is the one wrapper through which raw pointers into `A`, `x` and `y` cross
+// threads. `A` is a validated non-aliasing view, each worker updates a disjoint block of it
+// (disjoint outer or inner ranges), `s` is only read, and all workers are joined before the
+// borrows behind the pointers end. T: Send + Sync (Scalar) makes sharing the elements sound.
+unsafe impl<T: Scalar> Sync for Rank1Job<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Scalar> Send for Rank1Job<'_, T> {}
+
+impl<'v, T: Scalar> Rank1Job<'v, T> {
+    /// The same job seen with element type `U` when `U` is `T`.
+    fn cast<U: Scalar>(&self) -> Option<Rank1Job<'v, U>> {
+        let v = super::cast_slice::<T, U>(self.v)?;
+        let same = |t: T| super::cast_slice::<T, U>(std::slice::from_ref(&t)).map(|u| u[0]);
+        Some(Rank1Job {
+            a: self.a.cast::<U>(),
+            outer_stride: self.outer_stride,
+            inner_stride: self.inner_stride,
+            outer_len: self.outer_len,
+            s: self.s.cast::<U>(),
+            s_stride: self.s_stride,
+            s_scale: self.s_scale.and_then(same),
+            v,
+            v_scale: self.v_scale.and_then(same),
+            order: self.order,
+        })
+    }
+}
+
+/// Runs the outer indices `outer` and the inner indices `inner` of `job` with kernel `K`, in
+/// inner blocks of `block` elements so the block of `v` stays in L1 across the outer loop.
+///
+/// # Safety
+/// `job` describes a valid update (see [`Rank1Job`]); the ranges lie inside it; nobody else
+/// touches this block of `A` during the call; the CPU supports `K`'s features.
+#[inline(always)]
+pub(crate) unsafe fn run_block<T: Scalar, K: Rank1Row<T>>(
+    job: &Rank1Job<'_, T>,
+    outer: Range<usize>,
+    inner: Range<usize>,
+    block: usize,
+) {
+    debug_assert!(outer.end <= job.outer_len && inner.end <= job.v.len());
+    let mut c0 = inner.start;
+    while c0 < inner.end {
+        let c1 = (c0 + block).min(inner.end);
+        let v = &job.v[c0..c1];
+        for o in outer.clone() {
+            // SAFETY: o < outer_len, so the scalar's offset is inside the validated `x`/`y`.
+            let raw = unsafe { *job.s.offset(o as isize * job.s_stride) };
+            let s = match job.s_scale {
+                Some(alpha) => alpha * raw,
+                None => raw,
+            };
+            let off = o as isize * job.outer_stride + c0 as isize * job.inner_stride;
+            // SAFETY: (o, c0..c1) is inside A (ranges checked above), the view was validated
+            // and is exclusively borrowed for this update, and the caller gave this block to
+            // this thread alone.
+            unsafe {
+                K::row(
+                    job.a.offset(off),
+                    job.inner_stride,
+                    s,
+                    v,
+                    job.v_scale,
+                    job.order,
+                )
+            };
+        }
+        c0 = c1;
+    }
+}
+
+/// Normalises the strides, builds the job (gathering a strided inner vector), and runs it on
+/// one or more threads.
+pub(crate) fn run<T: Scalar>(
+    path: KernelPath,
+    thresholds: Thresholds,
+    alpha: T,
+    mut x: VecRef<'_, T>,
+    mut y: VecRef<'_, T>,
+    mut a: MatMut<'_, T>,
+) {
+    let (m, n) = a.shape();
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Reversing rows of A together with x (columns with y) permutes the updates without
+    // changing any of them, and leaves every stride of A non-negative.
+    if a.row_stride() < 0 && m > 1 {
+        a = a.reverse_rows();
+        x = x.reverse();
+    }
+    if a.col_stride() < 0 && n > 1 {
+        a = a.reverse_cols();
+        y = y.reverse();
+    }
+    let (rs, cs) = (a.row_stride(), a.col_stride());
+    let row_oriented = n > 1 && (m == 1 || cs <= rs);
+    let gathered: Vec<T>;
+    let job = if row_oriented {
+        let (v, v_scale) = match y.as_slice() {
+            Some(y) => (y, Some(alpha)),
+            None => {
+                gathered = (0..n).map(|j| alpha * y.get(j)).collect();
+                (gathered.as_slice(), None)
+            }
+        };
+        Rank1Job {
+            a: a.as_mut_ptr(),
+            outer_stride: rs,
+            inner_stride: cs,
+            outer_len: m,
+            s: x.as_ptr(),
+            s_stride: x.stride(),
+            s_scale: None,
+            v,
+            v_scale,
+            order: ProductOrder::ScalarFirst,
+        }
+    } else {
+        let v = match x.as_slice() {
+            Some(x) => x,
+            None => {
+                gathered = x.to_vec();
+                gathered.as_slice()
+            }
+        };
+        Rank1Job {
+            a: a.as_mut_ptr(),
+            outer_stride: cs,
+            inner_stride: rs,
+            outer_len: n,
+            s: y.as_ptr(),
+            s_stride: y.stride(),
+            s_scale: Some(alpha),
+            v,
+            v_scale: None,
+            order: ProductOrder::VectorFirst,
+        }
+    };
+    let (outer_len, inner_len) = (job.outer_len, job.v.len());
+    let bytes = m * n * size_of::<T>();
+    let pieces = pieces_for(bytes, thresholds);
+    let blk = block_elems::<T>();
+    let work = |o: Range<usize>, i: Range<usize>| dispatch(path, &job, o, i, blk);
+    if pieces == 1 {
+        work(0..outer_len, 0..inner_len);
+    } else if outer_len >= pieces {
+        super::par_ranges(outer_len, pieces, 1, &|o0, o1| work(o0..o1, 0..inner_len));
+    } else {
+        // Few long rows (say 2×10⁶): split along them, on cache-line multiples.
+        let line = (64 / size_of::<T>().max(1)).max(1);
+        super::par_ranges(inner_len, pieces, line, &|i0, i1| {
+            work(0..outer_len, i0..i1)
+        });
+    }
+}
+
+/// Routes one block to the kernel for `T`, `path` and the inner stride.
+fn dispatch<T: Scalar>(
+    path: KernelPath,
+    job: &Rank1Job<'_, T>,
+    outer: Range<usize>,
+    inner: Range<usize>,
+    blk: usize,
+) {
+    if job.inner_stride == 1 {
+        match ScalarKind::of::<T>() {
+            ScalarKind::F32 => {
+                if let Some(j) = job.cast::<f32>() {
+                    return f32::rank1(path, &j, outer, inner, blk);
+                }
+            }
+            ScalarKind::F64 => {
+                if let Some(j) = job.cast::<f64>() {
+                    return f64::rank1(path, &j, outer, inner, blk);
+                }
+            }
+            ScalarKind::Other => {}
+        }
+    }
+    super::portable::rank1(job, outer, inner, blk);
+}

@@ -1,0 +1,138 @@
+//! The outer-product driver: splits the flat output across threads, blocks the columns so the
+//! reused slice of `b` stays in L1 while output rows stream past it, and calls a row kernel
+//! (`OuterRow`) for every row segment.
+//!
+//! The driver body is `#[inline(always)]` and generic over the row kernel, so the x86 wrappers
+//! instantiate it inside their `#[target_feature]` functions and the whole loop nest is compiled
+//! for AVX2 or SSE2, not only the innermost row.
+
+use std::mem::size_of_val;
+
+use super::{block_elems, FloatKernels, KernelPath};
+use super::{cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, Stores, Thresholds};
+use crate::scalar::{Scalar, ScalarKind};
+
+/// Writes one row segment of an outer product.
+pub(crate) trait OuterRow<T> {
+    /// `out[k] = ai·b[k]` for every `k`, with the given store kind where the kernel has it.
+    ///
+    /// # Safety
+    /// `out.len() == b.len()`, and the CPU supports the kernel's target features (the
+    /// dispatcher checked them with `KernelPath::is_available`).
+    unsafe fn row(out: &mut [T], ai: T, b: &[T], stores: Stores);
+}
+
+/// Fills the flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
+/// product into `out`: a partial first row, whole rows in column blocks of `block` elements,
+/// then a partial last row.
+///
+/// # Safety
+/// As [`OuterRow::row`]: the CPU supports `K`'s features. `b` is non-empty and the range lies
+/// inside the product (checked with `debug_assert!`; slice indexing checks it again).
+#[inline(always)]
+pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
+    out: &mut [T],
+    first: usize,
+    a: &[T],
+    b: &[T],
+    block: usize,
+    stores: Stores,
+) {
+    let n = b.len();
+    debug_assert!(n > 0 && first + out.len() <= a.len() * n);
+    let mut i = first / n;
+    let j0 = first % n;
+    let mut rest = out;
+    if j0 != 0 {
+        let len = (n - j0).min(rest.len());
+        let (head, tail) = rest.split_at_mut(len);
+        // SAFETY: head.len() == len == b[j0..j0 + len].len(); features as promised by our caller.
+        unsafe { K::row(head, a[i], &b[j0..j0 + len], stores) };
+        rest = tail;
+        i += 1;
+    }
+    let full = rest.len() / n;
+    let (body, tail) = rest.split_at_mut(full * n);
+    let rows = &a[i..i + full];
+    if n <= block {
+        for (r, &ai) in body.chunks_exact_mut(n).zip(rows) {
+            // SAFETY: r.len() == n == b.len().
+            unsafe { K::row(r, ai, b, stores) };
+        }
+    } else {
+        for c0 in (0..n).step_by(block) {
+            let c1 = (c0 + block).min(n);
+            for (r, &ai) in body.chunks_exact_mut(n).zip(rows) {
+                // SAFETY: both sides are the columns c0..c1.
+                unsafe { K::row(&mut r[c0..c1], ai, &b[c0..c1], stores) };
+            }
+        }
+    }
+    if !tail.is_empty() {
+        let len = tail.len();
+        // SAFETY: tail.len() == len == b[..len].len(), and len < n.
+        unsafe { K::row(tail, a[i + full], &b[..len], stores) };
+    }
+}
+
+/// The store kind and thread count for `bytes` of output, then the kernel on each chunk.
+pub(crate) fn run<T: Scalar>(
+    path: KernelPath,
+    thresholds: Thresholds,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+) {
+    if out.is_empty() {
+        return;
+    }
+    let bytes = size_of_val(out);
+    let stores = if bytes >= thresholds.streaming_min_bytes {
+        Stores::NonTemporal
+    } else {
+        Stores::Normal
+    };
+    let block = block_elems::<T>();
+    let pieces = pieces_for(bytes, thresholds);
+    let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, block);
+    if pieces == 1 {
+        work(out, 0);
+    } else {
+        par_chunks_mut(out, pieces, &work);
+    }
+}
+
+/// Routes one chunk to the kernel for `T` and `path`.
+fn dispatch<T: Scalar>(
+    path: KernelPath,
+    stores: Stores,
+    out: &mut [T],
+    first: usize,
+    a: &[T],
+    b: &[T],
+    block: usize,
+) {
+    match ScalarKind::of::<T>() {
+        ScalarKind::F32 => {
+            if let (Some(o), Some(a), Some(b)) = (
+                cast_slice_mut::<T, f32>(out),
+                cast_slice::<T, f32>(a),
+                cast_slice::<T, f32>(b),
+            ) {
+                return f32::outer_chunk(path, stores, o, first, a, b, block);
+            }
+            unreachable!("ScalarKind::F32 means T is f32")
+        }
+        ScalarKind::F64 => {
+            if let (Some(o), Some(a), Some(b)) = (
+                cast_slice_mut::<T, f64>(out),
+                cast_slice::<T, f64>(a),
+                cast_slice::<T, f64>(b),
+            ) {
+                return f64::outer_chunk(path, stores, o, first, a, b, block);
+            }
+            unreachable!("ScalarKind::F64 means T is f64")
+        }
+        ScalarKind::Other => super::portable::outer_chunk(out, first, a, b, block),
+    }
+}

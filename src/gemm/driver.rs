@@ -1,0 +1,490 @@
+//! The five loops of the BLIS algorithm, the small-product path, and kernel selection.
+//!
+//! ```text
+//! for jc in 0..n step NC            B block (KC×NC) packed once per (jc, pc), shared by threads
+//!   for pc in 0..k step KC          β applied on pc = 0 only; later blocks accumulate (β = 1)
+//!     for (ic, jchunk) in tasks     in parallel: rows in MR multiples ≤ MC, columns in NR multiples
+//!       pack A block (MC×KC)        per-thread buffer
+//!       for jr in chunk step NR
+//!         for ir in 0..mc step MR
+//!           microkernel: MR×NR tile += KC outer products
+//! ```
+//! K is never split, so the thread count cannot change any element's operations.
+
+use std::any::Any;
+
+use super::blocking::{self, PARALLEL_WORK, SMALL_WORK};
+use super::kernel::{Microkernel, Reference};
+#[cfg(target_arch = "x86_64")]
+use super::kernel_x86::{Avx2F32, Avx2F64};
+use super::pack::{pack_a, pack_b, Block};
+use super::parallel::{for_each_task, with_buffer, SharedPtr, Split, PACK_A, PACK_B};
+use crate::arch::KernelPath;
+use crate::scalar::{Scalar, ScalarKind};
+use crate::view::{MatMut, MatRef};
+
+/// A validated product `C ← αAB + βC` as raw pointers and strides: m, n, k > 0, α ≠ 0.
+pub(crate) struct Operands<T> {
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: T,
+    beta: T,
+    a: SharedPtr<T>,
+    rsa: isize,
+    csa: isize,
+    b: SharedPtr<T>,
+    rsb: isize,
+    csb: isize,
+    c: SharedPtr<T>,
+    rsc: isize,
+    csc: isize,
+}
+
+impl<T: Copy> Clone for Operands<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Copy> Copy for Operands<T> {}
+
+/// Where the running sums of the dense-layer backward pass go (see `gemm_with_a_row_sums`).
+#[derive(Clone, Copy)]
+pub(crate) enum Sums<T> {
+    /// No sums.
+    None,
+    /// `sums[i] += Σₚ A[i, p]` (length m).
+    RowsOfA(SharedPtr<T>),
+    /// `sums[j] += Σₚ B[p, j]` (length n): row sums of A after the problem was transposed.
+    ColsOfB(SharedPtr<T>),
+}
+
+impl<T: Scalar> Operands<T> {
+    /// Captures the views; the caller has checked the shapes, and that m, n, k > 0, α ≠ 0.
+    pub(crate) fn new(
+        alpha: T,
+        a: &MatRef<'_, T>,
+        b: &MatRef<'_, T>,
+        beta: T,
+        c: &mut MatMut<'_, T>,
+    ) -> Self {
+        debug_assert!(!c.is_empty() && a.cols() > 0 && alpha != T::zero());
+        Operands {
+            m: a.rows(),
+            n: b.cols(),
+            k: a.cols(),
+            alpha,
+            beta,
+            // A and B are only ever read through these pointers.
+            a: SharedPtr(a.as_ptr().cast_mut()),
+            rsa: a.row_stride(),
+            csa: a.col_stride(),
+            b: SharedPtr(b.as_ptr().cast_mut()),
+            rsb: b.row_stride(),
+            csb: b.col_stride(),
+            c: SharedPtr(c.as_mut_ptr()),
+            rsc: c.row_stride(),
+            csc: c.col_stride(),
+        }
+    }
+
+    /// Cᵀ = BᵀAᵀ: the same product with the roles of rows and columns exchanged.
+    fn transposed(self) -> Self {
+        Operands {
+            m: self.n,
+            n: self.m,
+            a: self.b,
+            rsa: self.csb,
+            csa: self.rsb,
+            b: self.a,
+            rsb: self.csa,
+            csb: self.rsa,
+            rsc: self.csc,
+            csc: self.rsc,
+            ..self
+        }
+    }
+
+    /// The same operands with `U = T` (checked by `TypeId`), to reach the typed kernels.
+    fn cast<U: Scalar>(self) -> Option<Operands<U>> {
+        let alpha = *(&self.alpha as &dyn Any).downcast_ref::<U>()?;
+        let beta = *(&self.beta as &dyn Any).downcast_ref::<U>()?;
+        Some(Operands {
+            m: self.m,
+            n: self.n,
+            k: self.k,
+            alpha,
+            beta,
+            a: SharedPtr(self.a.0.cast::<U>()),
+            rsa: self.rsa,
+            csa: self.csa,
+            b: SharedPtr(self.b.0.cast::<U>()),
+            rsb: self.rsb,
+            csb: self.csb,
+            c: SharedPtr(self.c.0.cast::<U>()),
+            rsc: self.rsc,
+            csc: self.csc,
+        })
+    }
+}
+
+impl<T: Scalar> Operands<T> {
+    /// A at (i, p) onwards, as a packing source.
+    ///
+    /// # Safety
+    /// `i < m` and `p < k` (the result points inside A).
+    #[inline]
+    unsafe fn a_block(&self, i: usize, p: usize) -> Block<T> {
+        debug_assert!(i < self.m && p < self.k);
+        Block {
+            // SAFETY: (i, p) is an element of A, whose addresses the view validated.
+            ptr: unsafe {
+                self.a
+                    .get()
+                    .offset(i as isize * self.rsa + p as isize * self.csa)
+            },
+            rs: self.rsa,
+            cs: self.csa,
+        }
+    }
+
+    /// B at (p, j) onwards, as a packing source.
+    ///
+    /// # Safety
+    /// `p < k` and `j < n`.
+    #[inline]
+    unsafe fn b_block(&self, p: usize, j: usize) -> Block<T> {
+        debug_assert!(p < self.k && j < self.n);
+        Block {
+            // SAFETY: (p, j) is an element of B, whose addresses the view validated.
+            ptr: unsafe {
+                self.b
+                    .get()
+                    .offset(p as isize * self.rsb + j as isize * self.csb)
+            },
+            rs: self.rsb,
+            cs: self.csb,
+        }
+    }
+
+    /// The address of C's element (i, j).
+    ///
+    /// # Safety
+    /// `i < m` and `j < n`.
+    #[inline]
+    unsafe fn c_at(&self, i: usize, j: usize) -> *mut T {
+        debug_assert!(i < self.m && j < self.n);
+        // SAFETY: (i, j) is an element of C, whose addresses the view validated.
+        unsafe {
+            self.c
+                .get()
+                .offset(i as isize * self.rsc + j as isize * self.csc)
+        }
+    }
+}
+
+impl<T> Sums<T> {
+    fn cast<U>(self) -> Sums<U> {
+        match self {
+            Sums::None => Sums::None,
+            Sums::RowsOfA(p) => Sums::RowsOfA(SharedPtr(p.0.cast())),
+            Sums::ColsOfB(p) => Sums::ColsOfB(SharedPtr(p.0.cast())),
+        }
+    }
+}
+
+/// Which engine a product takes (for tests and benches, through `gemm_with_route`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Plain loops, no packing, no threads.
+    Small,
+    /// The packed, blocked, threaded engine.
+    Blocked,
+}
+
+/// Runs a validated product. `sums`, when `RowsOfA`, points at m elements.
+///
+/// # Safety
+/// The operands come from live views (A, B readable at every (i, p), (p, j); C exclusively
+/// borrowed and non-aliasing), and the sums pointer, if any, is valid and exclusive for m
+/// elements. Nothing else touches C or the sums during the call.
+pub(crate) unsafe fn run<T: Scalar>(
+    op: Operands<T>,
+    sums: Sums<T>,
+    path: KernelPath,
+    route: Option<Route>,
+) {
+    // Make C's rows contiguous when its columns are not: the kernels write columns of C.
+    let (op, sums) = if op.rsc != 1 && op.csc == 1 {
+        let s = match sums {
+            Sums::RowsOfA(p) => Sums::ColsOfB(p),
+            other => other,
+        };
+        (op.transposed(), s)
+    } else {
+        (op, sums)
+    };
+    let work = op.m.saturating_mul(op.n).saturating_mul(op.k);
+    let route = route.unwrap_or(if work < SMALL_WORK {
+        Route::Small
+    } else {
+        Route::Blocked
+    });
+    let threads = if work < PARALLEL_WORK {
+        1
+    } else {
+        crate::threading::current_num_threads()
+    };
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        match route {
+            Route::Small => small(op, sums),
+            Route::Blocked => dispatch(op, sums, path, threads),
+        }
+    }
+}
+
+/// Picks the microkernel for the element type and kernel path.
+///
+/// # Safety
+/// As [`run`].
+unsafe fn dispatch<T: Scalar>(op: Operands<T>, sums: Sums<T>, path: KernelPath, threads: usize) {
+    // SAFETY: forwarded from the caller; `cast` only succeeds when the types are the same, and
+    // the AVX2 kernels are only chosen on the Avx2Fma path, which `arch` grants only when the
+    // CPU has the features.
+    unsafe {
+        match (ScalarKind::of::<T>(), path) {
+            #[cfg(target_arch = "x86_64")]
+            (ScalarKind::F64, KernelPath::Avx2Fma) => {
+                debug_assert!(KernelPath::Avx2Fma.is_available());
+                if let Some(op) = op.cast::<f64>() {
+                    blocked::<f64, Avx2F64>(op, sums.cast(), threads);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (ScalarKind::F32, KernelPath::Avx2Fma) => {
+                debug_assert!(KernelPath::Avx2Fma.is_available());
+                if let Some(op) = op.cast::<f32>() {
+                    blocked::<f32, Avx2F32>(op, sums.cast(), threads);
+                }
+            }
+            (ScalarKind::F32, _) => blocked::<T, Reference<8, 4>>(op, sums, threads),
+            _ => blocked::<T, Reference<4, 4>>(op, sums, threads),
+        }
+    }
+}
+
+/// The packed engine with kernel `K` on up to `threads` threads.
+///
+/// # Safety
+/// As [`run`], plus: `K`'s CPU features are available.
+pub(crate) unsafe fn blocked<T: Scalar, K: Microkernel<T>>(
+    op: Operands<T>,
+    sums: Sums<T>,
+    threads: usize,
+) {
+    let (mr, nr) = (K::MR, K::NR);
+    let bl = blocking::blocking(mr, nr, std::mem::size_of::<T>());
+    let (m, n, k) = (op.m, op.n, op.k);
+    let kc_max = bl.kc.min(k);
+    let b_elems = n.min(bl.nc).next_multiple_of(nr) * kc_max;
+    let a_elems = m.min(bl.mc).next_multiple_of(mr) * kc_max;
+    with_buffer::<T, _>(&PACK_B, b_elems, |bbuf| {
+        let bbuf = SharedPtr(bbuf);
+        for jc in (0..n).step_by(bl.nc) {
+            let ncb = bl.nc.min(n - jc);
+            let split = Split::new(m, ncb, bl.mc, mr, nr, threads);
+            let (mt, nt) = (m.div_ceil(split.m_chunk), ncb.div_ceil(split.n_chunk));
+            for pc in (0..k).step_by(bl.kc) {
+                let kcb = bl.kc.min(k - pc);
+                let beta = if pc == 0 { op.beta } else { T::one() };
+
+                // Pack the KC×NC block of B, split by NR panels among the threads.
+                let panels = ncb.div_ceil(nr);
+                let groups = threads.min(panels);
+                let per = panels.div_ceil(groups);
+                for_each_task(groups, threads, |g| {
+                    let (p0, p1) = (g * per, panels.min(g * per + per));
+                    if p0 >= p1 {
+                        return;
+                    }
+                    let (j0, cols) = (p0 * nr, ncb.min(p1 * nr) - p0 * nr);
+                    let col_sums = match sums {
+                        Sums::ColsOfB(s) => Some(s.get().wrapping_add(jc + j0)),
+                        _ => None,
+                    };
+                    debug_assert!(j0 * kcb + cols.next_multiple_of(nr) * kcb <= b_elems);
+                    // SAFETY: B is readable at (pc + p, jc + j0 + j) for p < kcb, j < cols (all
+                    // inside k×n); the group writes panels p0..p1 of the buffer, disjoint from
+                    // other groups', inside b_elems; its column sums jc+j0.. are its own.
+                    unsafe {
+                        let src = op.b_block(pc, jc + j0);
+                        pack_b(nr, bbuf.get().add(j0 * kcb), src, kcb, cols, col_sums);
+                    }
+                });
+
+                // Each task: one row chunk × one column chunk of this C block.
+                for_each_task(mt * nt, threads, |t| {
+                    let (ti, tj) = (t % mt, t / mt);
+                    let i0 = ti * split.m_chunk;
+                    let mcb = split.m_chunk.min(m - i0);
+                    let j0 = tj * split.n_chunk;
+                    let ncc = split.n_chunk.min(ncb - j0);
+                    // Sum each row once: on the first column pass and the first column chunk.
+                    let row_sums = match sums {
+                        Sums::RowsOfA(s) if jc == 0 && tj == 0 => Some(s.get().wrapping_add(i0)),
+                        _ => None,
+                    };
+                    debug_assert!(mcb.next_multiple_of(mr) * kcb <= a_elems);
+                    with_buffer::<T, _>(&PACK_A, a_elems, |abuf| {
+                        // SAFETY: A is readable at (i0 + i, pc + p) for i < mcb, p < kcb; the
+                        // A buffer is this thread's own (taken out of its thread-local); the
+                        // row sums i0..i0+mcb belong to this task alone (only tj = 0 tasks
+                        // write sums, and they have disjoint rows); the B panels read were
+                        // finished by the fork-join above; C rows i0.. and columns
+                        // jc+j0..jc+j0+ncc form a block no other task writes.
+                        unsafe {
+                            pack_a(mr, abuf, op.a_block(i0, pc), mcb, kcb, row_sums);
+                            let c = op.c_at(i0, jc + j0);
+                            macrokernel::<T, K>(
+                                kcb,
+                                op.alpha,
+                                beta,
+                                abuf,
+                                mcb,
+                                bbuf.get().add(j0 * kcb),
+                                ncc,
+                                c,
+                                op.rsc,
+                                op.csc,
+                            );
+                        }
+                    });
+                });
+            }
+        }
+    });
+}
+
+/// Sweeps the microkernel over an mc×nc block of C from packed A (mc rows) and packed B
+/// (nc columns), B micro-panels outside so each stays in L1 while A's stream from L2.
+///
+/// # Safety
+/// Packed A holds ceil(mc/MR)·MR·kc elements, packed B ceil(nc/NR)·NR·kc; C is valid and
+/// exclusive at `c + i·rsc + j·csc` for i < mc, j < nc; `K`'s CPU features are available.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn macrokernel<T: Scalar, K: Microkernel<T>>(
+    kc: usize,
+    alpha: T,
+    beta: T,
+    a: *const T,
+    mc: usize,
+    b: *const T,
+    nc: usize,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    for jr in (0..nc).step_by(K::NR) {
+        let nr = K::NR.min(nc - jr);
+        for ir in (0..mc).step_by(K::MR) {
+            let mr = K::MR.min(mc - ir);
+            debug_assert!(ir < mc && jr < nc && mr <= K::MR && nr <= K::NR);
+            // SAFETY: micro-panel ir/MR of A and jr/NR of B lie inside the packed buffers
+            // (# Safety); the mr×nr tile at (ir, jr) is inside the mc×nc block of C.
+            unsafe {
+                K::run(
+                    kc,
+                    alpha,
+                    a.add(ir * kc),
+                    b.add(jr * kc),
+                    beta,
+                    c.offset(ir as isize * rsc + jr as isize * csc),
+                    rsc,
+                    csc,
+                    mr,
+                    nr,
+                );
+            }
+        }
+    }
+}
+
+/// The small path: plain loops, no packing, no threads. Each column of C is accumulated in a
+/// stack buffer of up to 64 rows by axpys over the columns of A (contiguous when A is
+/// column-major, which the orientation in [`run`] favours), then written as `α·acc + β·C`.
+///
+/// # Safety
+/// As [`run`].
+unsafe fn small<T: Scalar>(op: Operands<T>, sums: Sums<T>) {
+    const ROWS: usize = 64;
+    let (m, n, k) = (op.m, op.n, op.k);
+    let zero = T::zero();
+    let mut acc = [zero; ROWS];
+    for j in 0..n {
+        for i0 in (0..m).step_by(ROWS) {
+            let rows = ROWS.min(m - i0);
+            let acc = &mut acc[..rows];
+            acc.fill(zero);
+            for p in 0..k {
+                debug_assert!(p < k && j < n && i0 + rows <= m);
+                // SAFETY: (p, j) is inside B and (i0 + i, p) for i < rows inside A, readable
+                // (# Safety); the sums are exclusive to this call and have m (resp. n) entries.
+                unsafe {
+                    let bpj = *op.b_block(p, j).ptr;
+                    let ap = op.a_block(i0, p).ptr;
+                    if op.rsa == 1 {
+                        for (i, x) in acc.iter_mut().enumerate() {
+                            *x = *x + *ap.add(i) * bpj;
+                        }
+                    } else {
+                        for (i, x) in acc.iter_mut().enumerate() {
+                            *x = *x + *ap.offset(i as isize * op.rsa) * bpj;
+                        }
+                    }
+                    match sums {
+                        Sums::RowsOfA(s) if j == 0 => {
+                            for i in 0..rows {
+                                let si = s.0.add(i0 + i);
+                                *si = *si + *ap.offset(i as isize * op.rsa);
+                            }
+                        }
+                        Sums::ColsOfB(s) if i0 == 0 => *s.0.add(j) = *s.0.add(j) + bpj,
+                        _ => {}
+                    }
+                }
+            }
+            for (i, &x) in acc.iter().enumerate() {
+                debug_assert!(i0 + i < m && j < n);
+                // SAFETY: (i0 + i, j) is inside C, exclusively borrowed (# Safety).
+                unsafe {
+                    let cij = op.c_at(i0 + i, j);
+                    *cij = if op.beta == zero {
+                        op.alpha * x
+                    } else {
+                        op.alpha * x + op.beta * *cij
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// `C ← βC` (C not read when β = 0): the whole product when α = 0 or k = 0.
+pub(crate) fn scale<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
+    if beta == T::one() {
+        return;
+    }
+    for j in 0..c.cols() {
+        for i in 0..c.rows() {
+            let v = if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * c.get(i, j)
+            };
+            c.set(i, j, v);
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! Every kernel path, store kind and thread count of outer and ger against the reference loops,
+//! bit for bit.
+//!
+//! Each element of an outer product is one rounded product and each element of a rank-1
+//! update is `a + x·(α·y)` with three roundings and no FMA on any path, so exact equality with
+//! `outerprod::reference` is the right test, not a tolerance. NaNs compare as "both NaN" since
+//! x86 and LLVM do not fix which operand's payload a product of two NaNs keeps.
+
+use std::num::Wrapping;
+
+use outerprod::testing::{
+    default_thresholds, with_kernel_path, with_thresholds, KernelPath, Stores, Thresholds,
+};
+use outerprod::{ger, outer_into, outer_into_layout, reference, Layout, MatMut, VecRef};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The column block of the outer and ger drivers: half of a 32 KiB L1d, in elements.
+/// Sizes below straddle it (±1) for both element types; on CPUs reporting another L1d size
+/// the test still checks correctness, only the edge moves.
+const BLOCK_BYTES: usize = 16 * 1024;
+
+fn paths() -> Vec<KernelPath> {
+    KernelPath::ALL
+        .into_iter()
+        .filter(|p| p.is_available())
+        .collect()
+}
+
+/// Thresholds that force the streaming-store code and/or the threaded code on any size.
+fn forced(stores: Stores, threaded: bool) -> Thresholds {
+    let d = default_thresholds();
+    Thresholds {
+        streaming_min_bytes: if stores == Stores::NonTemporal {
+            0
+        } else {
+            usize::MAX
+        },
+        parallel_min_bytes: if threaded { 0 } else { d.parallel_min_bytes },
+    }
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+}
+
+trait Bits: Copy + std::fmt::Debug {
+    fn same(self, other: Self) -> bool;
+}
+impl Bits for f32 {
+    fn same(self, o: Self) -> bool {
+        self.to_bits() == o.to_bits() || (self.is_nan() && o.is_nan())
+    }
+}
+impl Bits for f64 {
+    fn same(self, o: Self) -> bool {
+        self.to_bits() == o.to_bits() || (self.is_nan() && o.is_nan())
+    }
+}
+impl Bits for i64 {
+    fn same(self, o: Self) -> bool {
+        self == o
+    }
+}
+impl Bits for Wrapping<u8> {
+    fn same(self, o: Self) -> bool {
+        self == o
+    }
+}
+
+#[track_caller]
+fn assert_bitwise<T: Bits>(got: &[T], want: &[T], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    if let Some(k) = (0..got.len()).find(|&k| !got[k].same(want[k])) {
+        panic!(
+            "{what}: element {k} differs: got {:?}, want {:?}",
+            got[k], want[k]
+        );
+    }
+}
+
+trait Sample: outerprod::Scalar + Bits {
+    fn sample(rng: &mut StdRng) -> Self;
+}
+impl Sample for f32 {
+    fn sample(rng: &mut StdRng) -> Self {
+        // Mixed exponents so products round in many different ways.
+        let m: f32 = rng.random_range(-1.0..1.0);
+        m * 2f32.powi(rng.random_range(-20..20))
+    }
+}
+impl Sample for f64 {
+    fn sample(rng: &mut StdRng) -> Self {
+        let m: f64 = rng.random_range(-1.0..1.0);
+        m * 2f64.powi(rng.random_range(-60..60))
+    }
+}
+impl Sample for i64 {
+    fn sample(rng: &mut StdRng) -> Self {
+        rng.random_range(-1000..1000)
+    }
+}
+impl Sample for Wrapping<u8> {
+    fn sample(rng: &mut StdRng) -> Self {
+        Wrapping(rng.random())
+    }
+}
+
+fn vector<T: Sample>(rng: &mut StdRng, n: usize) -> Vec<T> {
+    (0..n).map(|_| T::sample(rng)).collect()
+}
+
+fn edge_sizes<T>() -> Vec<usize> {
+    let block = BLOCK_BYTES / std::mem::size_of::<T>();
+    vec![
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        7,
+        8,
+        9,
+        15,
+        16,
+        17,
+        31,
+        32,
+        33,
+        65,
+        block - 1,
+        block,
+        block + 1,
+    ]
+}
+
+// ------------------------------------------------------------------------------------------
+// outer
+// ------------------------------------------------------------------------------------------
+
+/// Runs `outer_into` on `m × n` for every path, store kind and 1/2 threads, on an output that
+/// starts `skew` elements into its buffer (so streaming stores meet every alignment), and
+/// compares with the reference; also the column-major layout against the transposed reference.
+fn check_outer<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
+    let a: Vec<T> = vector(rng, m);
+    let b: Vec<T> = vector(rng, n);
+    let want = reference::outer(&a, &b);
+    let want_t = reference::outer(&b, &a);
+    for path in paths() {
+        for stores in [Stores::Normal, Stores::NonTemporal] {
+            for threads in [1, 2] {
+                let what = format!("outer {m}×{n} {path:?} {stores:?} {threads}t skew {skew}");
+                let mut buf = vec![T::zero(); m * n + skew];
+                pool(threads).install(|| {
+                    with_thresholds(forced(stores, threads > 1), || {
+                        with_kernel_path(path, || {
+                            outer_into(&mut buf[skew..], &a, &b).unwrap();
+                        })
+                    })
+                });
+                assert_bitwise(&buf[skew..], want.as_slice(), &what);
+                assert!(
+                    buf[..skew].iter().all(|v| *v == T::zero()),
+                    "{what}: wrote before out"
+                );
+                pool(threads).install(|| {
+                    with_thresholds(forced(stores, threads > 1), || {
+                        with_kernel_path(path, || {
+                            outer_into_layout(&mut buf[skew..], &a, &b, Layout::ColMajor).unwrap();
+                        })
+                    })
+                });
+                assert_bitwise(
+                    &buf[skew..],
+                    want_t.as_slice(),
+                    &format!("{what} col-major"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn outer_f32_every_path_and_tile_edge() {
+    let mut rng = StdRng::seed_from_u64(1);
+    for &m in &[0, 1, 2, 3, 7, 9, 33] {
+        for n in edge_sizes::<f32>() {
+            check_outer::<f32>(&mut rng, m, n, m % 4);
+        }
+    }
+}
+
+#[test]
+fn outer_f64_every_path_and_tile_edge() {
+    let mut rng = StdRng::seed_from_u64(2);
+    for &m in &[0, 1, 2, 3, 7, 9, 33] {
+        for n in edge_sizes::<f64>() {
+            check_outer::<f64>(&mut rng, m, n, m % 4);
+        }
+    }
+}
+
+#[test]
+fn outer_every_alignment_of_the_output() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for skew in 0..8 {
+        check_outer::<f32>(&mut rng, 5, 67, skew);
+        check_outer::<f64>(&mut rng, 5, 67, skew);
+    }
+}
+
+#[test]
+fn outer_generic_types_take_the_blocked_path() {
+    let mut rng = StdRng::seed_from_u64(4);
+    for (m, n) in [(0, 3), (1, 1), (3, 4097), (17, 9), (40, 65)] {
+        check_outer::<i64>(&mut rng, m, n, 1);
+        check_outer::<Wrapping<u8>>(&mut rng, m, n, 0);
+    }
+}
+
+#[test]
+fn outer_special_values() {
+    let s = [
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        5e-324,
+        1e308,
+        -3.5,
+    ];
+    let want = reference::outer(&s, &s);
+    let s32: Vec<f32> = s.iter().map(|&v| v as f32).collect();
+    let want32 = reference::outer(&s32, &s32);
+    for path in paths() {
+        for stores in [Stores::Normal, Stores::NonTemporal] {
+            let mut out = vec![1.0; s.len() * s.len()];
+            let mut out32 = vec![1.0f32; s.len() * s.len()];
+            with_thresholds(forced(stores, false), || {
+                with_kernel_path(path, || {
+                    outer_into(&mut out, &s, &s).unwrap();
+                    outer_into(&mut out32, &s32, &s32).unwrap();
+                })
+            });
+            assert_bitwise(&out, want.as_slice(), &format!("{path:?} {stores:?}"));
+            assert_bitwise(
+                &out32,
+                want32.as_slice(),
+                &format!("{path:?} {stores:?} f32"),
+            );
+        }
+    }
+}
+
+/// Big enough that the default thresholds choose streaming stores and both threads on their
+/// own (64 MiB of f32, above half of any common last-level cache); checked on a sample of rows.
+#[test]
+fn outer_default_thresholds_on_a_dram_sized_output() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let (m, n) = (4096, 4099);
+    let a: Vec<f32> = vector(&mut rng, m);
+    let b: Vec<f32> = vector(&mut rng, n);
+    let mut out = vec![0f32; m * n];
+    assert!(std::mem::size_of_val(&out[..]) >= default_thresholds().streaming_min_bytes);
+    for path in paths() {
+        pool(2).install(|| with_kernel_path(path, || outer_into(&mut out, &a, &b).unwrap()));
+        for i in (0..m).step_by(97).chain([m - 1]) {
+            let want: Vec<f32> = b.iter().map(|&bj| a[i] * bj).collect();
+            assert_bitwise(
+                &out[i * n..(i + 1) * n],
+                &want,
+                &format!("{path:?} row {i}"),
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// ger
+// ------------------------------------------------------------------------------------------
+
+/// An m×n layout inside a buffer: (buffer length, offset, row stride, column stride).
+fn layouts(m: usize, n: usize) -> Vec<(&'static str, usize, usize, isize, isize)> {
+    let (mi, ni) = (m as isize, n as isize);
+    let last = |len: usize| len.saturating_sub(1);
+    vec![
+        ("row-major", m * n, 0, ni, 1),
+        ("col-major", m * n, 0, 1, mi),
+        ("row-major padded", m * (n + 3), 0, ni + 3, 1),
+        ("col-major padded", (m + 2) * n, 0, 1, mi + 2),
+        ("row-major rows reversed", m * n, last(m) * n, -ni, 1),
+        ("col-major cols reversed", m * n, last(n) * m, 1, -mi),
+        ("row-major both reversed", m * n, last(m * n), -ni, -1),
+        ("col-major both reversed", m * n, last(m * n), -1, -mi),
+        ("strided", 4 * m * n + 1, 1, 2 * ni, 2),
+        ("strided transposed", 4 * m * n + 1, 1, 2, 2 * mi),
+    ]
+}
+
+/// (buffer, offset) for a vector of `len` at `stride`.
+fn strided<T: Sample>(rng: &mut StdRng, len: usize, stride: isize) -> (Vec<T>, usize) {
+    let span = len.saturating_sub(1) * stride.unsigned_abs() + 1;
+    let buf = vector(rng, span);
+    let offset = if stride < 0 { span - 1 } else { 0 };
+    (buf, offset)
+}
+
+fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads: &[usize]) {
+    for (name, len, off, rs, cs) in layouts(m, n) {
+        for (sx, sy) in [(1, 1), (2, 1), (1, -1), (-3, 2), (-1, -2)] {
+            let (xb, xo) = strided::<T>(rng, m, sx);
+            let (yb, yo) = strided::<T>(rng, n, sy);
+            let x = VecRef::new(&xb, xo, m, sx).unwrap();
+            let y = VecRef::new(&yb, yo, n, sy).unwrap();
+            let start: Vec<T> = vector(rng, len);
+            let mut want = start.clone();
+            reference::ger(
+                alpha,
+                x,
+                y,
+                MatMut::new(&mut want, off, m, n, rs, cs).unwrap(),
+            );
+            for path in paths() {
+                for &t in threads {
+                    let what = format!("ger {m}×{n} {name} x{sx} y{sy} {path:?} {t}t");
+                    let mut got = start.clone();
+                    pool(t).install(|| {
+                        with_thresholds(forced(Stores::Normal, t > 1), || {
+                            with_kernel_path(path, || {
+                                let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
+                                ger(alpha, x, y, a).unwrap();
+                            })
+                        })
+                    });
+                    assert_bitwise(&got, &want, &what);
+                }
+            }
+        }
+    }
+}
+
+fn ger_shapes<T>() -> Vec<(usize, usize)> {
+    let block = BLOCK_BYTES / std::mem::size_of::<T>();
+    let mut shapes = vec![
+        (1, 1),
+        (1, 9),
+        (9, 1),
+        (2, 3),
+        (7, 8),
+        (8, 8),
+        (9, 17),
+        (33, 31),
+    ];
+    for k in [block - 1, block + 1] {
+        shapes.push((3, k));
+        shapes.push((k, 2));
+    }
+    shapes
+}
+
+#[test]
+fn ger_f32_every_layout_path_and_thread_count() {
+    let mut rng = StdRng::seed_from_u64(6);
+    for (m, n) in ger_shapes::<f32>() {
+        for alpha in [1.0, -1.0, 0.5, 3.1] {
+            check_ger::<f32>(&mut rng, m, n, alpha, &[1, 2]);
+        }
+    }
+}
+
+#[test]
+fn ger_f64_every_layout_path_and_thread_count() {
+    let mut rng = StdRng::seed_from_u64(7);
+    for (m, n) in ger_shapes::<f64>() {
+        for alpha in [1.0, -1.0, 0.5, 3.1] {
+            check_ger::<f64>(&mut rng, m, n, alpha, &[1, 2]);
+        }
+    }
+}
+
+#[test]
+fn ger_generic_types() {
+    let mut rng = StdRng::seed_from_u64(8);
+    for (m, n) in [(1, 1), (5, 7), (33, 2), (2, 4097)] {
+        check_ger::<i64>(&mut rng, m, n, -3, &[1, 2]);
+        check_ger::<Wrapping<u8>>(&mut rng, m, n, Wrapping(201), &[1, 2]);
+    }
+}
+
+#[test]
+fn ger_special_values() {
+    let s = [0.0, -0.0, f64::NAN, f64::INFINITY, -1.5, 5e-324, 1e308];
+    let n = s.len();
+    let start: Vec<f64> = (0..n * n).map(|k| s[(k * 3) % n]).collect();
+    let mut want = start.clone();
+    reference::ger(
+        2.0,
+        VecRef::from(&s),
+        VecRef::from(&s),
+        MatMut::row_major(&mut want, n, n).unwrap(),
+    );
+    for path in paths() {
+        let mut got = start.clone();
+        with_kernel_path(path, || {
+            ger(
+                2.0,
+                VecRef::from(&s),
+                VecRef::from(&s),
+                MatMut::row_major(&mut got, n, n).unwrap(),
+            )
+            .unwrap()
+        });
+        assert_bitwise(&got, &want, &format!("{path:?}"));
+    }
+}
+
+#[test]
+fn ger_empty_is_a_no_op_on_every_path() {
+    for path in paths() {
+        let mut a: Vec<f32> = vec![];
+        with_kernel_path(path, || {
+            ger(
+                1.0,
+                VecRef::from(&[] as &[f32]),
+                VecRef::from(&[1.0f32, 2.0]),
+                MatMut::row_major(&mut a, 0, 2).unwrap(),
+            )
+            .unwrap();
+            let mut out: [f64; 0] = [];
+            outer_into(&mut out, &[], &[1.0, 2.0]).unwrap();
+            outer_into(&mut out, &[3.0], &[]).unwrap();
+        });
+    }
+}
+
+/// ger at a size where the default thresholds split the work, 1 vs 2 threads.
+#[test]
+fn ger_default_thresholds_one_and_two_threads_agree() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let (m, n) = (700, 513);
+    let x: Vec<f64> = vector(&mut rng, m);
+    let y: Vec<f64> = vector(&mut rng, n);
+    let start: Vec<f64> = vector(&mut rng, m * n);
+    assert!(m * n * 8 >= default_thresholds().parallel_min_bytes);
+    for layout in [Layout::RowMajor, Layout::ColMajor] {
+        let mut results = Vec::new();
+        for t in [1, 2] {
+            let mut a = start.clone();
+            pool(t).install(|| {
+                let view = match layout {
+                    Layout::RowMajor => MatMut::row_major(&mut a, m, n),
+                    Layout::ColMajor => MatMut::col_major(&mut a, m, n),
+                }
+                .unwrap();
+                ger(0.75, VecRef::from(&x), VecRef::from(&y), view).unwrap();
+            });
+            results.push(a);
+        }
+        assert_bitwise(&results[0], &results[1], &format!("{layout:?}"));
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// baselines
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn baselines_write_what_they_claim() {
+    for path in paths() {
+        for stores in [Stores::Normal, Stores::NonTemporal] {
+            for len in [0, 1, 7, 8, 9, 33, 1000] {
+                for skew in 0..3 {
+                    let mut buf = vec![0f32; len + skew];
+                    with_kernel_path(path, || {
+                        outerprod::testing::fill(&mut buf[skew..], 2.5, stores)
+                    });
+                    assert!(
+                        buf[skew..].iter().all(|&v| v == 2.5),
+                        "{path:?} {stores:?} {len}"
+                    );
+                    assert!(buf[..skew].iter().all(|&v| v == 0.0));
+                    let mut d = vec![1.0f64; len + skew];
+                    with_kernel_path(path, || {
+                        outerprod::testing::fill(&mut d[skew..], -1.0, stores);
+                        outerprod::testing::add_in_place(&mut d[skew..], 3.0);
+                    });
+                    assert!(d[skew..].iter().all(|&v| v == 2.0), "{path:?} {len}");
+                    assert!(d[..skew].iter().all(|&v| v == 1.0));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Every kernel at edge sizes, on every dispatch path, under every layout: small enough to run
+//! under valgrind memcheck (scripts/memcheck.sh), where any read or write outside a buffer fails
+//! the run. Natively it doubles as a quick cross-path consistency test.
+
+use outerprod::testing::{with_kernel_path, KernelPath};
+use outerprod::{gemm, ger, outer_into, outer_into_layout, Layout, MatMut, MatRef, VecRef};
+
+/// Sizes around the register tiles (MR, NR ≤ 16) and the vector widths.
+const EDGES: [usize; 12] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17];
+
+fn paths() -> Vec<KernelPath> {
+    [KernelPath::Portable, KernelPath::Avx2Fma]
+        .into_iter()
+        .filter(|p| p.is_available())
+        .collect()
+}
+
+fn values(n: usize, seed: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| ((i * 31 + seed * 17) % 23) as f64 - 11.0)
+        .collect()
+}
+
+/// A buffer with `pad` guard elements on each side; the views address only the middle.
+struct Padded {
+    data: Vec<f64>,
+    pad: usize,
+}
+
+impl Padded {
+    fn new(n: usize, seed: usize) -> Self {
+        let pad = 5;
+        let mut data = vec![f64::NAN; n + 2 * pad];
+        data[pad..pad + n].copy_from_slice(&values(n, seed));
+        Padded { data, pad }
+    }
+    /// True when the guards are untouched and the interior holds no NaN: a read of a guard
+    /// would have carried a NaN into the result.
+    fn clean(&self) -> bool {
+        let n = self.data.len() - 2 * self.pad;
+        self.guards_intact()
+            && self.data[self.pad..self.pad + n]
+                .iter()
+                .all(|v| !v.is_nan())
+    }
+    fn guards_intact(&self) -> bool {
+        let n = self.data.len() - 2 * self.pad;
+        self.data[..self.pad]
+            .iter()
+            .chain(&self.data[self.pad + n..])
+            .all(|g| g.is_nan())
+    }
+}
+
+/// (offset, row stride, col stride) of an m×n matrix inside a buffer of `len`: row-major,
+/// column-major, padded rows, and both reversed.
+fn layouts(m: usize, n: usize, pad: usize) -> Vec<(usize, isize, isize, usize)> {
+    let (mi, ni) = (m as isize, n as isize);
+    let last = (m * n).saturating_sub(1);
+    vec![
+        (pad, ni, 1, m * n),
+        (pad, 1, mi, m * n),
+        (pad, ni + 3, 1, m * (n + 3)),
+        (pad + last, -ni, -1, m * n),
+        (pad + last, -1, -mi, m * n),
+    ]
+}
+
+#[test]
+fn outer_every_edge_every_path() {
+    for path in paths() {
+        with_kernel_path(path, || {
+            for m in EDGES {
+                for n in EDGES {
+                    let (a, b) = (values(m, 1), values(n, 2));
+                    for layout in [Layout::RowMajor, Layout::ColMajor] {
+                        let mut out = Padded::new(m * n, 3);
+                        let pad = out.pad;
+                        outer_into_layout(&mut out.data[pad..pad + m * n], &a, &b, layout).unwrap();
+                        assert!(out.clean());
+                    }
+                    let mut o = vec![0.0; m * n];
+                    outer_into(&mut o, &a, &b).unwrap();
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn ger_every_edge_every_layout_every_path() {
+    for path in paths() {
+        with_kernel_path(path, || {
+            for m in EDGES {
+                for n in EDGES {
+                    for (off, rs, cs, len) in layouts(m, n, 5) {
+                        let mut a = Padded::new(len, 4);
+                        let x = values(2 * m + 1, 5);
+                        let y = values(2 * n + 1, 6);
+                        let xv = VecRef::new(&x, 2 * m.saturating_sub(1), m, -2).unwrap();
+                        let yv = VecRef::new(&y, 0, n, 2).unwrap();
+                        let av = MatMut::new(&mut a.data, off, m, n, rs, cs).unwrap();
+                        ger(1.5, xv, yv, av).unwrap();
+                        assert!(a.clean(), "{m}×{n} ({rs}, {cs})");
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn gemm_every_edge_every_layout_every_path() {
+    let ks = [0, 1, 2, 7, 8, 9, 17];
+    for path in paths() {
+        with_kernel_path(path, || {
+            for m in [0, 1, 3, 7, 8, 9, 15, 17] {
+                for n in [0, 1, 3, 5, 6, 7, 13] {
+                    for k in ks {
+                        for (ci, (coff, crs, ccs, clen)) in layouts(m, n, 5).into_iter().enumerate()
+                        {
+                            let (aoff, ars, acs, alen) = layouts(m, k, 5)[ci % 5];
+                            let (boff, brs, bcs, blen) = layouts(k, n, 5)[(ci + 2) % 5];
+                            let a = Padded::new(alen, 7);
+                            let b = Padded::new(blen, 8);
+                            let mut c = Padded::new(clen, 9);
+                            let av = MatRef::new(&a.data, aoff, m, k, ars, acs).unwrap();
+                            let bv = MatRef::new(&b.data, boff, k, n, brs, bcs).unwrap();
+                            let cv = MatMut::new(&mut c.data, coff, m, n, crs, ccs).unwrap();
+                            gemm(0.5, av, bv, -1.0, cv).unwrap();
+                            assert!(c.clean(), "{m}×{n}×{k}");
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn gemm_crossing_cache_blocks() {
+    // k past a KC boundary (KC is at most a few hundred) and m, n past an MC/NC-sized block
+    // edge are enough to run the packing loops more than once.
+    for path in paths() {
+        with_kernel_path(path, || {
+            for &(m, n, k) in &[(37, 29, 300), (65, 130, 64), (200, 9, 33)] {
+                let a = values(m * k, 1);
+                let b = values(k * n, 2);
+                let mut c = Padded::new(m * n, 3);
+                let pad = c.pad;
+                gemm(
+                    1.0,
+                    MatRef::col_major(&a, m, k).unwrap(),
+                    MatRef::row_major(&b, k, n).unwrap(),
+                    0.0,
+                    MatMut::row_major(&mut c.data[pad..pad + m * n], m, n).unwrap(),
+                )
+                .unwrap();
+                assert!(c.clean());
+            }
+        });
+    }
+}
