@@ -5,9 +5,9 @@
 //! GFLOP/s counts 2·batch·in·out for each GEMM plus batch·out adds for db.
 //!
 //! Baseline: system OpenBLAS, two `cblas_sgemm` calls and a separate bias reduction.
-//! outerprod: until `outerprod::grad::Dense` is merged, `outerprod::gemm` twice plus the same
-//! separate reduction (labelled "unfused"); the `grad-dense` feature is the hook for the fused
-//! `Dense::backward` (see [`fused`]).
+//! outerprod: `grad::Dense::backward_into` (db fused into the packing of dYᵀ, all three outputs in
+//! caller-owned buffers, like the baseline), and for comparison `outerprod::gemm` twice plus the
+//! same separate reduction as the baseline ("unfused").
 
 use crate::cblas::{self, Blas};
 use crate::check;
@@ -135,26 +135,40 @@ fn unfused(p: &Inputs, g: &mut Grads) {
     .expect("dX gemm");
 }
 
-/// HOOK (after helper `grad` is merged): the fused backward of `outerprod::grad::Dense`.
-/// Build with `--features grad-dense` once that API exists and adapt the call below to its final
-/// names; it must write dW, db and dX of `p` into `g` with β = 0 (overwrite).
-#[cfg(feature = "grad-dense")]
-fn fused(p: &Inputs, g: &mut Grads) {
-    compile_error!(
-        "grad-dense hook: replace this body with outerprod::grad::Dense::backward_into(..) \
-         writing g.dw, g.db, g.dx (see benches/peers/README.md)"
-    );
-    let _ = (p, g);
+/// The fused backward: one `Dense` (holding W) and caller-owned gradient buffers.
+struct Fused {
+    layer: outerprod::grad::Dense<f32>,
+    grads: outerprod::grad::DenseGrads<f32>,
+    dx: Vec<f32>,
+}
+
+fn fused(p: &Inputs, f: &mut Fused) {
+    let x = outerprod::MatRef::row_major(&p.x, p.batch, p.inp).expect("X");
+    let dy = outerprod::MatRef::row_major(&p.dy, p.batch, p.out).expect("dY");
+    let dx = outerprod::MatMut::row_major(&mut f.dx, p.batch, p.inp).expect("dX");
+    f.layer
+        .backward_into(
+            x,
+            dy,
+            &mut f.grads,
+            outerprod::grad::Accumulate::Overwrite,
+            Some(dx),
+        )
+        .expect("Dense::backward_into");
 }
 
 fn verify(p: &Inputs, g: &Grads) -> Result<(), String> {
+    verify_parts(p, &g.dw, &g.db, &g.dx)
+}
+
+fn verify_parts(p: &Inputs, dw: &[f32], db: &[f32], dx: &[f32]) -> Result<(), String> {
     let (b, i, o) = (p.batch, p.inp, p.out);
     let tol = |k: usize, abs: f64| 2.0 * (k as f64 + 2.0) * f32::EPSILON as f64 * abs + 1e-30;
     check::sampled(
         "dW",
         o,
         i,
-        |r, c| g.dw[r * i + c] as f64,
+        |r, c| dw[r * i + c] as f64,
         |r, c| {
             let (s, a) = (0..b).fold((0.0, 0.0), |(s, a), t| {
                 let v = p.dy[t * o + r] as f64 * p.x[t * i + c] as f64;
@@ -167,7 +181,7 @@ fn verify(p: &Inputs, g: &Grads) -> Result<(), String> {
         "db",
         1,
         o,
-        |_, c| g.db[c] as f64,
+        |_, c| db[c] as f64,
         |_, c| {
             let (s, a) = (0..b).fold((0.0, 0.0), |(s, a), t| {
                 let v = p.dy[t * o + c] as f64;
@@ -180,7 +194,7 @@ fn verify(p: &Inputs, g: &Grads) -> Result<(), String> {
         "dX",
         b,
         i,
-        |r, c| g.dx[r * i + c] as f64,
+        |r, c| dx[r * i + c] as f64,
         |r, c| {
             let (s, a) = (0..o).fold((0.0, 0.0), |(s, a), t| {
                 let v = p.dy[r * o + t] as f64 * p.w[t * i + c] as f64;
@@ -225,10 +239,23 @@ fn table(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Table {
             g.db.fill(f32::NAN);
             g.dx.fill(f32::NAN);
         };
-        #[cfg(feature = "grad-dense")]
-        row.run(&mut g, OP_FUSED, nan, |g| fused(&p, g), |g| verify(&p, g));
-        #[cfg(not(feature = "grad-dense"))]
-        row.skip(OP_FUSED, "hook: feature grad-dense");
+        let layer = outerprod::grad::Dense::new(
+            outerprod::Matrix::from_vec(out, inp, p.w.clone()).expect("W"),
+            vec![0.0; out],
+        )
+        .expect("layer");
+        let mut fz = Fused {
+            grads: outerprod::grad::DenseGrads::for_layer(&layer),
+            layer,
+            dx: vec![0.0; batch * inp],
+        };
+        row.run(
+            &mut fz,
+            OP_FUSED,
+            |f| f.dx.fill(f32::NAN),
+            |f| fused(&p, f),
+            |f| verify_parts(&p, f.grads.weights().as_slice(), f.grads.bias(), &f.dx),
+        );
         row.run(
             &mut g,
             OP_UNFUSED,
