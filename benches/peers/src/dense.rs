@@ -12,7 +12,7 @@
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::ci;
-use crate::harness::{in_pool, Cfg, RowRun, Table};
+use crate::harness::{in_pool, rounds, Cfg, RowRun, Table};
 
 const OP_UNFUSED: &str = "outerprod gemm×2 + sum (unfused)";
 const OP_FUSED: &str = "outerprod Dense::backward (fused)";
@@ -50,7 +50,7 @@ pub fn run(cfg: &Cfg, ob: Option<&Blas>) -> Vec<(usize, Table)> {
         if let Some(b) = ob {
             b.set_threads(t);
         }
-        let table = in_pool(t, || table(cfg, t, ob));
+        let table = in_pool(t, || rounds(cfg, || table(cfg, t, ob)));
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));
         res.push((t, table));

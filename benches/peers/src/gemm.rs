@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::{ci, El};
-use crate::harness::{in_pool, measure, Cell, Cfg, RowRun, Table};
+use crate::harness::{in_pool, measure, rounds, Cell, Cfg, RowRun, Table};
 use crate::outer::faer_par;
 use crate::physical;
 
@@ -245,7 +245,9 @@ pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>, bl: Option<&Blas>) -> Vec<(usize
             b.set_threads(t);
         }
         let (table, layouts) = in_pool(t, || {
-            (table::<T>(cfg, t, ob, bl), layout_table::<T>(cfg, t, ob))
+            let table = rounds(cfg, || table::<T>(cfg, t, ob, bl));
+            let layouts = rounds(cfg, || layout_table::<T>(cfg, t, ob));
+            (table, (!layouts.rows.is_empty()).then_some(layouts))
         });
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));
@@ -364,7 +366,7 @@ fn run_peers<T: El>(
 }
 
 /// The 8 A/B/C layouts (row- or column-major each) at 1024³.
-fn layout_table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Option<Table> {
+fn layout_table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Table {
     let s = 1024;
     let cols: Vec<String> = [OP, OPENBLAS, FAER].map(String::from).to_vec();
     let mut table = Table::new(
@@ -406,7 +408,7 @@ fn layout_table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>) -> Option<T
             }
         }
     }
-    (!table.rows.is_empty()).then_some(table)
+    table
 }
 
 fn ratio_to_column_best(t: &Table) -> String {

@@ -7,7 +7,7 @@
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::{ci, El};
-use crate::harness::{in_pool, Cfg, Row, RowRun, Table};
+use crate::harness::{in_pool, rounds, Cfg, Row, RowRun, Table};
 use crate::outer::{faer_par, SIZES};
 use crate::physical;
 
@@ -39,7 +39,7 @@ pub fn run<T: El>(cfg: &Cfg, openblas: Option<&Blas>, blis: Option<&Blas>) -> Ve
         for b in [openblas, blis].into_iter().flatten() {
             b.set_threads(t);
         }
-        let table = in_pool(t, || table::<T>(cfg, t, openblas, blis));
+        let table = in_pool(t, || rounds(cfg, || table::<T>(cfg, t, openblas, blis)));
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("the RMW pass", |_| Some(RMW.into())));
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));

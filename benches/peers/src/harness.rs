@@ -32,6 +32,8 @@ pub struct Cfg {
     pub cases: Vec<String>,
     /// Last-level cache size in bytes (outputs above it are "DRAM-sized").
     pub llc_bytes: usize,
+    /// Times each table is measured; cells report the median over rounds.
+    pub rounds: usize,
 }
 
 impl Cfg {
@@ -120,6 +122,49 @@ pub fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
         .build()
         .expect("rayon pool")
         .install(f)
+}
+
+/// Measures a table `cfg.rounds` times (one after another) and keeps, per cell, the median of
+/// the per-round medians; the sample count shown is the total over rounds.
+pub fn rounds(cfg: &Cfg, mut f: impl FnMut() -> Table) -> Table {
+    let mut all: Vec<Table> = (0..cfg.rounds.max(1)).map(|_| f()).collect();
+    if all.len() == 1 {
+        return all.pop().expect("one round");
+    }
+    let mut first = all.remove(0);
+    first.title = format!("{} — median of {} rounds", first.title, all.len() + 1);
+    for (ri, row) in first.rows.iter_mut().enumerate() {
+        for (ci, cell) in row.cells.iter_mut().enumerate() {
+            let mut cells: Vec<&Cell> = vec![&*cell];
+            cells.extend(all.iter().map(|t| &t.rows[ri].cells[ci]));
+            let mut rates: Vec<(f64, Timing)> = cells
+                .iter()
+                .filter_map(|c| match c {
+                    Cell::Rate { rate, timing } => Some((*rate, *timing)),
+                    Cell::Skip(_) => None,
+                })
+                .collect();
+            if rates.is_empty() || rates.len() < cells.len() {
+                // A skip or a wrong result in any round wins: show it.
+                if let Some(skip) = cells.iter().find(|c| matches!(c, Cell::Skip(_))) {
+                    *cell = (*skip).clone();
+                }
+                continue;
+            }
+            rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let n = rates.len();
+            let rate = if n % 2 == 1 {
+                rates[n / 2].0
+            } else {
+                0.5 * (rates[n / 2 - 1].0 + rates[n / 2].0)
+            };
+            let samples = rates.iter().map(|r| r.1.samples).sum();
+            let mut timing = rates[n / 2].1;
+            timing.samples = samples;
+            *cell = Cell::Rate { rate, timing };
+        }
+    }
+    first
 }
 
 /// A cell of a results table: a rate (GB/s or GFLOP/s) with its timing, or a note.

@@ -2,7 +2,7 @@
 //! OpenBLAS and BLIS, and the machine's physical limits, in one process. See README.md.
 //!
 //! Usage: `cargo run --release -- <outer|ger|gemm|dense|all> [--threads 1,2] [--dtype f32,f64]
-//! [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--quick]`
+//! [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--quick]`
 
 mod cblas;
 mod check;
@@ -19,7 +19,7 @@ use std::time::Duration;
 use harness::{scaling_md, Cfg, Table};
 
 const USAGE: &str = "usage: outerprod-peers <outer|ger|gemm|dense|all> [--threads 1,2] \
-[--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--quick]";
+[--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--quick]";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -33,6 +33,7 @@ fn main() {
     let openblas = cblas::Blas::openblas();
     let blis = cblas::Blas::blis();
     header(&args, &cfg, &openblas, &blis);
+    load_check(&cfg, "start");
     let ob = openblas.as_ref().ok();
     let bl = blis.as_ref().ok();
     let groups: Vec<&str> = if group == "all" {
@@ -67,6 +68,46 @@ fn main() {
         }
         println!("\n_group `{g}` took {:.0} s_", t0.elapsed().as_secs_f64());
     }
+    println!();
+    load_check(&cfg, "end");
+}
+
+/// Is the machine quiet? The FMA loop on 1 and on t threads should scale by t when every core is
+/// free; on the shared machine other processes often hold one. Printed at the start and the end.
+fn load_check(cfg: &Cfg, when: &str) {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let loadavg = loadavg
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let tmax = cfg.threads.iter().copied().max().unwrap_or(1);
+    let peak = |t: usize| {
+        harness::in_pool(t, || {
+            let mut flops = 0.0;
+            let timing = harness::measure(cfg, || flops = physical::fma_peak(8, 100_000));
+            flops / timing.median / 1e9
+        })
+    };
+    let p1 = peak(1);
+    if tmax > 1 {
+        let pt = peak(tmax);
+        let ratio = pt / p1;
+        println!(
+            "- load check ({when}): loadavg {loadavg}; f32 FMA peak {p1:.0} GFLOP/s on 1 thread, \
+             {pt:.0} on {tmax} (×{ratio:.2}){}",
+            if ratio < 0.9 * tmax as f64 {
+                " — BELOW the expected scaling: another process held a core, so multi-thread \
+                 figures of this run are unreliable"
+            } else {
+                ""
+            }
+        );
+    } else {
+        println!(
+            "- load check ({when}): loadavg {loadavg}; f32 FMA peak {p1:.0} GFLOP/s on 1 thread"
+        );
+    }
 }
 
 fn parse(args: &[String]) -> Result<(String, Cfg), String> {
@@ -85,6 +126,7 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
         only: Vec::new(),
         cases: Vec::new(),
         llc_bytes: llc_bytes(),
+        rounds: 1,
     };
     let list = |v: Option<&String>, what: &str| -> Result<Vec<String>, String> {
         let v = v.ok_or(format!("{what} needs a value"))?;
@@ -124,6 +166,13 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
                 let v = it.next().ok_or("--budget-ms needs a value")?;
                 cfg.budget =
                     Duration::from_millis(v.parse().map_err(|e| format!("--budget-ms {v}: {e}"))?);
+            }
+            "--rounds" => {
+                let v = it.next().ok_or("--rounds needs a value")?;
+                cfg.rounds = v.parse().map_err(|e| format!("--rounds {v}: {e}"))?;
+                if cfg.rounds == 0 {
+                    return Err("--rounds must be ≥ 1".into());
+                }
             }
             "--quick" => {
                 cfg.budget = Duration::from_millis(15);
@@ -224,12 +273,14 @@ fn header(
     println!(
         "- method: per implementation and case, warm-up ≥ {} ms, then N samples (budget {} ms, \
          N in [{}, {}]), each sample ≥ {} µs of back-to-back calls; median per call. Every \
-         result is checked at 256 sampled entries before it is timed.",
+         result is checked at 256 sampled entries before it is timed. Rounds per table: {} \
+         (cells are the median over rounds; N is the total).",
         cfg.warmup.as_millis(),
         cfg.budget.as_millis(),
         cfg.min_samples,
         cfg.max_samples,
-        cfg.min_sample.as_micros()
+        cfg.min_sample.as_micros(),
+        cfg.rounds
     );
     println!(
         "- ¹ single-threaded library: the same code runs in the multi-thread tables. \

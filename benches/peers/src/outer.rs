@@ -8,7 +8,7 @@ use outerprod::Layout;
 
 use crate::check;
 use crate::elem::El;
-use crate::harness::{in_pool, Cfg, Row, RowRun, Table};
+use crate::harness::{in_pool, rounds, Cfg, Row, RowRun, Table};
 use crate::physical;
 
 /// Output sizes (m, n).
@@ -54,7 +54,7 @@ pub fn cols() -> Vec<String> {
 pub fn run<T: El>(cfg: &Cfg) -> Vec<(usize, Table)> {
     let mut out = Vec::new();
     for &t in &cfg.threads {
-        let table = in_pool(t, || table::<T>(cfg, t));
+        let table = in_pool(t, || rounds(cfg, || table::<T>(cfg, t)));
         print_table(cfg, &table);
         out.push((t, table));
     }
