@@ -55,7 +55,7 @@ pub fn run<T: El>(cfg: &Cfg) -> Vec<(usize, Table)> {
     let mut out = Vec::new();
     for &t in &cfg.threads {
         let table = in_pool(t, || rounds(cfg, || table::<T>(cfg, t)));
-        print_table(cfg, &table);
+        print_table(&table);
         out.push((t, table));
     }
     out
@@ -66,17 +66,15 @@ fn is_dram(cfg: &Cfg, bytes: usize) -> bool {
 }
 
 /// Prints the rates and ratio tables.
-pub fn print_table(cfg: &Cfg, table: &Table) {
-    let llc = cfg.llc_bytes;
+pub fn print_table(table: &Table) {
     println!("{}", table.rates_md());
     println!(
         "{}",
         table.ratios_md(
-            "the physical write limit (NT fill above LLC, 256-bit fill below)",
-            |r| { Some(if r.label.contains("DRAM") { NT } else { FILL }.to_string()) }
+            "the physical write limit (NT fill above the LLC, 256-bit fill below)",
+            |r| Some(if r.label.contains("DRAM") { NT } else { FILL }.to_string())
         )
     );
-    let _ = llc;
     println!("{}", table.ratios_md("faer", |_| Some(FAER.to_string())));
 }
 
