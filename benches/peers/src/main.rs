@@ -2,7 +2,7 @@
 //! OpenBLAS and BLIS, and the machine's physical limits, in one process. See README.md.
 //!
 //! Usage: `cargo run --release -- <outer|ger|gemm|dense|all> [--threads 1,2] [--dtype f32,f64]
-//! [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--quick]`
+//! [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]`
 
 mod cblas;
 mod check;
@@ -16,10 +16,10 @@ mod physical;
 
 use std::time::Duration;
 
-use harness::{scaling_md, Cfg, Table};
+use harness::{scaling_md, Cfg, Clock, Table};
 
 const USAGE: &str = "usage: outerprod-peers <outer|ger|gemm|dense|all> [--threads 1,2] \
-[--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--quick]";
+[--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -127,6 +127,7 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
         cases: Vec::new(),
         llc_bytes: llc_bytes(),
         rounds: 1,
+        clock: Clock::Wall,
     };
     let list = |v: Option<&String>, what: &str| -> Result<Vec<String>, String> {
         let v = v.ok_or(format!("{what} needs a value"))?;
@@ -174,6 +175,11 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
                     return Err("--rounds must be ≥ 1".into());
                 }
             }
+            "--clock" => match it.next().map(String::as_str) {
+                Some("wall") => cfg.clock = Clock::Wall,
+                Some("cpu") => cfg.clock = Clock::ThreadCpu,
+                other => return Err(format!("--clock: expected wall or cpu, got {other:?}")),
+            },
             "--quick" => {
                 cfg.budget = Duration::from_millis(15);
                 cfg.warmup = Duration::from_millis(5);
@@ -182,6 +188,9 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
             }
             _ => return Err(format!("unknown argument `{a}`")),
         }
+    }
+    if cfg.clock == Clock::ThreadCpu && cfg.threads != [1] {
+        return Err("--clock cpu times the calling thread only: use it with --threads 1".into());
     }
     Ok((group, cfg))
 }
@@ -272,7 +281,8 @@ fn header(
     );
     println!(
         "- method: per implementation and case, warm-up ≥ {} ms, then N samples (budget {} ms, \
-         N in [{}, {}]), each sample ≥ {} µs of back-to-back calls; median per call. Every \
+         N in [{}, {}]), each sample ≥ {} µs of back-to-back calls timed by {}; \
+         median per call. Every \
          result is checked at 256 sampled entries before it is timed. Rounds per table: {} \
          (cells are the median over rounds; N is the total).",
         cfg.warmup.as_millis(),
@@ -280,6 +290,10 @@ fn header(
         cfg.min_samples,
         cfg.max_samples,
         cfg.min_sample.as_micros(),
+        match cfg.clock {
+            Clock::Wall => "the wall clock",
+            Clock::ThreadCpu => "the calling thread's CPU-time clock (--clock cpu)",
+        },
         cfg.rounds
     );
     println!(
