@@ -69,6 +69,8 @@ fn bias_sum(dy: &[f32], out: usize, db: &mut [f32]) {
 
 fn openblas(lib: &Blas, p: &Inputs, g: &mut Grads) {
     let (b, i, o) = (p.batch, p.inp, p.out);
+    debug_assert!(p.dy.len() == b * o && p.x.len() == b * i && p.w.len() == o * i);
+    debug_assert!(g.dw.len() == o * i && g.dx.len() == b * i);
     // SAFETY: dY is b×o, X is b×i, W is o×i, dW is o×i, dX is b×i, all row-major and
     // exactly that long.
     unsafe {

@@ -58,6 +58,14 @@ pub struct Op<'a, T> {
 }
 
 impl<T: El> Op<'_, T> {
+    /// Every operand here is a dense m×k, k×n, m×n block (row- or column-major, or a transposed
+    /// view of one), so the buffers hold exactly that many elements.
+    fn dense_in(&self, c_len: usize) -> bool {
+        self.a.len() == self.m * self.k
+            && self.b.len() == self.k * self.n
+            && c_len == self.m * self.n
+    }
+
     fn outerprod(&self, c: &mut [T]) {
         let a = outerprod::MatRef::new(
             self.a,
@@ -102,6 +110,7 @@ impl<T: El> Op<'_, T> {
         let (ta, lda) = tr(self.rsa, self.csa);
         let (tb, ldb) = tr(self.rsb, self.csb);
         let gemm = T::gemm_fn(lib);
+        debug_assert!(self.dense_in(c.len()));
         // SAFETY: A, B, C are m×k, k×n, m×n with the leading dimensions derived from their
         // strides; all addressed elements lie inside the slices (checked by outerprod's views).
         unsafe {
@@ -129,6 +138,7 @@ impl<T: El> Op<'_, T> {
     /// # Safety
     /// `c` points to the m×n C described by `rsc`/`csc`; callers give disjoint row ranges.
     unsafe fn mm_rows(&self, c: *mut T, r0: usize, r1: usize) {
+        debug_assert!(r0 <= r1 && r1 <= self.m);
         // SAFETY: rows r0..r1 of A and C are inside their buffers (r1 ≤ m).
         unsafe {
             T::mm_gemm(
@@ -152,6 +162,7 @@ impl<T: El> Op<'_, T> {
 
     fn matrixmultiply(&self, c: &mut [T]) {
         let t = rayon::current_num_threads();
+        debug_assert!(self.dense_in(c.len()));
         if t == 1 {
             // SAFETY: the whole C, one caller.
             unsafe { self.mm_rows(c.as_mut_ptr(), 0, self.m) };

@@ -146,6 +146,7 @@ fn row<T: El>(
             name,
             reset,
             |s| {
+                debug_assert!(x.len() == m && y.len() == n && s.len() == m * n);
                 // SAFETY: x has m, y has n elements, and s holds m·n with leading dimension lda.
                 unsafe {
                     ger(
