@@ -1,0 +1,241 @@
+//! Group `ger` (issue 3): the in-place rank-1 update `A ← A + α x yᵀ` on a row-major and on a
+//! column-major A.
+//!
+//! GB/s counts A read and written: 2·m·n·size_of::<T>(). The baseline is one in-place 256-bit
+//! read+modify+write pass over the same buffer.
+
+use crate::cblas::{self, Blas};
+use crate::check;
+use crate::elem::{ci, El};
+use crate::harness::{in_pool, rounds, Cfg, Row, RowRun, Table};
+use crate::outer::{faer_par, SIZES};
+use crate::physical;
+
+const OP: &str = "outerprod ger";
+const OPENBLAS: &str = "OpenBLAS ?ger";
+const BLIS: &str = "BLIS ?ger";
+const FAER: &str = "faer rank-1";
+const NA_GER: &str = "nalgebra ger¹";
+const NAIVE: &str = "naive loop¹";
+const RMW: &str = "RMW pass";
+
+/// Column names.
+pub fn cols() -> Vec<String> {
+    [OP, OPENBLAS, BLIS, FAER, NA_GER, NAIVE, RMW]
+        .map(String::from)
+        .to_vec()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lay {
+    Row,
+    Col,
+}
+
+/// Runs the group for one element type.
+pub fn run<T: El>(cfg: &Cfg, openblas: Option<&Blas>, blis: Option<&Blas>) -> Vec<(usize, Table)> {
+    let mut out = Vec::new();
+    for &t in &cfg.threads {
+        for b in [openblas, blis].into_iter().flatten() {
+            b.set_threads(t);
+        }
+        let table = in_pool(t, || rounds(cfg, || table::<T>(cfg, t, openblas, blis)));
+        println!("{}", table.rates_md());
+        println!("{}", table.ratios_md("the RMW pass", |_| Some(RMW.into())));
+        println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));
+        out.push((t, table));
+    }
+    out
+}
+
+fn table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>, bl: Option<&Blas>) -> Table {
+    let cols = cols();
+    let mut table = Table::new(
+        format!("ger {} — {threads} thread(s)", T::NAME),
+        "GB/s (A read + written)",
+        cols.clone(),
+    );
+    for &(m, n) in &SIZES {
+        for lay in [Lay::Row, Lay::Col] {
+            let label = format!(
+                "{m}×{n} {}",
+                if lay == Lay::Row {
+                    "row-major"
+                } else {
+                    "col-major"
+                }
+            );
+            if !cfg.wants_case(&label) {
+                continue;
+            }
+            let tag = format!("ger {} {threads}T {label}", T::NAME);
+            eprintln!("{tag}");
+            table
+                .rows
+                .push(row::<T>(cfg, &cols, tag, label, m, n, lay, ob, bl));
+        }
+    }
+    table
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row<T: El>(
+    cfg: &Cfg,
+    cols: &[String],
+    tag: String,
+    label: String,
+    m: usize,
+    n: usize,
+    lay: Lay,
+    ob: Option<&Blas>,
+    bl: Option<&Blas>,
+) -> Row {
+    let x: Vec<T> = check::data(m, 3);
+    let y: Vec<T> = check::data(n, 4);
+    let a0: Vec<T> = check::data(m * n, 5);
+    let alpha = T::of(1.0e-3);
+    let mut buf = a0.clone();
+    let bytes = 2 * m * n * std::mem::size_of::<T>();
+    let mut row = RowRun::new(cfg, tag, cols, bytes as f64);
+    // Element (i, j) of A in the buffer.
+    let at = move |i: usize, j: usize| match lay {
+        Lay::Row => i * n + j,
+        Lay::Col => i + j * m,
+    };
+    let reset = |s: &mut Vec<T>| s.copy_from_slice(&a0);
+    let verify = |s: &Vec<T>| {
+        check::sampled(
+            "A",
+            m,
+            n,
+            |i, j| s[at(i, j)].f(),
+            |i, j| {
+                let base = a0[at(i, j)].f();
+                let upd = alpha.f() * x[i].f() * y[j].f();
+                (base + upd, 4.0 * T::eps() * (base.abs() + upd.abs()))
+            },
+        )
+    };
+
+    row.run(
+        &mut buf,
+        OP,
+        reset,
+        |s| {
+            let a = match lay {
+                Lay::Row => outerprod::MatMut::row_major(&mut s[..], m, n),
+                Lay::Col => outerprod::MatMut::col_major(&mut s[..], m, n),
+            }
+            .expect("view");
+            outerprod::ger(alpha, (&x).into(), (&y).into(), a).expect("ger");
+        },
+        verify,
+    );
+    for (name, lib) in [(OPENBLAS, ob), (BLIS, bl)] {
+        let Some(lib) = lib else {
+            row.skip(name, "not loaded");
+            continue;
+        };
+        let ger = T::ger_fn(lib);
+        let (order, lda) = match lay {
+            Lay::Row => (cblas::ROW_MAJOR, n),
+            Lay::Col => (cblas::COL_MAJOR, m),
+        };
+        row.run(
+            &mut buf,
+            name,
+            reset,
+            |s| {
+                debug_assert!(x.len() == m && y.len() == n && s.len() == m * n);
+                // SAFETY: x has m, y has n elements, and s holds m·n with leading dimension lda.
+                unsafe {
+                    ger(
+                        order,
+                        ci(m),
+                        ci(n),
+                        alpha,
+                        x.as_ptr(),
+                        1,
+                        y.as_ptr(),
+                        1,
+                        s.as_mut_ptr(),
+                        ci(lda),
+                    )
+                }
+            },
+            verify,
+        );
+        row.cool_down();
+    }
+    let par = faer_par();
+    row.run(
+        &mut buf,
+        FAER,
+        reset,
+        |s| {
+            let a = match lay {
+                Lay::Row => faer::MatMut::from_row_major_slice_mut(&mut s[..], m, n),
+                Lay::Col => faer::MatMut::from_column_major_slice_mut(&mut s[..], m, n),
+            };
+            faer::linalg::matmul::matmul(
+                a,
+                faer::Accum::Add,
+                faer::ColRef::from_slice(&x).as_mat(),
+                faer::RowRef::from_slice(&y).as_mat(),
+                alpha,
+                par,
+            );
+        },
+        verify,
+    );
+    let nx = nalgebra::DVectorView::from_slice(&x, m);
+    let ny = nalgebra::DVectorView::from_slice(&y, n);
+    row.run(
+        &mut buf,
+        NA_GER,
+        reset,
+        |s| match lay {
+            Lay::Row => {
+                nalgebra::DMatrixViewMut::from_slice_with_strides_mut(&mut s[..], m, n, n, 1).ger(
+                    alpha,
+                    &nx,
+                    &ny,
+                    T::of(1.0),
+                )
+            }
+            Lay::Col => nalgebra::DMatrixViewMut::from_slice(&mut s[..], m, n).ger(
+                alpha,
+                &nx,
+                &ny,
+                T::of(1.0),
+            ),
+        },
+        verify,
+    );
+    row.run(
+        &mut buf,
+        NAIVE,
+        reset,
+        |s| match lay {
+            Lay::Row => {
+                for (r, &xi) in s.chunks_exact_mut(n).zip(&x) {
+                    let ax = alpha * xi;
+                    for (o, &yj) in r.iter_mut().zip(&y) {
+                        *o += ax * yj;
+                    }
+                }
+            }
+            Lay::Col => {
+                for (c, &yj) in s.chunks_exact_mut(m).zip(&y) {
+                    let ay = alpha * yj;
+                    for (o, &xi) in c.iter_mut().zip(&x) {
+                        *o += xi * ay;
+                    }
+                }
+            }
+        },
+        verify,
+    );
+    row.run_work(RMW, bytes as f64, || physical::rmw(&mut buf));
+    row.finish(label)
+}
