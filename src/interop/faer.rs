@@ -1,0 +1,1 @@
+//! faer interop.
