@@ -42,7 +42,10 @@ fn padded_reversed_and_transposed_views_round_trip_without_copying() {
     let a = base(5, 7);
     let whole = MatRef::try_from(&a).unwrap();
     assert_eq!(whole.col_stride(), a.col_stride());
-    assert!(whole.col_stride() > 5, "faer pads columns, so this span has gaps");
+    assert!(
+        whole.col_stride() > 5,
+        "faer pads columns, so this span has gaps"
+    );
     assert_eq!(whole.row_stride(), 1);
     for v in variants(&a) {
         let m = MatRef::try_from(v).unwrap();

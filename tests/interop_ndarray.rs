@@ -311,3 +311,18 @@ proptest! {
         prop_assert_eq!(mv.transpose().to_matrix(), Matrix::from(v.t().to_owned()));
     }
 }
+
+#[test]
+fn zero_sized_elements_convert_within_ndarray_limits() {
+    let small = vec![(); 6];
+    let a = ArrayView2::from(MatRef::row_major(&small, 2, 3).unwrap());
+    assert_eq!(a.dim(), (2, 3));
+}
+
+#[test]
+#[should_panic(expected = "isize::MAX")]
+fn zero_sized_elements_beyond_isize_max_panic() {
+    // A slice of a zero-sized type can hold usize::MAX elements; ndarray cannot.
+    let huge = [(); usize::MAX];
+    let _ = ArrayView1::from(VecRef::from(&huge[..]));
+}

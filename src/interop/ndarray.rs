@@ -32,6 +32,7 @@ use ndarray::{
 use super::{lowest_offset, mat_mut, mat_ref, vec_mut, vec_ref};
 use crate::error::ShapeError;
 use crate::matrix::Matrix;
+use crate::view::extent;
 use crate::view::{MatMut, MatRef, VecMut, VecRef};
 
 fn dims2<S: ndarray::RawData, D: ndarray::Dimension>(a: &ArrayBase<S, D>) -> [(usize, isize); 2] {
@@ -179,7 +180,25 @@ fn unsigned_layout(
     )
 }
 
+/// ndarray caps the element count (of non-empty axes) and the span in elements at
+/// `isize::MAX`. A view over a slice meets both unless `T` is zero-sized.
+#[track_caller]
+fn assert_ndarray_limits(dims: &[(usize, isize)]) {
+    let count = dims
+        .iter()
+        .filter(|&&(n, _)| n != 0)
+        .try_fold(1usize, |acc, &(n, _)| acc.checked_mul(n));
+    let span = extent::span(0, dims).map_or(0, |(lo, hi)| hi - lo);
+    assert!(
+        count.is_some_and(|c| c <= isize::MAX as usize) && span <= isize::MAX as i128,
+        "outerprod → ndarray: dims×strides {dims:?} exceed ndarray's isize::MAX limits"
+    );
+}
+
 /// Zero-copy: any strides, negative ones through `invert_axis`.
+///
+/// # Panics
+/// Only for a zero-sized `T` with more than `isize::MAX` elements (ndarray's limit).
 ///
 /// ```
 /// use ndarray::ArrayView2;
@@ -197,8 +216,10 @@ fn unsigned_layout(
 /// # Ok(()) }
 /// ```
 impl<'a, T> From<MatRef<'a, T>> for ArrayView2<'a, T> {
+    #[track_caller]
     fn from(m: MatRef<'a, T>) -> Self {
         let (rows, cols) = m.shape();
+        assert_ndarray_limits(&[(rows, m.row_stride()), (cols, m.col_stride())]);
         let (low, strides, invert) = unsigned_layout(rows, cols, m.row_stride(), m.col_stride());
         let base = m.as_ptr().wrapping_offset(low);
         debug_assert!(low <= 0 && (low == 0 || !m.is_empty()));
@@ -217,9 +238,14 @@ impl<'a, T> From<MatRef<'a, T>> for ArrayView2<'a, T> {
 }
 
 /// Zero-copy, mutable: any strides, negative ones through `invert_axis`.
+///
+/// # Panics
+/// As for [`MatRef`] → [`ArrayView2`].
 impl<'a, T> From<MatMut<'a, T>> for ArrayViewMut2<'a, T> {
+    #[track_caller]
     fn from(mut m: MatMut<'a, T>) -> Self {
         let (rows, cols) = m.shape();
+        assert_ndarray_limits(&[(rows, m.row_stride()), (cols, m.col_stride())]);
         let (low, strides, invert) = unsigned_layout(rows, cols, m.row_stride(), m.col_stride());
         let base = m.as_mut_ptr().wrapping_offset(low);
         debug_assert!(low <= 0 && (low == 0 || !m.is_empty()));
@@ -237,9 +263,14 @@ impl<'a, T> From<MatMut<'a, T>> for ArrayViewMut2<'a, T> {
 }
 
 /// Zero-copy: any stride.
+///
+/// # Panics
+/// As for [`MatRef`] → [`ArrayView2`].
 impl<'a, T> From<VecRef<'a, T>> for ArrayView1<'a, T> {
+    #[track_caller]
     fn from(x: VecRef<'a, T>) -> Self {
         let (len, s) = (x.len(), x.stride());
+        assert_ndarray_limits(&[(len, s)]);
         let low = lowest_offset(&[(len, s)]);
         let base = x.as_ptr().wrapping_offset(low);
         debug_assert!(low <= 0);
@@ -253,9 +284,14 @@ impl<'a, T> From<VecRef<'a, T>> for ArrayView1<'a, T> {
 }
 
 /// Zero-copy, mutable: any stride.
+///
+/// # Panics
+/// As for [`MatRef`] → [`ArrayView2`].
 impl<'a, T> From<VecMut<'a, T>> for ArrayViewMut1<'a, T> {
+    #[track_caller]
     fn from(mut x: VecMut<'a, T>) -> Self {
         let (len, s) = (x.len(), x.stride());
+        assert_ndarray_limits(&[(len, s)]);
         let low = lowest_offset(&[(len, s)]);
         let base = x.as_mut_ptr().wrapping_offset(low);
         debug_assert!(low <= 0);
