@@ -326,3 +326,28 @@ fn zero_sized_elements_beyond_isize_max_panic() {
     let huge = [(); usize::MAX];
     let _ = ArrayView1::from(VecRef::from(&huge[..]));
 }
+
+/// ndarray 0.17 functions take `&ArrayRef2`/`&mut ArrayRef1`; those convert too.
+fn row_sums_into(a: &ndarray::ArrayRef2<f64>, out: &mut ndarray::ArrayRef1<f64>) {
+    let m = MatRef::try_from(a).unwrap();
+    let mut o = VecMut::try_from(out).unwrap();
+    for i in 0..m.rows() {
+        o.set(i, (0..m.cols()).map(|j| m.get(i, j)).sum());
+    }
+}
+
+#[test]
+fn array_refs_convert() {
+    let a = base(4, 3);
+    let mut sums = Array1::<f64>::zeros(4);
+    row_sums_into(&a.slice(s![..;-1, ..]), &mut sums);
+    let expect: Vec<f64> = (0..4).map(|i| a.row(3 - i).sum()).collect();
+    assert_eq!(sums.to_vec(), expect);
+    let mut b = Array2::<f64>::zeros((2, 2));
+    let r: &mut ndarray::ArrayRef2<f64> = &mut b;
+    MatMut::try_from(r).unwrap().set(1, 0, 3.0);
+    assert_eq!(b[[1, 0]], 3.0);
+    let x = Array1::from(vec![1.0, 2.0]);
+    let xr: &ndarray::ArrayRef1<f64> = &x;
+    assert_eq!(VecRef::try_from(xr).unwrap().to_vec(), vec![1.0, 2.0]);
+}

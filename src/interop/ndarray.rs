@@ -25,8 +25,8 @@
 //! ```
 
 use ndarray::{
-    Array2, ArrayBase, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Data, DataMut,
-    Ix1, Ix2, ShapeBuilder,
+    Array2, ArrayBase, ArrayRef, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Data,
+    DataMut, Ix1, Ix2, ShapeBuilder,
 };
 
 use super::{lowest_offset, mat_mut, mat_ref, vec_mut, vec_ref};
@@ -155,6 +155,50 @@ impl<'a, T> TryFrom<ArrayViewMut1<'a, T>> for VecMut<'a, T> {
 impl<'a, T, S: DataMut<Elem = T>> TryFrom<&'a mut ArrayBase<S, Ix1>> for VecMut<'a, T> {
     type Error = ShapeError;
     fn try_from(x: &'a mut ArrayBase<S, Ix1>) -> Result<Self, ShapeError> {
+        VecMut::try_from(x.view_mut())
+    }
+}
+
+/// Zero-copy from ndarray 0.17's `&ArrayRef2`, the type its functions take by reference.
+///
+/// ```
+/// use ndarray::{array, ArrayRef2};
+/// use outerprod::MatRef;
+/// fn trace(a: &ArrayRef2<i32>) -> Result<i32, outerprod::ShapeError> {
+///     let m = MatRef::try_from(a)?;
+///     Ok((0..m.rows().min(m.cols())).map(|i| m.get(i, i)).sum())
+/// }
+/// # fn main() -> Result<(), outerprod::ShapeError> {
+/// assert_eq!(trace(&array![[1, 2], [3, 4]])?, 1 + 4);
+/// # Ok(()) }
+/// ```
+impl<'a, T> TryFrom<&'a ArrayRef<T, Ix2>> for MatRef<'a, T> {
+    type Error = ShapeError;
+    fn try_from(a: &'a ArrayRef<T, Ix2>) -> Result<Self, ShapeError> {
+        MatRef::try_from(a.view())
+    }
+}
+
+/// Zero-copy, mutable, from `&mut ArrayRef2`.
+impl<'a, T> TryFrom<&'a mut ArrayRef<T, Ix2>> for MatMut<'a, T> {
+    type Error = ShapeError;
+    fn try_from(a: &'a mut ArrayRef<T, Ix2>) -> Result<Self, ShapeError> {
+        MatMut::try_from(a.view_mut())
+    }
+}
+
+/// Zero-copy from `&ArrayRef1`.
+impl<'a, T> TryFrom<&'a ArrayRef<T, Ix1>> for VecRef<'a, T> {
+    type Error = ShapeError;
+    fn try_from(x: &'a ArrayRef<T, Ix1>) -> Result<Self, ShapeError> {
+        VecRef::try_from(x.view())
+    }
+}
+
+/// Zero-copy, mutable, from `&mut ArrayRef1`.
+impl<'a, T> TryFrom<&'a mut ArrayRef<T, Ix1>> for VecMut<'a, T> {
+    type Error = ShapeError;
+    fn try_from(x: &'a mut ArrayRef<T, Ix1>) -> Result<Self, ShapeError> {
         VecMut::try_from(x.view_mut())
     }
 }
