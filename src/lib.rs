@@ -136,6 +136,8 @@ mod error;
 pub mod gemm;
 mod ger;
 pub mod grad;
+#[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
+pub mod interop;
 mod kron;
 mod layout;
 mod matrix;

@@ -1545,6 +1545,79 @@ impl<'a, T> From<&'a mut [T]> for VecMut<'a, T> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Raw constructors, for views that another library already borrowed (the interop features)
+// ---------------------------------------------------------------------------------------------
+
+/// `true` when `ptr` is aligned for `T` (the raw constructors' debug check).
+fn ptr_is_aligned<T>(ptr: NonNull<T>) -> bool {
+    (ptr.as_ptr() as usize) % std::mem::align_of::<T>() == 0
+}
+
+impl<'a, T> MatRef<'a, T> {
+    /// A view of memory that a foreign view (ndarray, nalgebra, faer) already borrows for `'a`:
+    /// element `(i, j)` at `ptr + i·row_stride + j·col_stride`.
+    ///
+    /// Unlike [`new`](Self::new) it needs no slice covering the whole span. That matters: the
+    /// span of a sub-block or of a padded faer matrix has gaps that may be uninitialised or
+    /// mutably borrowed by a sibling view, and a `&[T]` over them would be undefined behaviour.
+    ///
+    /// # Safety
+    /// - `ptr` is non-null and aligned for `T`, also when the view is empty;
+    /// - for every `i < rows`, `j < cols`, the offset `i·row_stride + j·col_stride` (in
+    ///   elements) fits in `isize` in bytes and lands on an initialised `T` inside the
+    ///   allocation `ptr` points into;
+    /// - none of those elements is written through any other path during `'a`.
+    #[allow(dead_code)]
+    pub(crate) unsafe fn from_raw_parts(
+        ptr: NonNull<T>,
+        rows: usize,
+        cols: usize,
+        row_stride: isize,
+        col_stride: isize,
+    ) -> Self {
+        debug_assert!(ptr_is_aligned(ptr));
+        MatRef {
+            ptr,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, T> MatMut<'a, T> {
+    /// The mutable twin of [`MatRef::from_raw_parts`].
+    ///
+    /// # Safety
+    /// As [`MatRef::from_raw_parts`], and in addition:
+    /// - no two index pairs reach the same element (check with `extent::check_no_alias_2d`);
+    /// - none of the elements is read or written through any other path during `'a`.
+    #[allow(dead_code)]
+    pub(crate) unsafe fn from_raw_parts(
+        ptr: NonNull<T>,
+        rows: usize,
+        cols: usize,
+        row_stride: isize,
+        col_stride: isize,
+    ) -> Self {
+        debug_assert!(ptr_is_aligned(ptr));
+        debug_assert!(
+            extent::check_no_alias_2d("view", rows, cols, row_stride, col_stride).is_ok()
+        );
+        MatMut {
+            ptr,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+            _borrow: PhantomData,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
