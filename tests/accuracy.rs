@@ -120,16 +120,16 @@ fn ger_rounds_once_or_twice_per_element_consistently() {
             })
             .unwrap();
             let (mut fused, mut split) = (0usize, 0usize);
-            for i in 0..m {
-                for j in 0..n {
+            for (i, &xi) in x.iter().enumerate() {
+                for (j, &yj) in y.iter().enumerate() {
                     let idx = match layout {
                         Layout::RowMajor => i * n + j,
                         Layout::ColMajor => i + j * m,
                     };
-                    let t = alpha * y[j];
+                    let t = alpha * yj;
                     let got = a[idx];
-                    let f = x[i].mul_add(t, a0[idx]).to_bits();
-                    let s = (a0[idx] + x[i] * t).to_bits();
+                    let f = xi.mul_add(t, a0[idx]).to_bits();
+                    let s = (a0[idx] + xi * t).to_bits();
                     if f == s {
                         // Both roundings agree here; this element says nothing either way.
                         fused += 1;
@@ -282,8 +282,8 @@ fn gemm_special_values_follow_the_formula_and_the_beta_rule() {
                     MatMut::row_major(&mut c, m, n).unwrap(),
                 )
                 .unwrap();
-                for j in 1..n {
-                    assert_eq!(c[j].to_bits(), (-0.0f64 + 0.0).to_bits());
+                for v in &c[1..n] {
+                    assert_eq!(v.to_bits(), (-0.0f64 + 0.0).to_bits());
                 }
             }
         });
