@@ -104,6 +104,32 @@
 //! | [`ShapeError`], [`ErrorKind`] | the one error type: argument, expectation, what was given |
 //! | [`Scalar`], [`Float`] | the element-type bounds |
 //!
+//! ## Coming from numpy, BLAS or PyTorch
+//!
+//! | You know | outerprod |
+//! |----------|-----------|
+//! | `np.outer(a, b)`, `torch.outer(a, b)`, `np.einsum('i,j->ij', a, b)` | [`outer(&a, &b)`](outer) (row-major [`Matrix`]); [`outer_into`] into your buffer |
+//! | `np.outer(a, b).ravel(order='F')` (vec(abᵀ)) | [`vec_outer(&a, &b)`](vec_outer), equal to `kron(&b, &a)` |
+//! | `np.outer(a, b).ravel()` (row-major) | [`kron(&a, &b)`](kron), or `outer(&a, &b).into_vec()` |
+//! | `np.kron(A, B)` on matrices | [`kron_mat(a.view(), b.view())`](kron_mat) |
+//! | `M.ravel(order='F')`, `v.reshape((m, n), order='F')` | [`Matrix::vec`], [`unvec(&v, m, n)`](unvec) |
+//! | BLAS `?ger(m, n, α, x, incx, y, incy, A, lda)` | [`ger(α, x, y, a)`](ger) with `VecRef::new(x, off, m, incx)` and `MatMut::new(a, 0, m, n, 1, lda)` |
+//! | BLAS `?gerc`, `?syr` | [`gerc`], [`syr`] (one [`Triangle`]) |
+//! | BLAS `?gemm(transa, transb, …, α, A, lda, B, ldb, β, C, ldc)` | [`gemm(α, a, b, β, c)`](fn@gemm); a transpose is `a.transpose()`, a view, not a flag |
+//! | BLAS `?syrk` | [`syrk`] |
+//! | `A @ B`, `torch.mm` | [`matmul(a, b)`](matmul) |
+//! | `torch.addr(M, x, y, beta=1, alpha=α)` | [`ger(α, x, y, m)`](ger) (in place) |
+//! | `torch.addmm(C, A, B, beta=β, alpha=α)` | [`gemm(α, a, b, β, c)`](fn@gemm) (in place) |
+//! | `nn.Linear` forward / backward (`weight.grad = dYᵀX`) | [`grad::Dense::forward`], [`grad::Dense::backward`] |
+//! | per-sample gradient norms, DP-SGD clipping (Opacus) | [`grad::per_example_norms`], [`grad::clip_per_example`] |
+//! | `torch.optim.SGD(momentum=…)`, `torch.optim.Adam` | [`grad::Sgd`], [`grad::Adam`] |
+//! | `torch.autograd.gradcheck` | [`grad::check_gradients`] |
+//!
+//! Differences worth knowing: [`Matrix`] is row-major like numpy's default (not column-major
+//! like BLAS); views carry both strides, so there are no `trans`/`lda` arguments; BLAS
+//! arguments are checked before the quick returns, and the checks return [`ShapeError`]
+//! instead of calling `xerbla`.
+//!
 //! ## Element types and integer overflow
 //!
 //! Every `T: num_traits::Num + Copy + Send + Sync + 'static` works ([`Scalar`]): all primitive
@@ -127,6 +153,18 @@
 //!
 //! - `rayon` (default): multithreaded kernels; without it everything runs on the calling thread.
 //! - `complex` (default): `num_complex::Complex` support and [`gerc`].
+//! - `ndarray`, `nalgebra`, `faer` (off by default): zero-copy conversions between their views
+//!   and outerprod's, in the `interop` module.
+//!
+//! ## Module map
+//!
+//! - the crate root: outer products, vec/kron, views, [`Matrix`], rank-1 updates, [`Rank1`];
+//! - [`gemm`](mod@gemm): the packed, register-blocked, multithreaded rank-k engine;
+//! - [`grad`]: dense layers, activations, losses, optimisers, gradient checks, per-example norms;
+//! - `interop` (with the features above): conversions to and from ndarray, nalgebra and faer.
+//!
+//! Conventions: row-major [`Matrix`]; vec(M) is the column-major flattening; every stride is an
+//! `isize` counted in elements; every fallible function returns [`ShapeError`].
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]

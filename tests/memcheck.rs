@@ -2,17 +2,30 @@
 //! under valgrind memcheck (scripts/memcheck.sh), where any read or write outside a buffer fails
 //! the run. Natively it doubles as a quick cross-path consistency test.
 
-use outerprod::testing::{with_kernel_path, KernelPath};
-use outerprod::{gemm, ger, outer_into, outer_into_layout, Layout, MatMut, MatRef, VecRef};
+use outerprod::gemm::{gemm_with_route, Route};
+use outerprod::testing::{default_thresholds, with_kernel_path, with_thresholds, KernelPath};
+use outerprod::{ger, outer_into, outer_into_layout, Layout, MatMut, MatRef, VecRef};
 
 /// Sizes around the register tiles (MR, NR ≤ 16) and the vector widths.
 const EDGES: [usize; 12] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17];
 
 fn paths() -> Vec<KernelPath> {
-    [KernelPath::Portable, KernelPath::Avx2Fma]
+    KernelPath::ALL
         .into_iter()
         .filter(|p| p.is_available())
         .collect()
+}
+
+/// Runs `f` under every kernel path, with the default thresholds and with both thresholds
+/// forced to zero (so even tiny outputs take the streaming-store and multithreaded code).
+fn every_path_and_threshold(f: impl Fn()) {
+    let mut eager = default_thresholds();
+    eager.streaming_min_bytes = 0;
+    eager.parallel_min_bytes = 0;
+    for path in paths() {
+        with_kernel_path(path, &f);
+        with_kernel_path(path, || with_thresholds(eager, &f));
+    }
 }
 
 fn values(n: usize, seed: usize) -> Vec<f64> {
@@ -68,8 +81,8 @@ fn layouts(m: usize, n: usize, pad: usize) -> Vec<(usize, isize, isize, usize)> 
 
 #[test]
 fn outer_every_edge_every_path() {
-    for path in paths() {
-        with_kernel_path(path, || {
+    {
+        every_path_and_threshold(|| {
             for m in EDGES {
                 for n in EDGES {
                     let (a, b) = (values(m, 1), values(n, 2));
@@ -89,8 +102,8 @@ fn outer_every_edge_every_path() {
 
 #[test]
 fn ger_every_edge_every_layout_every_path() {
-    for path in paths() {
-        with_kernel_path(path, || {
+    {
+        every_path_and_threshold(|| {
             for m in EDGES {
                 for n in EDGES {
                     for (off, rs, cs, len) in layouts(m, n, 5) {
@@ -123,12 +136,14 @@ fn gemm_every_edge_every_layout_every_path() {
                             let (boff, brs, bcs, blen) = layouts(k, n, 5)[(ci + 2) % 5];
                             let a = Padded::new(alen, 7);
                             let b = Padded::new(blen, 8);
-                            let mut c = Padded::new(clen, 9);
-                            let av = MatRef::new(&a.data, aoff, m, k, ars, acs).unwrap();
-                            let bv = MatRef::new(&b.data, boff, k, n, brs, bcs).unwrap();
-                            let cv = MatMut::new(&mut c.data, coff, m, n, crs, ccs).unwrap();
-                            gemm(0.5, av, bv, -1.0, cv).unwrap();
-                            assert!(c.clean(), "{m}×{n}×{k}");
+                            for route in [Route::Small, Route::Blocked] {
+                                let mut c = Padded::new(clen, 9);
+                                let av = MatRef::new(&a.data, aoff, m, k, ars, acs).unwrap();
+                                let bv = MatRef::new(&b.data, boff, k, n, brs, bcs).unwrap();
+                                let cv = MatMut::new(&mut c.data, coff, m, n, crs, ccs).unwrap();
+                                gemm_with_route(route, 0.5, av, bv, -1.0, cv).unwrap();
+                                assert!(c.clean(), "{route:?} {m}×{n}×{k}");
+                            }
                         }
                     }
                 }
@@ -148,7 +163,8 @@ fn gemm_crossing_cache_blocks() {
                 let b = values(k * n, 2);
                 let mut c = Padded::new(m * n, 3);
                 let pad = c.pad;
-                gemm(
+                gemm_with_route(
+                    Route::Blocked,
                     1.0,
                     MatRef::col_major(&a, m, k).unwrap(),
                     MatRef::row_major(&b, k, n).unwrap(),
@@ -157,6 +173,39 @@ fn gemm_crossing_cache_blocks() {
                 )
                 .unwrap();
                 assert!(c.clean());
+            }
+        });
+    }
+}
+
+#[test]
+fn gemm_f32_tiles_every_path() {
+    // The f32 microkernel is 16×6: straddle 16 and 32 rows, 6 and 12 columns.
+    for path in paths() {
+        with_kernel_path(path, || {
+            for m in [1, 15, 16, 17, 31, 33] {
+                for n in [1, 5, 6, 7, 12, 13] {
+                    for k in [1, 9, 40] {
+                        let a: Vec<f32> = values(m * k, 1).iter().map(|&v| v as f32).collect();
+                        let b: Vec<f32> = values(k * n, 2).iter().map(|&v| v as f32).collect();
+                        for route in [Route::Small, Route::Blocked] {
+                            let pad = 7;
+                            let mut c = vec![f32::NAN; m * n + 2 * pad];
+                            c[pad..pad + m * n].fill(1.0);
+                            gemm_with_route(
+                                route,
+                                1.0,
+                                MatRef::row_major(&a, m, k).unwrap(),
+                                MatRef::col_major(&b, k, n).unwrap(),
+                                0.5,
+                                MatMut::col_major(&mut c[pad..pad + m * n], m, n).unwrap(),
+                            )
+                            .unwrap();
+                            assert!(c[..pad].iter().chain(&c[pad + m * n..]).all(|g| g.is_nan()));
+                            assert!(c[pad..pad + m * n].iter().all(|v| !v.is_nan()));
+                        }
+                    }
+                }
             }
         });
     }

@@ -221,8 +221,25 @@ fn block_elems<T>() -> usize {
 /// bitwise-identical results.
 pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
+    if std::mem::size_of_val(out) <= SMALL_OUTER_BYTES {
+        // A few dozen products: the plain loop finishes before the dispatch would.
+        if let Some(n) = std::num::NonZeroUsize::new(b.len()) {
+            for (row, &ai) in out.chunks_exact_mut(n.get()).zip(a) {
+                for (o, &bj) in row.iter_mut().zip(b) {
+                    *o = ai * bj;
+                }
+            }
+        }
+        return;
+    }
     outer::run(active(), thresholds(), out, a, b);
 }
+
+/// Outer products of at most this many bytes skip the dispatch and run a plain loop. Measured
+/// in the peer bench (BENCHMARKS.md): at 8×8 f32 (256 B) the dispatched kernel ran at 8.6 GB/s
+/// against 19.7 GB/s for a naive double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4.
+/// Every element is one rounded product either way, so results are identical.
+const SMALL_OUTER_BYTES: usize = 1024;
 
 /// `A ← A + α x yᵀ` on validated views of matching shape (α ≠ 0, non-empty).
 ///
