@@ -98,12 +98,14 @@ pub struct Thresholds {
 /// 1 thread from about 256 KiB of f32/f64 output. 64×64 (16–32 KiB) always runs sequentially.
 pub const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
-/// Default for [`Thresholds::streaming_min_bytes`]: half the last-level cache. Bigger outputs
-/// cannot stay in cache next to their inputs and whatever else runs, so the write-allocate read
-/// of a normal store is pure waste for them.
+/// Default for [`Thresholds::streaming_min_bytes`]: outputs larger than the last-level cache.
+/// They cannot stay in cache, so the write-allocate read of a normal store is pure waste for
+/// them. (Half the LLC was tried first: a 16 MiB f64 8192×256 output, which fits in the 32 MiB
+/// L3, then ran at 0.44× of a normal-store fill, the speed of the streaming fill; see
+/// BENCHMARKS.md.)
 pub fn default_thresholds() -> Thresholds {
     Thresholds {
-        streaming_min_bytes: cache_sizes().llc / 2,
+        streaming_min_bytes: cache_sizes().llc.saturating_add(1),
         parallel_min_bytes: PARALLEL_MIN_BYTES,
     }
 }
