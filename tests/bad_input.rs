@@ -494,6 +494,168 @@ fn rank_k() -> Vec<Case> {
     ]
 }
 
+fn gradients() -> Vec<Case> {
+    use outerprod::grad::{
+        check_gradients, clip_per_example, mse, per_example_norms, softmax_cross_entropy,
+        Activation, Adam, AdamConfig, Dense, GradCheck, Mlp, Sgd, SgdConfig,
+    };
+    use ErrorKind::*;
+    let layer = || {
+        Dense::new(
+            Matrix::from_vec(2, 3, vec![0.5f64; 6]).unwrap(),
+            vec![0.0; 2],
+        )
+    };
+    vec![
+        case(
+            "Dense::new bias length ≠ out",
+            LengthMismatch,
+            "bias",
+            || {
+                ok(Dense::new(
+                    Matrix::from_vec(2, 3, vec![0.5f64; 6])?,
+                    vec![0.0; 3],
+                ))
+            },
+        ),
+        case(
+            "Dense::forward x with the wrong width",
+            DimensionMismatch,
+            "x",
+            move || ok(layer()?.forward(MatRef::row_major(&[1.0; 8], 2, 4)?)),
+        ),
+        case(
+            "Dense::backward dy with the wrong width",
+            DimensionMismatch,
+            "dy",
+            move || {
+                ok(layer()?.backward(
+                    MatRef::row_major(&[1.0; 6], 2, 3)?,
+                    MatRef::row_major(&[1.0; 6], 2, 3)?,
+                ))
+            },
+        ),
+        case(
+            "Dense::backward dy with the wrong batch",
+            DimensionMismatch,
+            "dy",
+            move || {
+                ok(layer()?.backward(
+                    MatRef::row_major(&[1.0; 6], 2, 3)?,
+                    MatRef::row_major(&[1.0; 2], 1, 2)?,
+                ))
+            },
+        ),
+        case(
+            "mse target shape ≠ pred shape",
+            DimensionMismatch,
+            "target",
+            || {
+                ok(mse(
+                    MatRef::row_major(&[1.0f64; 6], 2, 3)?,
+                    MatRef::row_major(&[1.0; 6], 3, 2)?,
+                ))
+            },
+        ),
+        case(
+            "softmax_cross_entropy label out of range",
+            InvalidValue,
+            "labels",
+            || {
+                ok(softmax_cross_entropy(
+                    MatRef::row_major(&[1.0f64; 6], 2, 3)?,
+                    &[0, 3],
+                ))
+            },
+        ),
+        case(
+            "softmax_cross_entropy one label short",
+            LengthMismatch,
+            "labels",
+            || {
+                ok(softmax_cross_entropy(
+                    MatRef::row_major(&[1.0f64; 6], 2, 3)?,
+                    &[0],
+                ))
+            },
+        ),
+        case(
+            "per_example_norms out too short",
+            LengthMismatch,
+            "out",
+            || {
+                per_example_norms(
+                    MatRef::row_major(&[1.0f64; 6], 2, 3)?,
+                    MatRef::row_major(&[1.0; 4], 2, 2)?,
+                    &mut [0.0; 1],
+                )
+            },
+        ),
+        case(
+            "clip_per_example negative bound",
+            InvalidValue,
+            "max_norm",
+            || {
+                let mut out = [0.0f64; 4];
+                ok(clip_per_example(
+                    MatRef::row_major(&[1.0f64; 6], 2, 3)?,
+                    MatRef::row_major(&[1.0; 4], 2, 2)?,
+                    -1.0,
+                    MatMut::row_major(&mut out, 2, 2)?,
+                ))
+            },
+        ),
+        case("Sgd learning rate 0", InvalidValue, "learning_rate", || {
+            ok(Sgd::new(SgdConfig {
+                learning_rate: 0.0f64,
+                ..SgdConfig::default()
+            }))
+        }),
+        case("Sgd momentum 1", InvalidValue, "momentum", || {
+            ok(Sgd::new(SgdConfig {
+                momentum: 1.0f64,
+                ..SgdConfig::default()
+            }))
+        }),
+        case(
+            "Adam learning rate NaN",
+            InvalidValue,
+            "learning_rate",
+            || {
+                ok(Adam::new(AdamConfig {
+                    learning_rate: f64::NAN,
+                    ..AdamConfig::default()
+                }))
+            },
+        ),
+        case("Mlp::new without layers", InvalidValue, "layers", || {
+            ok(Mlp::<f64>::new(vec![], vec![]))
+        }),
+        case(
+            "Mlp::forward x with the wrong width",
+            DimensionMismatch,
+            "x",
+            move || {
+                let mut net = Mlp::new(vec![layer()?], vec![Activation::Relu])?;
+                ok(net.forward(MatRef::row_major(&[1.0; 4], 2, 2)?))
+            },
+        ),
+        case(
+            "check_gradients analytic length ≠ params",
+            LengthMismatch,
+            "analytic",
+            || {
+                ok(check_gradients(
+                    &[1.0f64, 2.0],
+                    &[0.0],
+                    GradCheck::default(),
+                    |p| Ok(p[0] * p[1]),
+                ))
+            },
+        ),
+    ]
+}
+
 fn run_table(cases: Vec<Case>) -> usize {
     let mut failures = Vec::new();
     let count = cases.len();
@@ -547,6 +709,11 @@ fn rank1_updates_follow_blas_argument_rules() {
 #[test]
 fn rank_k_updates_reject_bad_shapes() {
     println!("{} cases", run_table(rank_k()));
+}
+
+#[test]
+fn gradient_module_rejects_bad_shapes_and_settings() {
+    println!("{} cases", run_table(gradients()));
 }
 
 /// Functions that panic by design, with the message their `# Panics` section promises.
