@@ -8,24 +8,27 @@
 
 use crate::arch::KernelPath;
 use crate::scalar::Scalar;
+use crate::view::MatRef;
 use std::ops::Range;
 
 /// Independent partial sums in [`dot`]: four 256-bit registers of f32 (eight of f64), enough
 /// to hide the latency of the vector add.
 const LANES: usize = 32;
 
-/// `acc[j] = Σₚ a[p]·rows[p][cols.start + j]` for `j < acc.len()`, summed in the order of p
-/// (from zero, one rounding per multiply and per add).
+/// `acc[j] = Σₚ a[p]·B[p, cols.start + j]` for `j < acc.len()`, summed in the order of p
+/// (from zero, one rounding per multiply and per add). B's rows must be contiguous (unit
+/// column stride, or one column).
 ///
-/// Panics (a caller bug) when a row is shorter than `cols.end` or `acc.len() != cols.len()`.
+/// Panics (a caller bug) when B's rows are not contiguous, `cols` is outside B or
+/// `acc.len() != cols.len()`.
 pub(super) fn axpy_rows<T: Scalar>(
     path: KernelPath,
     acc: &mut [T],
     a: &[T],
-    rows: &[&[T]],
+    rows: MatRef<'_, T>,
     cols: Range<usize>,
 ) {
-    debug_assert_eq!(a.len(), rows.len());
+    debug_assert_eq!(a.len(), rows.rows());
     debug_assert_eq!(acc.len(), cols.len());
     #[cfg(target_arch = "x86_64")]
     if path == KernelPath::Avx2Fma {
@@ -59,7 +62,12 @@ pub(super) fn dot<T: Scalar>(path: KernelPath, a: &[T], b: &[T]) -> T {
 /// The CPU supports AVX2 and FMA. (Bounds are checked by the safe body.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn axpy_rows_avx2<T: Scalar>(acc: &mut [T], a: &[T], rows: &[&[T]], cols: Range<usize>) {
+unsafe fn axpy_rows_avx2<T: Scalar>(
+    acc: &mut [T],
+    a: &[T],
+    rows: MatRef<'_, T>,
+    cols: Range<usize>,
+) {
     axpy_rows_body(acc, a, rows, cols);
 }
 
@@ -74,28 +82,28 @@ unsafe fn dot_avx2<T: Scalar>(a: &[T], b: &[T]) -> T {
 }
 
 #[inline(always)]
-fn axpy_rows_body<T: Scalar>(acc: &mut [T], a: &[T], rows: &[&[T]], cols: Range<usize>) {
+fn axpy_rows_body<T: Scalar>(acc: &mut [T], a: &[T], b: MatRef<'_, T>, cols: Range<usize>) {
     acc.fill(T::zero());
     let n = acc.len();
+    let row = |p: usize| -> &[T] {
+        let r = b
+            .row(p)
+            .as_slice()
+            .expect("axpy_rows: B's rows are contiguous");
+        &r[cols.clone()][..n]
+    };
     // Four rows per pass: acc is loaded and stored once per four products, and the sum stays
     // ((acc + a₀r₀) + a₁r₁) + …, the same order as one row at a time.
-    let mut groups = a.chunks_exact(4).zip(rows.chunks_exact(4));
-    for (s, r) in &mut groups {
-        let (r0, r1, r2, r3) = (
-            &r[0][cols.clone()],
-            &r[1][cols.clone()],
-            &r[2][cols.clone()],
-            &r[3][cols.clone()],
-        );
-        let (r0, r1, r2, r3) = (&r0[..n], &r1[..n], &r2[..n], &r3[..n]);
+    let groups = a.len() / 4 * 4;
+    for p in (0..groups).step_by(4) {
+        let (r0, r1, r2, r3) = (row(p), row(p + 1), row(p + 2), row(p + 3));
+        let s = &a[p..p + 4];
         for j in 0..n {
             acc[j] = acc[j] + s[0] * r0[j] + s[1] * r1[j] + s[2] * r2[j] + s[3] * r3[j];
         }
     }
-    let tail = a.len() / 4 * 4;
-    for (&s, r) in a[tail..].iter().zip(&rows[tail..]) {
-        let r = &r[cols.clone()][..n];
-        for (x, &v) in acc.iter_mut().zip(r) {
+    for (p, &s) in a.iter().enumerate().skip(groups) {
+        for (x, &v) in acc.iter_mut().zip(row(p)) {
             *x = *x + s * v;
         }
     }
@@ -144,10 +152,10 @@ mod tests {
         for k in [0, 1, 3, 4, 5, 31, 32, 33, 70] {
             let a = data(k, 1);
             let b = data(k * 19, 2);
-            let rows: Vec<&[f32]> = b.chunks_exact(19).collect();
+            let rows = MatRef::row_major(&b, k, 19).unwrap();
             // Plain references with the kernels' summation orders.
             let mut want = vec![0.0f32; 15];
-            for (p, r) in rows.iter().enumerate() {
+            for (p, r) in b.chunks_exact(19).enumerate() {
                 for j in 0..15 {
                     want[j] += a[p] * r[2 + j];
                 }
@@ -156,7 +164,7 @@ mod tests {
             for path in KernelPath::ALL.into_iter().filter(|p| p.is_available()) {
                 with_kernel_path(path, || {
                     let mut acc = vec![f32::NAN; 15];
-                    axpy_rows(path, &mut acc, &a, &rows, 2..17);
+                    axpy_rows(path, &mut acc, &a, rows, 2..17);
                     assert_eq!(acc, want, "axpy k={k} {path:?}");
                     assert_eq!(dot(path, &a, &b[..k]).to_bits(), want_dot.to_bits());
                 });

@@ -7,7 +7,8 @@
 //!   result does not depend on the thread count. Any other B falls back to the general routes.
 //! - k = 1: the rank-1 update `C ← α a bᵀ + βC`. β = 1 is exactly [`crate::arch::ger`]
 //!   (`C[i][j] + a[i]·(α·b[j])`); other β ≠ 0 scale C by β first. β = 0 writes
-//!   `a[i]·(α·b[j])` without reading C: the same two roundings as `ger`'s product term. Each
+//!   `a[i]·(α·b[j])` without reading C: the same two roundings as `ger`'s product term (α = 1
+//!   and contiguous vectors allocate nothing; otherwise an m- or n-element copy). Each
 //!   element is computed independently, so threads do not change any bit.
 
 use crate::arch::{self, KernelPath};
@@ -21,7 +22,8 @@ use super::kernel_gemv::{axpy_rows, dot};
 const AXPY_COLS: usize = 256;
 
 /// `c ← α·a·B + β·c` for a 1×k `a`, k×n `B` and 1×n `c` (k, n ≥ 1, α ≠ 0). Returns `false`
-/// without touching anything when B has neither contiguous rows nor contiguous columns.
+/// without touching anything when `a` is not contiguous or B has neither contiguous rows nor
+/// contiguous columns. Allocates nothing.
 pub(super) fn vector_matrix<T: Scalar>(
     path: KernelPath,
     alpha: T,
@@ -32,18 +34,18 @@ pub(super) fn vector_matrix<T: Scalar>(
 ) -> bool {
     debug_assert!(a.rows() == 1 && c.rows() == 1 && b.rows() == a.cols());
     let (k, n) = (b.rows(), b.cols());
-    let a_row = contiguous(a.row(0));
+    let Some(a_row) = a.row(0).as_slice() else {
+        return false;
+    };
     let rows_contiguous = b.col_stride() == 1 || n == 1;
     let cols_contiguous = b.row_stride() == 1 || k == 1;
     let mut c_row = c.row_mut(0);
     if rows_contiguous {
-        let rows: Vec<&[T]> = (0..k).map(|p| b.row(p).as_slice().unwrap_or(&[])).collect();
-        debug_assert!(rows.iter().all(|r| r.len() == n));
         let mut acc = [T::zero(); AXPY_COLS];
         for j0 in (0..n).step_by(AXPY_COLS) {
             let cols = j0..n.min(j0 + AXPY_COLS);
             let acc = &mut acc[..cols.len()];
-            axpy_rows(path, acc, &a_row, &rows, cols);
+            axpy_rows(path, acc, a_row, b, cols);
             for (j, &x) in acc.iter().enumerate() {
                 let v = finish(alpha, x, beta, || c_row.rb().get(j0 + j));
                 c_row.set(j0 + j, v);
@@ -52,7 +54,7 @@ pub(super) fn vector_matrix<T: Scalar>(
         true
     } else if cols_contiguous {
         for j in 0..n {
-            let x = dot(path, &a_row, b.col(j).as_slice().unwrap_or(&[]));
+            let x = dot(path, a_row, b.col(j).as_slice().unwrap_or(&[]));
             let v = finish(alpha, x, beta, || c_row.rb().get(j));
             c_row.set(j, v);
         }
@@ -95,9 +97,13 @@ pub(super) fn rank1<T: Scalar>(
         arch::ger(alpha, x, y, c);
         return;
     }
-    // β = 0: C is written, never read.
+    // β = 0: C is written, never read. With α = 1 (the dense-layer case) α·b[j] = b[j]
+    // exactly and a contiguous b is used in place; otherwise α·b is formed once (n elements).
     let x = contiguous(x);
-    let temp: Vec<T> = (0..y.len()).map(|j| alpha * y.get(j)).collect();
+    let temp = match y.as_slice() {
+        Some(s) if alpha == T::one() => std::borrow::Cow::Borrowed(s),
+        _ => std::borrow::Cow::Owned((0..y.len()).map(|j| alpha * y.get(j)).collect()),
+    };
     if let Some(out) = c.as_row_major_slice_mut() {
         arch::outer_row_major(out, &x, &temp);
         return;
