@@ -686,3 +686,140 @@ proptest! {
         prop_assert_eq!(ab.transpose().to_matrix(), btat);
     }
 }
+
+/// Shapes of the skinny routes: m = 1 or n = 1 (vector × matrix) and k = 1 (rank-1 update),
+/// alone and combined, around the kernels' unroll widths (4 rows, 32 lanes, 256 columns).
+const SKINNY_SHAPES: [(usize, usize, usize); 14] = [
+    (1, 1, 1),
+    (1, 1, 37),
+    (1, 9, 1),
+    (11, 1, 1),
+    (1, 7, 5),
+    (1, 33, 70),
+    (1, 300, 9),
+    (6, 1, 33),
+    (257, 1, 4),
+    (1, 1, 100),
+    (5, 3, 1),
+    (40, 45, 1),
+    (3, 300, 1),
+    (2, 2, 1),
+];
+
+/// Every skinny shape against the f64 reference for every pair of stride kinds, α and β
+/// (NaN in C when β = 0), on the default route.
+#[test]
+fn skinny_routes_agree_with_the_reference_for_every_layout() {
+    let mut case = 0u64;
+    for &shape in &SKINNY_SHAPES {
+        for &ka in &KINDS {
+            for &kb in &KINDS {
+                for &kc in &KINDS {
+                    for &alpha in &SCALARS {
+                        for &beta in &SCALARS {
+                            case += 1;
+                            let lay = (ka, kb, kc);
+                            check_case::<f64>(shape, lay, alpha, beta, case, &via_gemm);
+                            check_case::<f32>(shape, lay, alpha, beta, case, &via_gemm);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The result of one gemm call as bits, with C starting as NaN when β = 0.
+fn skinny_bits(
+    (m, n, k): (usize, usize, usize),
+    (ka, kb, kc): (Kind, Kind, Kind),
+    (alpha, beta): (f32, f32),
+) -> Vec<u32> {
+    let mut rng = Rng((m * 31 + n * 7 + k) as u64);
+    let a = Stored::new(ka, m, k, f32::NAN, |_, _| rng.unit() as f32);
+    let b = Stored::new(kb, k, n, f32::NAN, |_, _| rng.unit() as f32);
+    let mut c = Stored::new(kc, m, n, f32::NAN, |i, j| {
+        if beta == 0.0 {
+            f32::NAN
+        } else {
+            (i as f32 - j as f32) * 0.125
+        }
+    });
+    gemm(alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
+    c.data.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Forcing each kernel path gives bitwise the same result on the skinny routes (no path
+/// contracts to FMA and the summation order is fixed by the code), and each is accurate.
+#[test]
+fn skinny_routes_are_bitwise_identical_across_kernel_paths() {
+    let paths: Vec<KernelPath> = KernelPath::ALL
+        .into_iter()
+        .filter(|p| p.is_available())
+        .collect();
+    let big = [(1, 1000, 784), (1, 128, 784), (784, 1, 128), (128, 784, 1)];
+    for &shape in SKINNY_SHAPES.iter().chain(&big) {
+        for &lay in &all_layout_triples() {
+            for (alpha, beta) in [(1.0, 0.0), (0.5, 1.0), (-1.0, -1.0)] {
+                let results: Vec<Vec<u32>> = paths
+                    .iter()
+                    .map(|&p| with_kernel_path(p, || skinny_bits(shape, lay, (alpha, beta))))
+                    .collect();
+                for (p, r) in paths.iter().zip(&results) {
+                    assert!(r == &results[0], "{shape:?} {lay:?}: {p:?} differs");
+                }
+                with_kernel_path(paths[paths.len() - 1], || {
+                    check_case::<f32>(shape, lay, alpha as f64, beta as f64, 1, &via_gemm)
+                });
+            }
+        }
+    }
+}
+
+/// 1 and 2 threads give bitwise the same result on the skinny routes, including rank-1
+/// updates large enough for `ger` and the outer-product kernel to split across threads.
+#[cfg(feature = "rayon")]
+#[test]
+fn skinny_routes_are_bitwise_identical_for_one_and_two_threads() {
+    for shape in [
+        (1, 4000, 300),
+        (3000, 1, 200),
+        (1500, 1200, 1),
+        (1, 1, 5000),
+    ] {
+        for &lay in &all_layout_triples() {
+            for (alpha, beta) in [(1.0, 0.0), (0.5, 1.0), (2.0, -0.5)] {
+                let one = run_in_pool(1, || skinny_bits(shape, lay, (alpha, beta)));
+                let two = run_in_pool(2, || skinny_bits(shape, lay, (alpha, beta)));
+                assert!(one == two, "{shape:?} {lay:?} α={alpha} β={beta}");
+            }
+        }
+    }
+}
+
+/// Integers are exact on the skinny routes for every stride kind.
+#[test]
+fn skinny_routes_are_exact_for_integers() {
+    for (t, &(m, n, k)) in SKINNY_SHAPES.iter().enumerate() {
+        for &ka in &KINDS {
+            for &kb in &KINDS {
+                for &kc in &KINDS {
+                    let val = |i: usize, j: usize| ((i * 7 + j * 3 + t) % 9) as i64 - 4;
+                    let a = Stored::new(ka, m, k, 99, val);
+                    let b = Stored::new(kb, k, n, 99, |i, j| val(j, i + 1));
+                    for (alpha, beta) in [(1, 0), (2, 1), (-1, 3), (3, -2)] {
+                        let mut c = Stored::new(kc, m, n, 77, |i, j| val(i + 2, j));
+                        let mut want = c.view().to_matrix();
+                        reference::gemm(alpha, a.view(), b.view(), beta, want.view_mut());
+                        gemm(alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
+                        assert_eq!(
+                            c.view().to_matrix(),
+                            want,
+                            "{m}×{n}×{k} {ka:?}/{kb:?}/{kc:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

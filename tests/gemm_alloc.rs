@@ -100,6 +100,11 @@ fn no_allocation_after_warm_up() {
             (20, 30, 40, false),
             (300, 200, 400, true),
             (150, 90, 600, false),
+            // The skinny routes: vector × matrix (m = 1, n = 1) and rank-1 (k = 1).
+            (1, 300, 200, true),
+            (300, 1, 200, false),
+            (300, 200, 1, false),
+            (300, 200, 1, true),
         ] {
             let f = product(m, n, k, row);
             let count = on_pool(threads, || allocations_during(f));

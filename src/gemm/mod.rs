@@ -5,6 +5,8 @@
 //! and adds KC outer products of packed A and B micro-panels into it.
 //!
 //! Routing (in [`gemm`]): shape check → empty C returns → α = 0 or k = 0 only scales C by β →
+//! 1×n or m×1 (vector × matrix, B with a unit stride) and k = 1 (rank-1 update, `ger`) take the
+//! skinny routes (`skinny`, `kernel_gemv`) →
 //! small products (m·n·k ≤ 80³ for f32/f64 with AVX2+FMA, where the microkernel reads A and B in
 //! place; < 8³ otherwise, plain loops) run without packing or threads → otherwise the packed
 //! engine, with the AVX2+FMA kernels for `f32`/`f64` when the CPU has them and the scalar
@@ -15,10 +17,12 @@
 mod blocking;
 mod driver;
 mod kernel;
+mod kernel_gemv;
 #[cfg(target_arch = "x86_64")]
 mod kernel_x86;
 mod pack;
 mod parallel;
+mod skinny;
 
 use crate::error::{ErrorKind, ShapeError};
 use crate::layout::Triangle;
@@ -119,6 +123,31 @@ fn gemm_impl<T: Scalar>(
         return Ok(());
     }
     let path = crate::arch::active();
+    if route.is_none() {
+        let (m, n) = c.shape();
+        // 1×n or m×1: a vector × matrix product (n = 1 as Cᵀ = BᵀAᵀ).
+        let done = if m == 1 {
+            skinny::vector_matrix(path, alpha, a, b, beta, c.rb_mut())
+        } else if n == 1 {
+            let ct = c.rb_mut().transpose();
+            skinny::vector_matrix(path, alpha, b.transpose(), a.transpose(), beta, ct)
+        } else {
+            false
+        };
+        // k = 1: a rank-1 update.
+        let done = done || {
+            if k == 1 {
+                skinny::rank1(alpha, a, b, beta, c.rb_mut());
+            }
+            k == 1
+        };
+        if done {
+            if let Some(sums) = row_sums {
+                add_row_sums(&a, sums);
+            }
+            return Ok(());
+        }
+    }
     let sums = match row_sums {
         Some(s) => {
             debug_assert_eq!(s.len(), a.rows());
@@ -426,7 +455,8 @@ mod tests {
     }
 
     /// Row sums come out the same (exactly: small integers) on every route, layout and α/β,
-    /// including the quick returns, and are counted once even when n spans several NC blocks.
+    /// including the quick returns, and are counted once even when n spans several NC blocks
+    /// or the product takes a skinny route.
     #[test]
     fn row_sums_are_fused_and_counted_once() {
         let nc = blocking::blocking(8, 6, 8).nc;
@@ -437,8 +467,14 @@ mod tests {
             (7, 5, 3),
             (70, 90, 40),
             (9, nc + 7, 3),
+            // The skinny routes (taken only when no route is forced).
+            (1, 9, 5),
+            (6, 1, 4),
+            (8, 7, 1),
+            (1, 1, 1),
+            (1, 5, 1),
         ] {
-            for route in [Route::Small, Route::Blocked] {
+            for route in [Some(Route::Small), Some(Route::Blocked), None] {
                 for (c_row_major, alpha) in [(false, 1.0), (true, 2.0), (true, 0.0)] {
                     let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
                     let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 - 2.0).collect();
@@ -451,7 +487,7 @@ mod tests {
                         MatMut::col_major(&mut c, m, n).unwrap()
                     };
                     let mut sums = vec![1.0; m];
-                    let run = || gemm_impl(alpha, av, bv, 0.0, cv, Some(&mut sums), Some(route));
+                    let run = || gemm_impl(alpha, av, bv, 0.0, cv, Some(&mut sums), route);
                     run().unwrap();
                     for (i, s) in sums.iter().enumerate() {
                         let want: f64 = 1.0 + (0..k).map(|p| av.get(i, p)).sum::<f64>();
