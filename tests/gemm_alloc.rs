@@ -80,11 +80,14 @@ fn allocations_during(mut f: impl FnMut()) -> usize {
 fn on_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     #[cfg(feature = "rayon")]
     {
-        rayon::ThreadPoolBuilder::new()
+        let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .unwrap()
-            .install(f)
+            .unwrap();
+        // Workers start asynchronously and allocate while starting (thread names, locals); make
+        // sure every one of them has run before counting, or its start-up lands in the count.
+        pool.broadcast(|_| ());
+        pool.install(f)
     }
     #[cfg(not(feature = "rayon"))]
     {
