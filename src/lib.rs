@@ -149,6 +149,26 @@
 //! Floats follow IEEE 754: NaN, ±∞, −0.0 and subnormals come out of every product exactly as
 //! `a[i] * b[j]` would give them.
 //!
+//! ## Accuracy
+//!
+//! What each floating-point kernel promises, on every dispatch path (portable, SSE2, AVX2+FMA)
+//! and for any number of threads (tested in `tests/accuracy.rs` against exact and compensated
+//! references):
+//!
+//! - [`outer`], [`vec_outer`], [`kron`], [`kron_mat`]: every element is the correctly rounded
+//!   product `a[i]·b[j]`, bit for bit what `a[i] * b[j]` gives (NaN, ±∞, −0.0 and subnormals
+//!   included).
+//! - [`ger`], [`syr`] (and [`gerc`] per real operation): every element becomes
+//!   `A[i][j] + x[i]·t` with `t = α·y[j]`, each of the three operations rounded once, the order
+//!   of the reference BLAS `xGER`. No FMA is used, so every path gives the same bits.
+//! - [`gemm()`](fn@gemm), [`rank_k_update`], [`syrk`], [`matmul`]: elementwise
+//!   `|C − C_exact| ≤ c·k·ε·(|α|·|A||B| + |β|·|C|)` with a small constant c (the tests use
+//!   c = 2(k + 2)/k against a compensated dot product). K is never split across threads, so the
+//!   result is bitwise identical for any thread count; the FMA kernels and the portable kernel
+//!   may differ in the last bits. When β = 0, C is not read.
+//! - [`Rank1::apply`]: `a·(b·x)`, the dot product summed in index order
+//!   (`|error| ≤ n·ε·|b|·|x|` before the final scaling).
+//!
 //! ## Features
 //!
 //! - `rayon` (default): multithreaded kernels; without it everything runs on the calling thread.

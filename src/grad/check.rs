@@ -38,21 +38,57 @@ pub struct GradCheckReport<T> {
 
 impl<T: Float> GradCheckReport<T> {
     /// `maxᵢ |aᵢ − nᵢ| / max(|aᵢ|, |nᵢ|, floor)` over all parameters (0 when there are none).
+    ///
+    /// ```
+    /// use outerprod::grad::{check_gradients, GradCheck};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// // L(p) = p₀·p₁ has ∇L = (p₁, p₀) = (2, 1) at p = (1, 2).
+    /// let report = check_gradients(&[1.0f64, 2.0], &[2.0, 1.0], GradCheck::default(), |p| Ok(p[0] * p[1]))?;
+    /// assert!(report.max_rel_error() < 1e-9);
+    /// # Ok(()) }
+    /// ```
     pub fn max_rel_error(&self) -> T {
         self.max_rel_error
     }
 
     /// `maxᵢ |aᵢ − nᵢ|`.
+    ///
+    /// ```
+    /// use outerprod::grad::{check_gradients, GradCheck};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// // L(p) = p₀·p₁ has ∇L = (p₁, p₀) = (2, 1) at p = (1, 2).
+    /// let report = check_gradients(&[1.0f64, 2.0], &[2.0, 1.0], GradCheck::default(), |p| Ok(p[0] * p[1]))?;
+    /// assert!(report.max_abs_error() < 1e-9);
+    /// # Ok(()) }
+    /// ```
     pub fn max_abs_error(&self) -> T {
         self.max_abs_error
     }
 
     /// The parameter index with the largest relative error.
+    ///
+    /// ```
+    /// use outerprod::grad::{check_gradients, GradCheck};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// // L(p) = p₀·p₁ has ∇L = (p₁, p₀) = (2, 1) at p = (1, 2).
+    /// let report = check_gradients(&[1.0f64, 2.0], &[2.0, 1.0], GradCheck::default(), |p| Ok(p[0] * p[1]))?;
+    /// assert!(report.worst_index() < 2);
+    /// # Ok(()) }
+    /// ```
     pub fn worst_index(&self) -> usize {
         self.worst_index
     }
 
     /// The finite-difference gradient, one entry per parameter.
+    ///
+    /// ```
+    /// use outerprod::grad::{check_gradients, GradCheck};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// // L(p) = p₀·p₁ has ∇L = (p₁, p₀) = (2, 1) at p = (1, 2).
+    /// let report = check_gradients(&[1.0f64, 2.0], &[2.0, 1.0], GradCheck::default(), |p| Ok(p[0] * p[1]))?;
+    /// assert!((report.numeric()[0] - 2.0).abs() < 1e-9 && (report.numeric()[1] - 1.0).abs() < 1e-9);
+    /// # Ok(()) }
+    /// ```
     pub fn numeric(&self) -> &[T] {
         &self.numeric
     }

@@ -170,36 +170,97 @@ impl<T: Float> Dense<T> {
     }
 
     /// Number of inputs (the columns of `W`).
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// assert_eq!(layer.inputs(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn inputs(&self) -> usize {
         self.weights.cols()
     }
 
     /// Number of outputs (the rows of `W`, the length of `b`).
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// assert_eq!(layer.outputs(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn outputs(&self) -> usize {
         self.weights.rows()
     }
 
     /// The weights `W`, out × in.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// assert_eq!(layer.weights()[(1, 2)], 6.0);
+    /// # Ok(()) }
+    /// ```
     pub fn weights(&self) -> &Matrix<T> {
         &self.weights
     }
 
     /// The bias `b`.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// assert_eq!(layer.bias(), &[0.5, -0.5]);
+    /// # Ok(()) }
+    /// ```
     pub fn bias(&self) -> &[T] {
         &self.bias
     }
 
     /// The weights as a mutable row-major slice (the shape cannot change).
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// layer.weights_mut()[5] = 9.0; // row-major: (1, 2)
+    /// assert_eq!(layer.weights()[(1, 2)], 9.0);
+    /// # Ok(()) }
+    /// ```
     pub fn weights_mut(&mut self) -> &mut [T] {
         self.weights.as_mut_slice()
     }
 
     /// The bias, mutably.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// layer.bias_mut()[1] = 0.0;
+    /// assert_eq!(layer.bias(), &[0.5, 0.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn bias_mut(&mut self) -> &mut [T] {
         &mut self.bias
     }
 
     /// The weights and the bias, mutably at once (for an optimizer step).
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let mut layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// let (w, b) = layer.params_mut();
+    /// w[0] -= 0.5;
+    /// b[0] -= 0.5;
+    /// assert_eq!((layer.weights()[(0, 0)], layer.bias()[0]), (0.5, 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn params_mut(&mut self) -> (&mut [T], &mut [T]) {
         (self.weights.as_mut_slice(), &mut self.bias)
     }
@@ -551,6 +612,16 @@ impl<T: Float> DenseGrads<T> {
     ///
     /// # Panics
     /// Only when the allocation fails (the layer already holds a buffer of the same size).
+    ///
+    /// ```
+    /// use outerprod::{grad::{Dense, DenseGrads}, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, vec![0.5, -0.5])?;
+    /// let g = DenseGrads::for_layer(&layer);
+    /// assert_eq!(g.weights().shape(), (2, 3));
+    /// assert!(g.bias().iter().all(|&v| v == 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn for_layer(layer: &Dense<T>) -> Self {
         DenseGrads {
             weights: Matrix::zeros(layer.outputs(), layer.inputs()),
@@ -566,6 +637,18 @@ impl<T: Float> DenseGrads<T> {
     }
 
     /// Sets every gradient to zero (before accumulating a new batch with [`Accumulate::Add`]).
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// let (mut params, _) = g.into_parts();
+    /// params.zero();
+    /// assert!(params.weights().as_slice().iter().chain(params.bias()).all(|&v| v == 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn zero(&mut self) {
         self.weights.as_mut_slice().fill(T::zero());
         self.bias.fill(T::zero());
@@ -598,16 +681,51 @@ impl<T: Float> DenseGrads<T> {
 
 impl<T> DenseGrads<T> {
     /// `dW`, out × in.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// let (params, _) = g.into_parts();
+    /// // dW = dYᵀX: the outer product of dy and x for one sample
+    /// assert_eq!(params.weights().as_slice(), &[0.5 * 1.0, 0.5 * -1.0, 2.0 * 1.0, 2.0 * -1.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn weights(&self) -> &Matrix<T> {
         &self.weights
     }
 
     /// `db`, length out.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// let (params, _) = g.into_parts();
+    /// assert_eq!(params.bias(), &[0.5, 2.0]); // db = Σ_rows dY
+    /// # Ok(()) }
+    /// ```
     pub fn bias(&self) -> &[T] {
         &self.bias
     }
 
     /// `(dW, db)`.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// let (params, _) = g.into_parts();
+    /// let (dw, db) = params.into_parts();
+    /// assert_eq!((dw.shape(), db.len()), ((2, 2), 2));
+    /// # Ok(()) }
+    /// ```
     pub fn into_parts(self) -> (Matrix<T>, Vec<T>) {
         (self.weights, self.bias)
     }
@@ -615,21 +733,63 @@ impl<T> DenseGrads<T> {
 
 impl<T> DenseBackward<T> {
     /// `dW = dYᵀ X`, out × in.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// assert_eq!(g.weights().as_slice(), &[0.5 * 1.0, 0.5 * -1.0, 2.0 * 1.0, 2.0 * -1.0]); // dYᵀX
+    /// # Ok(()) }
+    /// ```
     pub fn weights(&self) -> &Matrix<T> {
         &self.params.weights
     }
 
     /// `db = Σ_rows dY`.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// assert_eq!(g.bias(), &[0.5, 2.0]); // Σ_rows dY
+    /// # Ok(()) }
+    /// ```
     pub fn bias(&self) -> &[T] {
         &self.params.bias
     }
 
     /// `dX = dY W`, (batch, in).
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// // dX = dY W = [0.5·1 + 2·3, 0.5·2 + 2·4]
+    /// assert_eq!(g.input().as_slice(), &[0.5 * 1.0 + 2.0 * 3.0, 0.5 * 2.0 + 2.0 * 4.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn input(&self) -> &Matrix<T> {
         &self.input
     }
 
     /// The parameter gradients and `dX`.
+    ///
+    /// ```
+    /// use outerprod::{grad::Dense, Matrix};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let layer = Dense::new(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?, vec![0.0, 0.0])?;
+    /// let (x, dy) = (Matrix::from_rows(&[[1.0, -1.0]])?, Matrix::from_rows(&[[0.5, 2.0]])?);
+    /// let g = layer.backward(x.view(), dy.view())?;
+    /// let (params, dx) = g.into_parts();
+    /// assert_eq!((params.bias(), dx.shape()), (&[0.5, 2.0][..], (1, 2)));
+    /// # Ok(()) }
+    /// ```
     pub fn into_parts(self) -> (DenseGrads<T>, Matrix<T>) {
         (self.params, self.input)
     }

@@ -176,31 +176,103 @@ impl<T: Float> Mlp<T> {
     }
 
     /// The layers.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.layers().len(), 2);
+    /// assert_eq!(net.layers()[1].bias(), &[0.5]);
+    /// # Ok(()) }
+    /// ```
     pub fn layers(&self) -> &[Dense<T>] {
         &self.layers
     }
 
     /// The activation after each layer.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.activations(), &[Activation::Relu, Activation::Identity]);
+    /// # Ok(()) }
+    /// ```
     pub fn activations(&self) -> &[Activation] {
         &self.activations
     }
 
     /// The gradients left by the last [`backward`](Self::backward), one per layer.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// let x = Matrix::from_rows(&[[1.0, 2.0, 3.0]])?;
+    /// net.forward(x.view())?;
+    /// let dy = Matrix::from_rows(&[[1.0]])?;
+    /// net.backward(dy.view(), outerprod::grad::Accumulate::Overwrite)?;
+    /// // The output layer's db is Σ_rows dY.
+    /// assert_eq!(net.gradients()[1].bias(), &[1.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn gradients(&self) -> &[DenseGrads<T>] {
         &self.grads
     }
 
     /// Width of the input.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.inputs(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn inputs(&self) -> usize {
         self.layers[0].inputs()
     }
 
     /// Width of the output.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.outputs(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn outputs(&self) -> usize {
         self.layers[self.layers.len() - 1].outputs()
     }
 
     /// Number of scalar parameters (all weights and biases).
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.num_params(), 2 * (3 + 1) + 1 * (2 + 1));
+    /// # Ok(()) }
+    /// ```
     pub fn num_params(&self) -> usize {
         self.layers
             .iter()
@@ -209,6 +281,17 @@ impl<T: Float> Mlp<T> {
     }
 
     /// All parameters in one vector: layer by layer, `W` row-major then `b`.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.params_to_vec(), vec![1.0, 0.0, 2.0, 0.0, 1.0, -1.0, 0.0, 0.1, 1.0, -1.0, 0.5]);
+    /// # Ok(()) }
+    /// ```
     pub fn params_to_vec(&self) -> Vec<T> {
         let mut v = Vec::with_capacity(self.num_params());
         for l in &self.layers {
@@ -219,6 +302,17 @@ impl<T: Float> Mlp<T> {
     }
 
     /// All gradients in the order of [`params_to_vec`](Self::params_to_vec).
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// assert_eq!(net.grads_to_vec(), vec![0.0; net.num_params()]); // nothing computed yet
+    /// # Ok(()) }
+    /// ```
     pub fn grads_to_vec(&self) -> Vec<T> {
         let mut v = Vec::with_capacity(self.num_params());
         for g in &self.grads {
@@ -439,6 +533,21 @@ impl<T: Float> Mlp<T> {
     }
 
     /// Sets every gradient to zero.
+    ///
+    /// ```
+    /// use outerprod::grad::{Activation, Dense, Mlp};
+    /// use outerprod::Matrix;
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let l1 = Dense::new(Matrix::from_rows(&[[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])?, vec![0.0, 0.1])?; // 3 → 2
+    /// let l2 = Dense::new(Matrix::from_rows(&[[1.0, -1.0]])?, vec![0.5])?; // 2 → 1
+    /// let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity])?;
+    /// net.forward(Matrix::from_rows(&[[1.0, 2.0, 3.0]])?.view())?;
+    /// net.backward(Matrix::from_rows(&[[1.0]])?.view(), outerprod::grad::Accumulate::Overwrite)?;
+    /// assert!(net.grads_to_vec().iter().any(|&g| g != 0.0));
+    /// net.zero_grad();
+    /// assert!(net.grads_to_vec().iter().all(|&g| g == 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn zero_grad(&mut self) {
         self.grads.iter_mut().for_each(DenseGrads::zero);
     }

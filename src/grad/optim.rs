@@ -84,6 +84,15 @@ impl<T: Float> Sgd<T> {
     /// # Errors
     /// `InvalidValue` naming `learning_rate`, `momentum` or `weight_decay` when it is outside
     /// its range or not finite.
+    ///
+    /// ```
+    /// use outerprod::grad::{Sgd, SgdConfig};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let opt = Sgd::new(SgdConfig { learning_rate: 0.1, momentum: 0.9, ..SgdConfig::default() })?;
+    /// assert_eq!(opt.config().momentum, 0.9);
+    /// assert!(Sgd::new(SgdConfig { learning_rate: -1.0, ..SgdConfig::<f64>::default() }).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: SgdConfig<T>) -> Result<Self, ShapeError> {
         check_lr(config.learning_rate)?;
         check_range("momentum", config.momentum, "in [0, 1)", |m| {
@@ -99,6 +108,14 @@ impl<T: Float> Sgd<T> {
     }
 
     /// The settings.
+    ///
+    /// ```
+    /// use outerprod::grad::{Sgd, SgdConfig};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let opt = Sgd::new(SgdConfig { learning_rate: 0.05, ..SgdConfig::default() })?;
+    /// assert_eq!(opt.config().learning_rate, 0.05);
+    /// # Ok(()) }
+    /// ```
     pub fn config(&self) -> &SgdConfig<T> {
         &self.config
     }
@@ -197,6 +214,15 @@ impl<T: Float> Adam<T> {
     ///
     /// # Errors
     /// `InvalidValue` naming the offending field when it is outside its range or not finite.
+    ///
+    /// ```
+    /// use outerprod::grad::{Adam, AdamConfig};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let opt = Adam::new(AdamConfig { learning_rate: 1e-3, ..AdamConfig::default() })?;
+    /// assert_eq!(opt.config().learning_rate, 1e-3);
+    /// assert!(Adam::new(AdamConfig { beta1: 1.0, ..AdamConfig::<f64>::default() }).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: AdamConfig<T>) -> Result<Self, ShapeError> {
         check_lr(config.learning_rate)?;
         let unit = |b: T| b >= T::zero() && b < T::one();
@@ -215,6 +241,14 @@ impl<T: Float> Adam<T> {
     }
 
     /// The settings.
+    ///
+    /// ```
+    /// use outerprod::grad::{Adam, AdamConfig};
+    /// # fn main() -> Result<(), outerprod::ShapeError> {
+    /// let opt = Adam::new(AdamConfig { beta2: 0.99, ..AdamConfig::default() })?;
+    /// assert_eq!(opt.config().beta2, 0.99);
+    /// # Ok(()) }
+    /// ```
     pub fn config(&self) -> &AdamConfig<T> {
         &self.config
     }
