@@ -18,7 +18,6 @@ pub(crate) fn current_num_threads() -> usize {
 }
 
 /// Runs both closures, in parallel when rayon is available.
-#[allow(dead_code)]
 #[inline]
 pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
@@ -38,7 +37,6 @@ where
 }
 
 /// Calls `f(i)` for every `i` in `0..n`, in parallel when rayon is available.
-#[allow(dead_code)]
 pub(crate) fn for_each_index<F>(n: usize, f: F)
 where
     F: Fn(usize) + Sync + Send,

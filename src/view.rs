@@ -11,7 +11,6 @@
 
 pub(crate) mod extent;
 
-use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -643,21 +642,6 @@ impl<'a, T> MatRef<'a, T> {
     /// Reinterprets the element type when `U` is `T` (a no-op cast used to route f32/f64 to
     /// the SIMD kernels); `None` otherwise.
     // Kernel accessor: each kernel needs it for some view types only.
-    #[allow(dead_code)]
-    pub(crate) fn cast<U: 'static>(self) -> Option<MatRef<'a, U>>
-    where
-        T: 'static,
-    {
-        (TypeId::of::<T>() == TypeId::of::<U>()).then(|| MatRef {
-            ptr: self.ptr.cast::<U>(),
-            rows: self.rows,
-            cols: self.cols,
-            row_stride: self.row_stride,
-            col_stride: self.col_stride,
-            _borrow: PhantomData,
-        })
-    }
-
     fn block_ptr(&self, row: usize, col: usize, rows: usize, cols: usize) -> NonNull<T> {
         if rows == 0 || cols == 0 {
             return self.ptr;
@@ -1100,23 +1084,6 @@ impl<'a, T> MatMut<'a, T> {
     pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
         self.ptr.as_ptr()
     }
-
-    /// Reinterprets the element type when `U` is `T`; `None` otherwise.
-    // Kernel accessor: each kernel needs it for some view types only.
-    #[allow(dead_code)]
-    pub(crate) fn cast<U: 'static>(self) -> Option<MatMut<'a, U>>
-    where
-        T: 'static,
-    {
-        (TypeId::of::<T>() == TypeId::of::<U>()).then(|| MatMut {
-            ptr: self.ptr.cast::<U>(),
-            rows: self.rows,
-            cols: self.cols,
-            row_stride: self.row_stride,
-            col_stride: self.col_stride,
-            _borrow: PhantomData,
-        })
-    }
 }
 
 impl<'a, T> From<MatMut<'a, T>> for MatRef<'a, T> {
@@ -1350,21 +1317,6 @@ impl<'a, T> VecRef<'a, T> {
             unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
         })
     }
-
-    /// Reinterprets the element type when `U` is `T`; `None` otherwise.
-    // Kernel accessor: each kernel needs it for some view types only.
-    #[allow(dead_code)]
-    pub(crate) fn cast<U: 'static>(self) -> Option<VecRef<'a, U>>
-    where
-        T: 'static,
-    {
-        (TypeId::of::<T>() == TypeId::of::<U>()).then(|| VecRef {
-            ptr: self.ptr.cast::<U>(),
-            len: self.len,
-            stride: self.stride,
-            _borrow: PhantomData,
-        })
-    }
 }
 
 impl<'a, T> From<&'a [T]> for VecRef<'a, T> {
@@ -1525,9 +1477,8 @@ impl<'a, T> VecMut<'a, T> {
         })
     }
 
-    /// Mutable pointer to element 0 for the kernels.
-    // Kernel accessor: each kernel needs it for some view types only.
-    #[allow(dead_code)]
+    /// Mutable pointer to element 0 (for the interop conversions).
+    #[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
     #[inline]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
         self.ptr.as_ptr()
@@ -1550,10 +1501,12 @@ impl<'a, T> From<&'a mut [T]> for VecMut<'a, T> {
 // ---------------------------------------------------------------------------------------------
 
 /// `true` when `ptr` is aligned for `T` (the raw constructors' debug check).
+#[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
 fn ptr_is_aligned<T>(ptr: NonNull<T>) -> bool {
     (ptr.as_ptr() as usize) % std::mem::align_of::<T>() == 0
 }
 
+#[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
 impl<'a, T> MatRef<'a, T> {
     /// A view of memory that a foreign view (ndarray, nalgebra, faer) already borrows for `'a`:
     /// element `(i, j)` at `ptr + i·row_stride + j·col_stride`.
@@ -1568,7 +1521,6 @@ impl<'a, T> MatRef<'a, T> {
     ///   elements) fits in `isize` in bytes and lands on an initialised `T` inside the
     ///   allocation `ptr` points into;
     /// - none of those elements is written through any other path during `'a`.
-    #[allow(dead_code)]
     pub(crate) unsafe fn from_raw_parts(
         ptr: NonNull<T>,
         rows: usize,
@@ -1588,6 +1540,7 @@ impl<'a, T> MatRef<'a, T> {
     }
 }
 
+#[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
 impl<'a, T> MatMut<'a, T> {
     /// The mutable twin of [`MatRef::from_raw_parts`].
     ///
@@ -1595,7 +1548,6 @@ impl<'a, T> MatMut<'a, T> {
     /// As [`MatRef::from_raw_parts`], and in addition:
     /// - no two index pairs reach the same element (check with `extent::check_no_alias_2d`);
     /// - none of the elements is read or written through any other path during `'a`.
-    #[allow(dead_code)]
     pub(crate) unsafe fn from_raw_parts(
         ptr: NonNull<T>,
         rows: usize,

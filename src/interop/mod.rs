@@ -162,7 +162,7 @@ unsafe fn vec_mut<'a, T>(
 
 /// For a view with element 0 at offset 0: the offset of its lowest-addressed element (≤ 0),
 /// which is where a library that wants non-negative strides must start. 0 for an empty view.
-#[allow(dead_code)]
+#[cfg(feature = "ndarray")]
 fn lowest_offset(dims: &[(usize, isize)]) -> isize {
     match extent::span(0, dims) {
         // The span of a validated view fits in isize.
