@@ -445,6 +445,27 @@ impl<'a, T> MatRef<'a, T> {
         })
     }
 
+    /// A row- or column-major view over exactly `data` (`data.len() == rows·cols`, the
+    /// strides `(cols, 1)` or `(1, rows)`): in bounds by construction, so the general span
+    /// check, which dominated the cost of small calls, is skipped.
+    fn contiguous(data: &'a [T], rows: usize, cols: usize, rs: isize, cs: isize) -> Self {
+        debug_assert!(
+            rows.checked_mul(cols) == Some(data.len())
+                && ((rs, cs) == (cols as isize, 1) || (rs, cs) == (1, rows as isize))
+        );
+        debug_assert!(
+            extent::check_in_bounds("data", data.len(), 0, &[(rows, rs), (cols, cs)]).is_ok()
+        );
+        MatRef {
+            ptr: element_zero(data, 0, rows == 0 || cols == 0),
+            rows,
+            cols,
+            row_stride: rs,
+            col_stride: cs,
+            _borrow: PhantomData,
+        }
+    }
+
     /// A row-major view: `data.len()` must be exactly `rows·cols`.
     ///
     /// # Errors
@@ -460,7 +481,8 @@ impl<'a, T> MatRef<'a, T> {
     /// ```
     pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
-        Self::new(data, 0, rows, cols, as_isize("cols", cols)?, 1)
+        let rs = as_isize("cols", cols)?;
+        Ok(Self::contiguous(data, rows, cols, rs, 1))
     }
 
     /// A column-major view: `data.len()` must be exactly `rows·cols`.
@@ -478,7 +500,8 @@ impl<'a, T> MatRef<'a, T> {
     /// ```
     pub fn col_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
-        Self::new(data, 0, rows, cols, 1, as_isize("rows", rows)?)
+        let cs = as_isize("rows", rows)?;
+        Ok(Self::contiguous(data, rows, cols, 1, cs))
     }
 
     /// The transpose Aᵀ as a view: rows and columns swap, and so do the strides.
@@ -729,6 +752,28 @@ impl<'a, T> MatMut<'a, T> {
         })
     }
 
+    /// A row- or column-major view over exactly `data` (`data.len() == rows·cols`, the
+    /// strides `(cols, 1)` or `(1, rows)`): in bounds and alias-free by construction, so the
+    /// general span and gcd checks, which dominated the cost of small calls, are skipped.
+    fn contiguous(data: &'a mut [T], rows: usize, cols: usize, rs: isize, cs: isize) -> Self {
+        debug_assert!(
+            rows.checked_mul(cols) == Some(data.len())
+                && ((rs, cs) == (cols as isize, 1) || (rs, cs) == (1, rows as isize))
+        );
+        debug_assert!(
+            extent::check_in_bounds("data", data.len(), 0, &[(rows, rs), (cols, cs)]).is_ok()
+        );
+        debug_assert!(extent::check_no_alias_2d("data", rows, cols, rs, cs).is_ok());
+        MatMut {
+            ptr: element_zero_mut(data, 0, rows == 0 || cols == 0),
+            rows,
+            cols,
+            row_stride: rs,
+            col_stride: cs,
+            _borrow: PhantomData,
+        }
+    }
+
     /// A row-major mutable view: `data.len()` must be exactly `rows·cols`.
     ///
     /// # Errors
@@ -744,8 +789,8 @@ impl<'a, T> MatMut<'a, T> {
     /// ```
     pub fn row_major(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
-        let cs = as_isize("cols", cols)?;
-        Self::new(data, 0, rows, cols, cs, 1)
+        let rs = as_isize("cols", cols)?;
+        Ok(Self::contiguous(data, rows, cols, rs, 1))
     }
 
     /// A column-major mutable view: `data.len()` must be exactly `rows·cols`.
@@ -763,8 +808,8 @@ impl<'a, T> MatMut<'a, T> {
     /// ```
     pub fn col_major(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         row_major_len_check("data", data.len(), rows, cols)?;
-        let rs = as_isize("rows", rows)?;
-        Self::new(data, 0, rows, cols, 1, rs)
+        let cs = as_isize("rows", rows)?;
+        Ok(Self::contiguous(data, rows, cols, 1, cs))
     }
 
     /// A read-only view of the same elements, borrowing this one.

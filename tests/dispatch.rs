@@ -40,6 +40,8 @@ fn forced(stores: Stores, threaded: bool) -> Thresholds {
             usize::MAX
         },
         parallel_min_bytes: if threaded { 0 } else { d.parallel_min_bytes },
+        // Every shape, however small, goes through the kernel under test.
+        small_max_bytes: 0,
     }
 }
 
@@ -185,6 +187,16 @@ fn check_outer<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
             }
         }
     }
+    // Default thresholds: shapes of at most `small_max_bytes` take the plain loop.
+    let mut buf = vec![T::zero(); m * n];
+    outer_into(&mut buf, &a, &b).unwrap();
+    assert_bitwise(&buf, want.as_slice(), &format!("outer {m}×{n} default"));
+    outer_into_layout(&mut buf, &a, &b, Layout::ColMajor).unwrap();
+    assert_bitwise(
+        &buf,
+        want_t.as_slice(),
+        &format!("outer {m}×{n} default col-major"),
+    );
 }
 
 #[test]
@@ -352,6 +364,20 @@ fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads:
                     assert_bitwise(&got, &want, &what);
                 }
             }
+            // Default thresholds: shapes of at most `small_max_bytes` take the plain loop.
+            let mut got = start.clone();
+            ger(
+                alpha,
+                x,
+                y,
+                MatMut::new(&mut got, off, m, n, rs, cs).unwrap(),
+            )
+            .unwrap();
+            assert_bitwise(
+                &got,
+                &want,
+                &format!("ger {m}×{n} {name} x{sx} y{sy} default"),
+            );
         }
     }
 }

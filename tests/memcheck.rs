@@ -16,12 +16,13 @@ fn paths() -> Vec<KernelPath> {
         .collect()
 }
 
-/// Runs `f` under every kernel path, with the default thresholds and with both thresholds
-/// forced to zero (so even tiny outputs take the streaming-store and multithreaded code).
+/// Runs `f` under every kernel path, with the default thresholds and with the thresholds
+/// forced to zero (so even tiny outputs take the kernels, streaming stores and threads).
 fn every_path_and_threshold(f: impl Fn()) {
     let mut eager = default_thresholds();
     eager.streaming_min_bytes = 0;
     eager.parallel_min_bytes = 0;
+    eager.small_max_bytes = 0;
     for path in paths() {
         with_kernel_path(path, &f);
         with_kernel_path(path, || with_thresholds(eager, &f));

@@ -258,6 +258,58 @@ pub(crate) fn run<T: Scalar>(
     }
 }
 
+/// A small update as a plain double loop over `A` in memory order: `A[i][j] + x[i]·(α·y[j])`
+/// for every element, the same three roundings as every kernel.
+pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut a: MatMut<'_, T>) {
+    let (m, n) = a.shape();
+    let (rs, cs) = (a.row_stride(), a.col_stride());
+    let (xp, xs, yp, ys) = (x.as_ptr(), x.stride(), y.as_ptr(), y.stride());
+    let p = a.as_mut_ptr();
+    debug_assert!(x.len() == m && y.len() == n);
+    // SAFETY: (whole body) i < m and j < n, so every offset is an element of the validated
+    // views: A is exclusively borrowed and alias-free (each (i, j) its own address), x and y
+    // are only read.
+    unsafe {
+        if cs == 1 && ys == 1 {
+            // Contiguous rows and y: slices, which the compiler vectorises.
+            let y = std::slice::from_raw_parts(yp, n);
+            for i in 0..m as isize {
+                let (xi, row) = (*xp.offset(i * xs), p.offset(i * rs));
+                let row = std::slice::from_raw_parts_mut(row, n);
+                for (q, &yj) in row.iter_mut().zip(y) {
+                    *q = *q + xi * (alpha * yj);
+                }
+            }
+        } else if rs == 1 && xs == 1 {
+            let x = std::slice::from_raw_parts(xp, m);
+            for j in 0..n as isize {
+                let (t, col) = (alpha * *yp.offset(j * ys), p.offset(j * cs));
+                let col = std::slice::from_raw_parts_mut(col, m);
+                for (q, &xi) in col.iter_mut().zip(x) {
+                    *q = *q + xi * t;
+                }
+            }
+        } else if cs.unsigned_abs() <= rs.unsigned_abs() {
+            // Along rows: the update of row i is x[i] times the scaled row y.
+            for i in 0..m as isize {
+                let (xi, row) = (*xp.offset(i * xs), p.offset(i * rs));
+                for j in 0..n as isize {
+                    let q = row.offset(j * cs);
+                    *q = *q + xi * (alpha * *yp.offset(j * ys));
+                }
+            }
+        } else {
+            for j in 0..n as isize {
+                let (t, col) = (alpha * *yp.offset(j * ys), p.offset(j * cs));
+                for i in 0..m as isize {
+                    let q = col.offset(i * rs);
+                    *q = *q + *xp.offset(i * xs) * t;
+                }
+            }
+        }
+    }
+}
+
 /// Routes one block to the kernel for `T`, `path` and the inner stride.
 fn dispatch<T: Scalar>(
     path: KernelPath,

@@ -89,6 +89,10 @@ pub struct Thresholds {
     pub streaming_min_bytes: usize,
     /// Work of at least this many bytes is split across the threads of the current rayon pool.
     pub parallel_min_bytes: usize,
+    /// Outer products and rank-1 updates of at most this many bytes (of output, or of `A`) run
+    /// a plain loop on the calling thread, without the kernel dispatch; 0 sends every call to
+    /// the kernels (how the tests reach the SIMD code on the smallest shapes).
+    pub small_max_bytes: usize,
 }
 
 /// Below this many bytes of output (or of `A` for ger) every call runs on the calling thread.
@@ -107,6 +111,7 @@ pub fn default_thresholds() -> Thresholds {
     Thresholds {
         streaming_min_bytes: cache_sizes().llc.saturating_add(1),
         parallel_min_bytes: PARALLEL_MIN_BYTES,
+        small_max_bytes: SMALL_MAX_BYTES,
     }
 }
 
@@ -223,7 +228,8 @@ fn block_elems<T>() -> usize {
 /// bitwise-identical results.
 pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
-    if std::mem::size_of_val(out) <= SMALL_OUTER_BYTES {
+    let thresholds = thresholds();
+    if std::mem::size_of_val(out) <= thresholds.small_max_bytes {
         // A few dozen products: the plain loop finishes before the dispatch would.
         if let Some(n) = std::num::NonZeroUsize::new(b.len()) {
             for (row, &ai) in out.chunks_exact_mut(n.get()).zip(a) {
@@ -234,14 +240,16 @@ pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
         }
         return;
     }
-    outer::run(active(), thresholds(), out, a, b);
+    outer::run(active(), thresholds, out, a, b);
 }
 
-/// Outer products of at most this many bytes skip the dispatch and run a plain loop. Measured
-/// in the peer bench (BENCHMARKS.md): at 8×8 f32 (256 B) the dispatched kernel ran at 8.6 GB/s
-/// against 19.7 GB/s for a naive double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4.
-/// Every element is one rounded product either way, so results are identical.
-const SMALL_OUTER_BYTES: usize = 1024;
+/// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
+/// 8×8 f32 (256 B) the dispatched outer kernel ran at 8.6 GB/s against 19.7 GB/s for a naive
+/// double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4; an 8×8 f64 rank-1 update cost
+/// about 990 instructions a call through the dispatcher (callgrind), most of them set-up, and
+/// ran at 0.73–0.86× OpenBLAS, against 1.6× with the plain loop. Every element gets the same
+/// roundings on either side, so results are identical.
+pub const SMALL_MAX_BYTES: usize = 1024;
 
 /// `A ← A + α x yᵀ` on validated views of matching shape (α ≠ 0, non-empty).
 ///
@@ -254,7 +262,11 @@ const SMALL_OUTER_BYTES: usize = 1024;
 /// the reference implementation and Netlib's `xGER` bit for bit.
 pub(crate) fn ger<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, a: MatMut<'_, T>) {
     debug_assert_eq!((a.rows(), a.cols()), (x.len(), y.len()));
-    ger::run(active(), thresholds(), alpha, x, y, a);
+    let thresholds = thresholds();
+    if a.rows() * a.cols() * std::mem::size_of::<T>() <= thresholds.small_max_bytes {
+        return ger::small(alpha, x, y, a);
+    }
+    ger::run(active(), thresholds, alpha, x, y, a);
 }
 
 /// The per-path kernel table of f32 and f64.
@@ -494,6 +506,7 @@ mod tests {
         let forced = Thresholds {
             streaming_min_bytes: 0,
             parallel_min_bytes: 1,
+            small_max_bytes: 0,
         };
         with_thresholds(forced, || assert_eq!(thresholds(), forced));
         assert_eq!(thresholds(), before);

@@ -476,7 +476,8 @@ unsafe fn outer_flat<S: Simd>(
 /// `t_k = scale·v[k]` (or `v[k]`), each `t` vector loaded (and scaled) once for all `R` rows,
 /// which halves or quarters the loads of `v` that compete with `A`'s stream.
 ///
-/// The rows are peeled with scalar updates until row 0 is vector-aligned, so for rows a whole
+/// Rows of [`ALIGN_MIN_VECTORS`] vectors or more are peeled with scalar updates until row 0
+/// is vector-aligned, so for rows a whole
 /// number of vectors apart no load or store of `A` straddles a cache line (on a
 /// 16-byte-aligned buffer, as large `Vec`s usually are, that is worth 1.3–1.8× in cache);
 /// other rows keep their own offsets.
@@ -494,11 +495,32 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
     let (w, len, vp) = (S::W, v.len(), v.as_ptr());
     // No closures below: a closure is a function of its own, which LLVM may leave un-inlined
     // and then compiles without the caller's target features (measured: 1 GB/s instead of 80).
+    debug_assert!(a.iter().all(|p| !p.is_null()));
     // SAFETY: (whole body) the caller guarantees each a[r][0..len] is ours and contiguous and
-    // the CPU supports S; vector accesses are at k + W ≤ len, scalar ones at k < len.
+    // the CPU supports S; vector accesses are at k + W ≤ len (the tail at len − W, only when
+    // len ≥ W), scalar ones at k < len.
     unsafe {
+        let mut vs = [S::splat(s[0]); R];
+        for r in 1..R {
+            vs[r] = S::splat(s[r]);
+        }
+        let valpha = S::splat(scale.unwrap_or(s[0]));
+        let scaled = scale.is_some();
+        // The ragged end is one vector ending at `len`, computed here from the values before
+        // any store and written after the loop: where it overlaps the last whole vector it
+        // rewrites the same results (an in-place update cannot simply be redone there).
+        let mut tail = [valpha; R];
+        if len >= w {
+            let raw = S::loadu(vp.add(len - w));
+            let t = if scaled { S::mul(valpha, raw) } else { raw };
+            for r in 0..R {
+                tail[r] = S::add(S::loadu(a[r].add(len - w)), S::mul(vs[r], t));
+            }
+        }
         let mut k = 0;
-        let head = if len >= 2 * w {
+        // Aligning pays off on long rows only; on short ones the scalar peel costs more than
+        // the line splits it saves.
+        let head = if len >= ALIGN_MIN_VECTORS * w {
             to_alignment::<S>(a[0])
         } else {
             0
@@ -514,12 +536,6 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
             }
             k += 1;
         }
-        let mut vs = [S::splat(s[0]); R];
-        for r in 1..R {
-            vs[r] = S::splat(s[r]);
-        }
-        let valpha = S::splat(scale.unwrap_or(s[0]));
-        let scaled = scale.is_some();
         // One row alone (the last rows of a group, or few long rows) unrolls by four so the
         // loop overhead does not dominate.
         while R == 1 && k + 4 * w <= len {
@@ -535,11 +551,25 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
         while k + w <= len {
             let raw = S::loadu(vp.add(k));
             let t = if scaled { S::mul(valpha, raw) } else { raw };
+            // Every row is loaded before any is stored: rows whose stride is a multiple of
+            // 4 KiB (2048×f64 rows, say) share their low 12 address bits, and a load issued
+            // after a store to such an address waits on it as if it were the same one
+            // ("4K aliasing"). Loading first keeps each load ahead of the stores it could
+            // be mistaken for.
+            let mut old = [raw; R];
             for r in 0..R {
-                let p = a[r].add(k);
-                S::storeu(p, S::add(S::loadu(p), S::mul(vs[r], t)));
+                old[r] = S::loadu(a[r].add(k));
+            }
+            for r in 0..R {
+                S::storeu(a[r].add(k), S::add(old[r], S::mul(vs[r], t)));
             }
             k += w;
+        }
+        if k < len && len >= w {
+            for r in 0..R {
+                S::storeu(a[r].add(len - w), tail[r]);
+            }
+            k = len;
         }
         while k < len {
             let t = match scale {
@@ -554,6 +584,9 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
         }
     }
 }
+
+/// Rank-1 rows of at least this many vectors peel scalars until row 0 is vector-aligned.
+const ALIGN_MIN_VECTORS: usize = 8;
 
 macro_rules! row_impls {
     ($($s:ident),*) => {$(

@@ -108,6 +108,12 @@ fn aliases_2d(rows: usize, cols: usize, rs: isize, cs: isize) -> bool {
             if rs == 0 || cs == 0 {
                 return true;
             }
+            // Nested strides (one step of the outer index jumps past a whole inner run), as in
+            // every padded or transposed layout: |di·rs| ≥ |rs| > |dj·cs| unless di = 0, so no
+            // collision, and no 128-bit division to find that out.
+            if cs * cols as u128 <= rs || rs * rows as u128 <= cs {
+                return false;
+            }
             let g = gcd(rs, cs);
             cs / g < rows as u128 && rs / g < cols as u128
         }
