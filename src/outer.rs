@@ -61,6 +61,7 @@ pub fn try_outer<T: Scalar>(a: &[T], b: &[T]) -> Result<Matrix<T>, ShapeError> {
 /// assert_eq!(out, [3, 4, 5, 6, 8, 10]);
 /// # Ok(()) }
 /// ```
+#[inline]
 pub fn outer_into<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) -> Result<(), ShapeError> {
     outer_into_layout(out, a, b, Layout::RowMajor)
 }
@@ -79,6 +80,7 @@ pub fn outer_into<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) -> Result<(), Shap
 /// assert_eq!(out, [3, 6, 4, 8, 5, 10]); // columns of abᵀ one after another
 /// # Ok(()) }
 /// ```
+#[inline]
 pub fn outer_into_layout<T: Scalar>(
     out: &mut [T],
     a: &[T],
@@ -94,6 +96,7 @@ pub fn outer_into_layout<T: Scalar>(
 }
 
 /// `Ok` when a buffer of `len` elements holds exactly m·n; the error names `out`.
+#[inline]
 pub(crate) fn check_out_len(len: usize, m: usize, n: usize) -> Result<(), ShapeError> {
     match m.checked_mul(n) {
         Some(need) if need == len => Ok(()),

@@ -226,6 +226,10 @@ fn block_elems<T>() -> usize {
 ///
 /// Every element is one rounded product, so all paths, blockings and thread counts give
 /// bitwise-identical results.
+///
+/// Inlined into the caller so that a small product costs what a hand-written loop there would
+/// (the large-product driver behind it stays out of line).
+#[inline]
 pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
     let thresholds = thresholds();

@@ -101,6 +101,7 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
 }
 
 /// The store kind and thread count for `bytes` of output, then the kernel on each chunk.
+#[inline(never)]
 pub(crate) fn run<T: Scalar>(
     path: KernelPath,
     thresholds: Thresholds,

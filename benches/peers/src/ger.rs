@@ -10,6 +10,7 @@ use crate::elem::{ci, El};
 use crate::harness::{in_pool, rounds, Cfg, Row, RowRun, Table};
 use crate::outer::{faer_par, SIZES};
 use crate::physical;
+use std::hint::black_box;
 
 const OP: &str = "outerprod ger";
 const OPENBLAS: &str = "OpenBLAS ?ger";
@@ -216,19 +217,22 @@ fn row<T: El>(
         &mut buf,
         NAIVE,
         reset,
+        // Inputs through `black_box`, as for the naive outer loop (see outer.rs).
         |s| match lay {
             Lay::Row => {
-                for (r, &xi) in s.chunks_exact_mut(n).zip(&x) {
+                let (x, y) = (black_box(&x), black_box(&y));
+                for (r, &xi) in s.chunks_exact_mut(n).zip(x) {
                     let ax = alpha * xi;
-                    for (o, &yj) in r.iter_mut().zip(&y) {
+                    for (o, &yj) in r.iter_mut().zip(y) {
                         *o += ax * yj;
                     }
                 }
             }
             Lay::Col => {
-                for (c, &yj) in s.chunks_exact_mut(m).zip(&y) {
+                let (x, y) = (black_box(&x), black_box(&y));
+                for (c, &yj) in s.chunks_exact_mut(m).zip(y) {
                     let ay = alpha * yj;
-                    for (o, &xi) in c.iter_mut().zip(&x) {
+                    for (o, &xi) in c.iter_mut().zip(x) {
                         *o += xi * ay;
                     }
                 }
