@@ -243,7 +243,7 @@ pub fn unvec<T: Copy>(v: &[T], rows: usize, cols: usize) -> Result<Matrix<T>, Sh
 /// A buffer of `m·n` zeros, or a panic naming the caller.
 #[track_caller]
 fn alloc<T: Scalar>(m: usize, n: usize, what: &str) -> Vec<T> {
-    matrix::try_filled(m, n, T::zero()).unwrap_or_else(|e| panic!("{what}: {e}"))
+    matrix::try_zeroed(m, n).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// `(m·p, n·q)`, or `Overflow` naming `argument`.

@@ -320,7 +320,7 @@ impl<T: Scalar> Matrix<T> {
     /// # Ok(()) }
     /// ```
     pub fn try_zeros(rows: usize, cols: usize) -> Result<Self, ShapeError> {
-        let data = try_filled(rows, cols, T::zero())?;
+        let data = try_zeroed(rows, cols)?;
         Ok(Matrix { rows, cols, data })
     }
 
@@ -352,6 +352,17 @@ pub(crate) fn element_count(rows: usize, cols: usize) -> Result<usize, ShapeErro
             format!("{rows} × {cols}"),
         )
     })
+}
+
+/// A `Vec` of `rows·cols` zeros, or an error when it cannot exist. Float buffers come zeroed
+/// from the allocator (fresh pages for large ones), so an output that is overwritten next is
+/// not written twice.
+pub(crate) fn try_zeroed<T: Scalar>(rows: usize, cols: usize) -> Result<Vec<T>, ShapeError> {
+    let n = element_count(rows, cols)?;
+    match crate::arch::zeroed::zeroed_floats(n) {
+        Some(data) => Ok(data),
+        None => try_filled(rows, cols, T::zero()),
+    }
 }
 
 /// A `Vec` of `rows·cols` copies of `value`, or an error when it cannot exist.

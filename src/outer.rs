@@ -44,7 +44,7 @@ pub fn outer<T: Scalar>(a: &[T], b: &[T]) -> Matrix<T> {
 /// # Ok(()) }
 /// ```
 pub fn try_outer<T: Scalar>(a: &[T], b: &[T]) -> Result<Matrix<T>, ShapeError> {
-    let mut data = matrix::try_filled(a.len(), b.len(), T::zero())?;
+    let mut data = matrix::try_zeroed(a.len(), b.len())?;
     arch::outer_row_major(&mut data, a, b);
     Ok(Matrix::from_parts(a.len(), b.len(), data))
 }

@@ -9,7 +9,8 @@
 //! Files: `outer.rs` and `ger.rs` hold the blocking and threading drivers, generic over a row
 //! kernel; `portable.rs` holds the plain-Rust row kernels (also the generic path for every
 //! non-float type); `x86.rs` the SSE2 and AVX2 row kernels behind `#[target_feature]`;
-//! `baseline.rs` the physical fill and read-modify-write passes the benches compare against.
+//! `baseline.rs` the physical fill and read-modify-write passes the benches compare against;
+//! `zeroed.rs` zero-filled output buffers from `alloc_zeroed`.
 
 pub(crate) mod baseline;
 pub(crate) mod ger;
@@ -17,6 +18,7 @@ pub(crate) mod outer;
 pub(crate) mod portable;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
+pub(crate) mod zeroed;
 
 use std::any::TypeId;
 use std::cell::Cell;
