@@ -172,6 +172,11 @@
 //! ## Features
 //!
 //! - `rayon` (default): multithreaded kernels; without it everything runs on the calling thread.
+//!   The kernels use the pool of the calling thread (a `ThreadPool::install` is honoured).
+//!   Called from a pool thread, outer products and rank-1 updates split from 256 KiB of
+//!   output; called from elsewhere (the main thread, say), rayon must hand the work over and
+//!   wake the caller afterwards, about 15 µs a call, so they split only from 2 MiB. Code that
+//!   makes many mid-sized calls runs them faster inside `pool.install(|| …)`.
 //! - `complex` (default): `num_complex::Complex` support and [`gerc`].
 //! - `ndarray`, `nalgebra`, `faer` (off by default): zero-copy conversions between their views
 //!   and outerprod's, in the `interop` module.
@@ -227,7 +232,7 @@ pub mod testing {
     pub use crate::arch::baseline::{add_in_place, fill};
     pub use crate::arch::{
         default_thresholds, detected, with_kernel_path, with_thresholds, KernelPath, Stores,
-        Thresholds, PARALLEL_MIN_BYTES,
+        Thresholds, COLD_PARALLEL_MIN_BYTES, PARALLEL_MIN_BYTES,
     };
 }
 

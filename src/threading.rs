@@ -17,6 +17,21 @@ pub(crate) fn current_num_threads() -> usize {
     }
 }
 
+/// Whether the calling thread belongs to a rayon pool (the caller of `ThreadPool::install`
+/// runs its closure on one), where a fork-join is cheap; always true without the feature,
+/// where nothing is forked.
+#[inline]
+pub(crate) fn on_pool_thread() -> bool {
+    #[cfg(feature = "rayon")]
+    {
+        rayon::current_thread_index().is_some()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        true
+    }
+}
+
 /// Runs both closures, in parallel when rayon is available.
 #[inline]
 pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)

@@ -40,6 +40,11 @@ fn forced(stores: Stores, threaded: bool) -> Thresholds {
             usize::MAX
         },
         parallel_min_bytes: if threaded { 0 } else { d.parallel_min_bytes },
+        cold_parallel_min_bytes: if threaded {
+            0
+        } else {
+            d.cold_parallel_min_bytes
+        },
         // Every shape, however small, goes through the kernel under test.
         small_max_bytes: 0,
     }

@@ -22,6 +22,7 @@ fn every_path_and_threshold(f: impl Fn()) {
     let mut eager = default_thresholds();
     eager.streaming_min_bytes = 0;
     eager.parallel_min_bytes = 0;
+    eager.cold_parallel_min_bytes = 0;
     eager.small_max_bytes = 0;
     for path in paths() {
         with_kernel_path(path, &f);

@@ -89,8 +89,14 @@ pub struct Thresholds {
     /// which skip the read-for-ownership a normal store does on a line not yet in cache. Below
     /// it the output is expected to stay in cache and normal stores are faster.
     pub streaming_min_bytes: usize,
-    /// Work of at least this many bytes is split across the threads of the current rayon pool.
+    /// Work of at least this many bytes is split across the threads of the current rayon pool,
+    /// when the call is made from one of that pool's threads (inside `ThreadPool::install` or
+    /// a parallel iterator), where a fork-join costs a few microseconds.
     pub parallel_min_bytes: usize,
+    /// The same for a call from a thread outside the pool, typically the program's main
+    /// thread. Rayon then hands the work to the pool and puts the caller to sleep until it is
+    /// done, which costs more (see [`COLD_PARALLEL_MIN_BYTES`]).
+    pub cold_parallel_min_bytes: usize,
     /// Outer products and rank-1 updates of at most this many bytes (of output, or of `A`) run
     /// a plain loop on the calling thread, without the kernel dispatch; 0 sends every call to
     /// the kernels (how the tests reach the SIMD code on the smallest shapes).
@@ -104,6 +110,13 @@ pub struct Thresholds {
 /// 1 thread from about 256 KiB of f32/f64 output. 64×64 (16–32 KiB) always runs sequentially.
 pub const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
+/// Default for [`Thresholds::cold_parallel_min_bytes`]. Measured on the 2-core development
+/// machine (Zen 3), f32 outer products, best of 40 batches: 256×256 (256 KiB) ran at 43.5 GB/s
+/// on one thread, 65.8 GB/s on two from inside a pool, but 25.6 GB/s on two from the main
+/// thread (about 15 µs of hand-over per call); 512×512 (1 MiB) 44.2 / 78.5 / 45.5 GB/s;
+/// 724×724 (2 MiB) 43.4 GB/s on one thread against 52.8 on two from the main thread.
+pub const COLD_PARALLEL_MIN_BYTES: usize = 2 * 1024 * 1024;
+
 /// Default for [`Thresholds::streaming_min_bytes`]: outputs larger than the last-level cache.
 /// They cannot stay in cache, so the write-allocate read of a normal store is pure waste for
 /// them. (Half the LLC was tried first: a 16 MiB f64 8192×256 output, which fits in the 32 MiB
@@ -113,6 +126,7 @@ pub fn default_thresholds() -> Thresholds {
     Thresholds {
         streaming_min_bytes: cache_sizes().llc.saturating_add(1),
         parallel_min_bytes: PARALLEL_MIN_BYTES,
+        cold_parallel_min_bytes: COLD_PARALLEL_MIN_BYTES,
         small_max_bytes: SMALL_MAX_BYTES,
     }
 }
@@ -485,7 +499,12 @@ where
 
 /// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
 pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
-    if bytes < thresholds.parallel_min_bytes {
+    let min = if crate::threading::on_pool_thread() {
+        thresholds.parallel_min_bytes
+    } else {
+        thresholds.cold_parallel_min_bytes
+    };
+    if bytes < min {
         return 1;
     }
     let threads = crate::threading::current_num_threads().max(1);
@@ -512,6 +531,7 @@ mod tests {
         let forced = Thresholds {
             streaming_min_bytes: 0,
             parallel_min_bytes: 1,
+            cold_parallel_min_bytes: 1,
             small_max_bytes: 0,
         };
         with_thresholds(forced, || assert_eq!(thresholds(), forced));
@@ -541,5 +561,10 @@ mod tests {
         let t = default_thresholds();
         assert_eq!(pieces_for(t.parallel_min_bytes - 1, t), 1);
         assert!(pieces_for(usize::MAX / 2, t) <= crate::threading::current_num_threads());
+        assert!(t.cold_parallel_min_bytes >= t.parallel_min_bytes);
+        // The test thread is not a pool thread: between the two thresholds it stays alone.
+        if !crate::threading::on_pool_thread() {
+            assert_eq!(pieces_for(t.cold_parallel_min_bytes - 1, t), 1);
+        }
     }
 }
