@@ -499,6 +499,9 @@ where
 
 /// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
 pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
+    if bytes < thresholds.parallel_min_bytes.min(thresholds.cold_parallel_min_bytes) {
+        return 1;
+    }
     let min = if crate::threading::on_pool_thread() {
         thresholds.parallel_min_bytes
     } else {

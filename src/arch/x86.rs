@@ -360,29 +360,34 @@ unsafe fn outer_rows4<S: Simd>(out: &mut [S::E], a: [S::E; 4], b: &[S::E]) {
             S::splat(a[2]),
             S::splat(a[3]),
         ];
+        let rows = [p, p.add(n), p.add(2 * n), p.add(3 * n)];
         let mut k = 0;
         // Rows a whole number of vectors long share their alignment: one unaligned vector
         // each, then aligned stores, as in write_row.
         let head = to_alignment::<S>(p);
         if head != 0 && (n * std::mem::size_of::<S::E>()) % S::BYTES == 0 && n >= 2 * w {
             let t = S::loadu(bp);
-            for (r, &v) in va.iter().enumerate() {
-                S::storeu(p.add(r * n), S::mul(v, t));
+            for (row, &v) in rows.iter().zip(&va) {
+                S::storeu(*row, S::mul(v, t));
             }
             k = head;
         }
-        loop {
-            if k + w > n {
-                if k == n {
-                    break;
-                }
-                k = n - w;
-            }
+        // A branch-free body: the ragged end is handled once, after it (a tail test inside
+        // the loop made LLVM spill the row pointers, and the kernel ran at 0.6× of a fill on
+        // Zen 3 against 0.9–1.0× for this form).
+        while k + w <= n {
             let t = S::loadu(bp.add(k));
-            for (r, &v) in va.iter().enumerate() {
-                S::storeu(p.add(r * n + k), S::mul(v, t));
+            for (row, &v) in rows.iter().zip(&va) {
+                S::storeu(row.add(k), S::mul(v, t));
             }
             k += w;
+        }
+        if k < n {
+            // One overlapping vector ending at n rewrites the same products.
+            let t = S::loadu(bp.add(n - w));
+            for (row, &v) in rows.iter().zip(&va) {
+                S::storeu(row.add(n - w), S::mul(v, t));
+            }
         }
     }
 }
