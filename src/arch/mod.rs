@@ -499,7 +499,10 @@ where
 
 /// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
 pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
-    if bytes < thresholds.parallel_min_bytes.min(thresholds.cold_parallel_min_bytes) {
+    let lowest = thresholds
+        .parallel_min_bytes
+        .min(thresholds.cold_parallel_min_bytes);
+    if bytes < lowest {
         return 1;
     }
     let min = if crate::threading::on_pool_thread() {
