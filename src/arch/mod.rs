@@ -134,6 +134,9 @@ pub fn default_thresholds() -> Thresholds {
 thread_local! {
     static FORCED: Cell<Option<KernelPath>> = const { Cell::new(None) };
     static FORCED_THRESHOLDS: Cell<Option<Thresholds>> = const { Cell::new(None) };
+    /// `thresholds().small_max_bytes`, kept on its own so that the small-call test is a single
+    /// thread-local load (small calls are where a few instructions show).
+    static SMALL_MAX: Cell<usize> = const { Cell::new(SMALL_MAX_BYTES) };
 }
 
 /// The path a call starting on this thread uses: a forced one if set, else [`detected`].
@@ -175,14 +178,24 @@ pub fn with_kernel_path<R>(path: KernelPath, f: impl FnOnce() -> R) -> R {
 /// the streaming-store or the threaded code on small inputs, and for benches that measure the
 /// thresholds).
 pub fn with_thresholds<R>(thresholds: Thresholds, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Thresholds>);
+    struct Restore(Option<Thresholds>, usize);
     impl Drop for Restore {
         fn drop(&mut self) {
             FORCED_THRESHOLDS.with(|c| c.set(self.0));
+            SMALL_MAX.with(|c| c.set(self.1));
         }
     }
-    let _restore = Restore(FORCED_THRESHOLDS.with(|c| c.replace(Some(thresholds))));
+    let _restore = Restore(
+        FORCED_THRESHOLDS.with(|c| c.replace(Some(thresholds))),
+        SMALL_MAX.with(|c| c.replace(thresholds.small_max_bytes)),
+    );
     f()
+}
+
+/// [`Thresholds::small_max_bytes`] of the calls starting on this thread.
+#[inline]
+fn small_max_bytes() -> usize {
+    SMALL_MAX.with(Cell::get)
 }
 
 /// Which store instructions a kernel writes its output with.
@@ -248,8 +261,7 @@ fn block_elems<T>() -> usize {
 #[inline]
 pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
-    let thresholds = thresholds();
-    if std::mem::size_of_val(out) <= thresholds.small_max_bytes {
+    if std::mem::size_of_val(out) <= small_max_bytes() {
         // A few dozen products: the plain loop finishes before the dispatch would.
         if let Some(n) = std::num::NonZeroUsize::new(b.len()) {
             for (row, &ai) in out.chunks_exact_mut(n.get()).zip(a) {
@@ -260,7 +272,7 @@ pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
         }
         return;
     }
-    outer::run(active(), thresholds, out, a, b);
+    outer::run(active(), thresholds(), out, a, b);
 }
 
 /// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
@@ -282,11 +294,10 @@ pub const SMALL_MAX_BYTES: usize = 1024;
 /// the reference implementation and Netlib's `xGER` bit for bit.
 pub(crate) fn ger<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, a: MatMut<'_, T>) {
     debug_assert_eq!((a.rows(), a.cols()), (x.len(), y.len()));
-    let thresholds = thresholds();
-    if a.rows() * a.cols() * std::mem::size_of::<T>() <= thresholds.small_max_bytes {
+    if a.rows() * a.cols() * std::mem::size_of::<T>() <= small_max_bytes() {
         return ger::small(alpha, x, y, a);
     }
-    ger::run(active(), thresholds, alpha, x, y, a);
+    ger::run(active(), thresholds(), alpha, x, y, a);
 }
 
 /// The per-path kernel table of f32 and f64.
@@ -540,8 +551,12 @@ mod tests {
             cold_parallel_min_bytes: 1,
             small_max_bytes: 0,
         };
-        with_thresholds(forced, || assert_eq!(thresholds(), forced));
+        with_thresholds(forced, || {
+            assert_eq!(thresholds(), forced);
+            assert_eq!(small_max_bytes(), 0);
+        });
         assert_eq!(thresholds(), before);
+        assert_eq!(small_max_bytes(), before.small_max_bytes);
     }
 
     #[test]
