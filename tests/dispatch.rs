@@ -142,6 +142,9 @@ fn edge_sizes<T>() -> Vec<usize> {
         32,
         33,
         65,
+        // Whole-vector rows longer than 512 bytes: the four-row kernel up to the block.
+        256,
+        1024,
         block - 1,
         block,
         block + 1,

@@ -608,8 +608,9 @@ macro_rules! row_impls {
                             b: &[<$s as Simd>::E], stores: Stores) {
                 let n = b.len();
                 debug_assert_eq!(out.len(), 4 * n);
+                let row_bytes = n * std::mem::size_of::<<$s as Simd>::E>();
                 if stores == Stores::Normal && n >= <$s as Simd>::W
-                    && n * std::mem::size_of::<<$s as Simd>::E>() <= Self::SHORT_ROW_BYTES
+                    && (row_bytes <= Self::SHORT_ROW_BYTES || whole_vectors::<$s>(n))
                 {
                     // SAFETY: same contract; out holds 4 rows of n = b.len() ≥ W elements.
                     unsafe { outer_rows4::<$s>(out, a, b) }
@@ -622,9 +623,10 @@ macro_rules! row_impls {
             }
         }
         impl $s {
-            /// Short rows (at most this many bytes) take the four-row outer kernel.
-            /// (Measured: at 1–2 KiB rows, four interleaved store streams already lose to one
-            /// aligned row at a time once the output leaves L1.)
+            /// Short rows (at most this many bytes) take the four-row outer kernel whatever
+            /// their length; longer ones only when they are a whole number of vectors (see
+            /// [`whole_vectors`]). (Measured on Zen 4: at 1–2 KiB rows, four interleaved store
+            /// streams lost to one aligned row at a time once the output left L1.)
             const SHORT_ROW_BYTES: usize = 512;
         }
         impl Rank1Row<<$s as Simd>::E> for $s {
@@ -652,6 +654,17 @@ macro_rules! row_impls {
 }
 row_impls!(Avx2F32, Avx2F64, Sse2F32, Sse2F64);
 
+/// Whether rows of `n` elements are a whole number of vectors long, so that after one peeled
+/// vector every store of the four-row kernel is aligned. Such rows (up to a column block)
+/// take the four-row kernel, which loads each vector of `b` once for four stores: on Zen 3 a
+/// load per store held the flat kernel to 0.57–0.80 of a fill at 256×256, against 0.89–1.31
+/// for the four-row kernel (peer bench, two 2-round runs each; 1024² f32 0.83–0.92 against
+/// 0.90–0.94). Ragged rows keep the flat kernel, whose stores stay aligned across row ends.
+#[inline(always)]
+fn whole_vectors<S: Simd>(n: usize) -> bool {
+    (n * std::mem::size_of::<S::E>()) % S::BYTES == 0
+}
+
 /// Rows up to this many elements keep their extended copy of `b` on the stack.
 const FLAT_STACK: usize = 1024;
 
@@ -678,7 +691,12 @@ macro_rules! entry_points {
         ) {
             let (n, w) = (b.len(), <$s as Simd>::W);
             let bytes = std::mem::size_of_val(out);
-            if stores == Stores::Normal && n >= w && n <= block && bytes >= FLAT_MIN_BYTES {
+            if stores == Stores::Normal
+                && n >= w
+                && n <= block
+                && bytes >= FLAT_MIN_BYTES
+                && !whole_vectors::<$s>(n)
+            {
                 // SAFETY: features as on this function; the conditions just checked.
                 unsafe { $flat(out, first, a, b) };
                 return;
