@@ -350,7 +350,7 @@ fn run_in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 #[cfg(feature = "rayon")]
 fn bitwise_threads<T: TestFloat>(bits: impl Fn(T) -> u64) {
     // The last three take the small path (with a partial MR panel in 70 and 33 rows), which
-    // stays on the calling thread whatever the pool.
+    // splits its column tiles between the pool's threads (2 or 3 pieces here).
     let shapes = [
         (300, 280, 700),
         (64, 900, 120),

@@ -220,3 +220,30 @@ fn gemm_f32_tiles_every_path() {
         });
     }
 }
+
+/// The small gemm path splits its column tiles between pool threads (64³ and up, called from a
+/// pool thread): a partial MR panel (70 rows), a partial last NR tile (70 columns) and every
+/// layout, in a pool of 2 and of 3 threads.
+#[cfg(feature = "rayon")]
+#[test]
+fn gemm_small_path_split_between_threads() {
+    let (m, n, k) = (70, 70, 64);
+    for threads in [2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        for (ci, (coff, crs, ccs, clen)) in layouts(m, n, 5).into_iter().enumerate() {
+            let (aoff, ars, acs, alen) = layouts(m, k, 5)[ci % 5];
+            let (boff, brs, bcs, blen) = layouts(k, n, 5)[(ci + 2) % 5];
+            let a = Padded::new(alen, 7);
+            let b = Padded::new(blen, 8);
+            let mut c = Padded::new(clen, 9);
+            let av = MatRef::new(&a.data, aoff, m, k, ars, acs).unwrap();
+            let bv = MatRef::new(&b.data, boff, k, n, brs, bcs).unwrap();
+            let cv = MatMut::new(&mut c.data, coff, m, n, crs, ccs).unwrap();
+            pool.install(|| gemm_with_route(Route::Small, 0.5, av, bv, -1.0, cv).unwrap());
+            assert!(c.clean(), "{threads} threads, layout {ci}");
+        }
+    }
+}

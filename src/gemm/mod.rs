@@ -8,7 +8,8 @@
 //! 1×n or m×1 (vector × matrix, B with a unit stride) and k = 1 (rank-1 update, `ger`) take the
 //! skinny routes (`skinny`, `kernel_gemv`) →
 //! small products (m·n·k ≤ 80³ for f32/f64 with AVX2+FMA, where the microkernel reads A and B in
-//! place; < 8³ otherwise, plain loops) run without packing or threads → otherwise the packed
+//! place, its column tiles split between threads only when called from a pool thread; < 8³
+//! otherwise, plain loops) run without packing → otherwise the packed
 //! engine, with the AVX2+FMA kernels for `f32`/`f64` when the CPU has them and the scalar
 //! reference kernel for every other type. The thresholds are measured (see `blocking`). Files: `blocking` (KC/MC/NC from the caches), `pack`, `kernel`
 //! (contract and reference kernel), `kernel_x86`, `driver` (the loops), `parallel` (threads and
