@@ -560,7 +560,8 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
             // 4 KiB (2048×f64 rows, say) share their low 12 address bits, and a load issued
             // after a store to such an address waits on it as if it were the same one
             // ("4K aliasing"). Loading first keeps each load ahead of the stores it could
-            // be mistaken for.
+            // be mistaken for. (A safeguard: on Zen 3 its effect was within the noise of the
+            // peer bench.)
             let mut old = [raw; R];
             for r in 0..R {
                 old[r] = S::loadu(a[r].add(k));
