@@ -148,6 +148,9 @@ fn edge_sizes<T>() -> Vec<usize> {
         block - 1,
         block,
         block + 1,
+        // Longer whole-vector rows: column blocks, four rows at a time with the row stride.
+        block + 64,
+        2 * block,
     ]
 }
 

@@ -21,17 +21,18 @@ pub(crate) trait OuterRow<T: Copy> {
     /// dispatcher checked them with `KernelPath::is_available`).
     unsafe fn row(out: &mut [T], ai: T, b: &[T], stores: Stores);
 
-    /// Four consecutive rows (`out.len() == 4·b.len()`) with scalars `a`. Kernels override it
-    /// to load each piece of `b` once for four rows and to pay the per-row loop overhead once,
-    /// which is what short rows (64×64 and below) are made of.
+    /// Four rows `stride` elements apart with scalars `a`: row r is
+    /// `out[r·stride .. r·stride + b.len()]`. Kernels override it to load each piece of `b`
+    /// once for four rows and to pay the per-row loop overhead once.
     ///
     /// # Safety
-    /// As [`row`](Self::row), with `out.len() == 4·b.len()`.
+    /// As [`row`](Self::row), with `stride ≥ b.len()` and `out.len() == 3·stride + b.len()`.
     #[inline(always)]
-    unsafe fn rows4(out: &mut [T], a: [T; 4], b: &[T], stores: Stores) {
-        for (r, ai) in out.chunks_exact_mut(b.len().max(1)).zip(a) {
+    unsafe fn rows4(out: &mut [T], stride: usize, a: [T; 4], b: &[T], stores: Stores) {
+        let n = b.len();
+        for (r, ai) in a.into_iter().enumerate() {
             // SAFETY: forwarded contract, one row of b.len() elements.
-            unsafe { Self::row(r, ai, b, stores) };
+            unsafe { Self::row(&mut out[r * stride..r * stride + n], ai, b, stores) };
         }
     }
 }
@@ -72,25 +73,23 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     let full = rest.len() / n;
     let (body, tail) = rest.split_at_mut(full * n);
     let rows = &a[i..i + full];
-    if n <= block {
-        let mut groups = body.chunks_exact_mut(4 * n);
-        let mut scalars = rows.chunks_exact(4);
-        for (g, a4) in (&mut groups).zip(&mut scalars) {
-            // SAFETY: g.len() == 4·n == 4·b.len().
-            unsafe { K::rows4(g, [a4[0], a4[1], a4[2], a4[3]], b, stores) };
+    // Whole rows when they fit the block, else column blocks of every row in turn; either way
+    // four rows at a time, then the rest one by one.
+    for c0 in (0..n).step_by(block.max(1)) {
+        let c1 = (c0 + block).min(n);
+        let seg = &b[c0..c1];
+        let mut r = 0;
+        while r + 4 <= full {
+            let group = &mut body[r * n + c0..(r + 3) * n + c1];
+            let a4 = [rows[r], rows[r + 1], rows[r + 2], rows[r + 3]];
+            // SAFETY: group holds rows r..r+4 from column c0, n apart, the last ending at c1:
+            // 3·n + seg.len() elements.
+            unsafe { K::rows4(group, n, a4, seg, stores) };
+            r += 4;
         }
-        let rest_rows = groups.into_remainder();
-        for (r, &ai) in rest_rows.chunks_exact_mut(n).zip(scalars.remainder()) {
-            // SAFETY: r.len() == n == b.len().
-            unsafe { K::row(r, ai, b, stores) };
-        }
-    } else {
-        for c0 in (0..n).step_by(block) {
-            let c1 = (c0 + block).min(n);
-            for (r, &ai) in body.chunks_exact_mut(n).zip(rows) {
-                // SAFETY: both sides are the columns c0..c1.
-                unsafe { K::row(&mut r[c0..c1], ai, &b[c0..c1], stores) };
-            }
+        for (i, &ai) in rows.iter().enumerate().skip(r) {
+            // SAFETY: both sides are the columns c0..c1 of one row.
+            unsafe { K::row(&mut body[i * n + c0..i * n + c1], ai, seg, stores) };
         }
     }
     if !tail.is_empty() {

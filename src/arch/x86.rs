@@ -341,18 +341,20 @@ unsafe fn outer_row<S: Simd>(out: &mut [S::E], ai: S::E, b: &[S::E], stores: Sto
     }
 }
 
-/// Four short rows of an outer product at once, ordinary unaligned stores: each vector of `b`
-/// is loaded once for the four rows, and the ragged end is one overlapping vector per row.
+/// Four rows of an outer product at once, ordinary stores: row r is the `b.len()` elements at
+/// `out[r·stride..]`, and each vector of `b` is loaded once for the four rows; the ragged end
+/// is one overlapping vector per row.
 ///
 /// # Safety
-/// The CPU supports `S`; `out.len() == 4·b.len()` and `b.len() ≥ W`.
+/// The CPU supports `S`; `b.len() ≥ W`, `stride ≥ b.len()` and
+/// `out.len() == 3·stride + b.len()`.
 #[inline(always)]
-unsafe fn outer_rows4<S: Simd>(out: &mut [S::E], a: [S::E; 4], b: &[S::E]) {
+unsafe fn outer_rows4<S: Simd>(out: &mut [S::E], stride: usize, a: [S::E; 4], b: &[S::E]) {
     let (w, n) = (S::W, b.len());
-    debug_assert!(n >= w && out.len() == 4 * n);
+    debug_assert!(n >= w && stride >= n && out.len() == 3 * stride + n);
     let (p, bp) = (out.as_mut_ptr(), b.as_ptr());
-    // SAFETY: every access is at k + W ≤ n within b and within row r (r·n .. r·n + n) of out;
-    // the CPU supports S (caller).
+    // SAFETY: every access is at k + W ≤ n within b and within row r (r·stride .. r·stride + n)
+    // of out; the CPU supports S (caller).
     unsafe {
         let va = [
             S::splat(a[0]),
@@ -360,21 +362,20 @@ unsafe fn outer_rows4<S: Simd>(out: &mut [S::E], a: [S::E; 4], b: &[S::E]) {
             S::splat(a[2]),
             S::splat(a[3]),
         ];
-        let rows = [p, p.add(n), p.add(2 * n), p.add(3 * n)];
+        let rows = [p, p.add(stride), p.add(2 * stride), p.add(3 * stride)];
         let mut k = 0;
-        // Rows a whole number of vectors long share their alignment: one unaligned vector
+        // Rows a whole number of vectors apart share their alignment: one unaligned vector
         // each, then aligned stores, as in write_row.
         let head = to_alignment::<S>(p);
-        if head != 0 && (n * std::mem::size_of::<S::E>()) % S::BYTES == 0 && n >= 2 * w {
+        if head != 0 && (stride * std::mem::size_of::<S::E>()) % S::BYTES == 0 && n >= 2 * w {
             let t = S::loadu(bp);
             for (row, &v) in rows.iter().zip(&va) {
                 S::storeu(*row, S::mul(v, t));
             }
             k = head;
         }
-        // A branch-free body: the ragged end is handled once, after it (a tail test inside
-        // the loop made LLVM spill the row pointers, and the kernel ran at 0.6× of a fill on
-        // Zen 3 against 0.9–1.0× for this form).
+        // A branch-free body, the ragged end handled once after it (a tail test inside the
+        // loop made LLVM spill the row pointers).
         while k + w <= n {
             let t = S::loadu(bp.add(k));
             for (row, &v) in rows.iter().zip(&va) {
@@ -605,20 +606,22 @@ macro_rules! row_impls {
             }
 
             #[inline(always)]
-            unsafe fn rows4(out: &mut [<$s as Simd>::E], a: [<$s as Simd>::E; 4],
-                            b: &[<$s as Simd>::E], stores: Stores) {
+            unsafe fn rows4(out: &mut [<$s as Simd>::E], stride: usize,
+                            a: [<$s as Simd>::E; 4], b: &[<$s as Simd>::E], stores: Stores) {
                 let n = b.len();
-                debug_assert_eq!(out.len(), 4 * n);
+                debug_assert!(stride >= n && out.len() == 3 * stride + n);
                 let row_bytes = n * std::mem::size_of::<<$s as Simd>::E>();
                 if stores == Stores::Normal && n >= <$s as Simd>::W
-                    && (row_bytes <= Self::SHORT_ROW_BYTES || whole_vectors::<$s>(n))
+                    && (row_bytes <= Self::SHORT_ROW_BYTES
+                        || (whole_vectors::<$s>(n) && whole_vectors::<$s>(stride)))
                 {
-                    // SAFETY: same contract; out holds 4 rows of n = b.len() ≥ W elements.
-                    unsafe { outer_rows4::<$s>(out, a, b) }
+                    // SAFETY: same contract; out holds 4 rows of n = b.len() ≥ W elements,
+                    // `stride` apart.
+                    unsafe { outer_rows4::<$s>(out, stride, a, b) }
                 } else {
-                    for (r, ai) in out.chunks_exact_mut(n.max(1)).zip(a) {
+                    for (r, ai) in a.into_iter().enumerate() {
                         // SAFETY: same contract, one row.
-                        unsafe { outer_row::<$s>(r, ai, b, stores) }
+                        unsafe { outer_row::<$s>(&mut out[r * stride..r * stride + n], ai, b, stores) }
                     }
                 }
             }
