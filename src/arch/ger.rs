@@ -270,26 +270,7 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
     // views: A is exclusively borrowed and alias-free (each (i, j) its own address), x and y
     // are only read.
     unsafe {
-        if cs == 1 && ys == 1 {
-            // Contiguous rows and y: slices, which the compiler vectorises.
-            let y = std::slice::from_raw_parts(yp, n);
-            for i in 0..m as isize {
-                let (xi, row) = (*xp.offset(i * xs), p.offset(i * rs));
-                let row = std::slice::from_raw_parts_mut(row, n);
-                for (q, &yj) in row.iter_mut().zip(y) {
-                    *q = *q + xi * (alpha * yj);
-                }
-            }
-        } else if rs == 1 && xs == 1 {
-            let x = std::slice::from_raw_parts(xp, m);
-            for j in 0..n as isize {
-                let (t, col) = (alpha * *yp.offset(j * ys), p.offset(j * cs));
-                let col = std::slice::from_raw_parts_mut(col, m);
-                for (q, &xi) in col.iter_mut().zip(x) {
-                    *q = *q + xi * t;
-                }
-            }
-        } else if cs.unsigned_abs() <= rs.unsigned_abs() {
+        if cs.unsigned_abs() <= rs.unsigned_abs() {
             // Along rows: the update of row i is x[i] times the scaled row y.
             for i in 0..m as isize {
                 let (xi, row) = (*xp.offset(i * xs), p.offset(i * rs));

@@ -134,9 +134,6 @@ pub fn default_thresholds() -> Thresholds {
 thread_local! {
     static FORCED: Cell<Option<KernelPath>> = const { Cell::new(None) };
     static FORCED_THRESHOLDS: Cell<Option<Thresholds>> = const { Cell::new(None) };
-    /// `thresholds().small_max_bytes`, kept on its own so that the small-call test is a single
-    /// thread-local load (small calls are where a few instructions show).
-    static SMALL_MAX: Cell<usize> = const { Cell::new(SMALL_MAX_BYTES) };
 }
 
 /// The path a call starting on this thread uses: a forced one if set, else [`detected`].
@@ -178,24 +175,20 @@ pub fn with_kernel_path<R>(path: KernelPath, f: impl FnOnce() -> R) -> R {
 /// the streaming-store or the threaded code on small inputs, and for benches that measure the
 /// thresholds).
 pub fn with_thresholds<R>(thresholds: Thresholds, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Thresholds>, usize);
+    struct Restore(Option<Thresholds>);
     impl Drop for Restore {
         fn drop(&mut self) {
             FORCED_THRESHOLDS.with(|c| c.set(self.0));
-            SMALL_MAX.with(|c| c.set(self.1));
         }
     }
-    let _restore = Restore(
-        FORCED_THRESHOLDS.with(|c| c.replace(Some(thresholds))),
-        SMALL_MAX.with(|c| c.replace(thresholds.small_max_bytes)),
-    );
+    let _restore = Restore(FORCED_THRESHOLDS.with(|c| c.replace(Some(thresholds))));
     f()
 }
 
 /// [`Thresholds::small_max_bytes`] of the calls starting on this thread.
 #[inline]
 fn small_max_bytes() -> usize {
-    SMALL_MAX.with(Cell::get)
+    thresholds().small_max_bytes
 }
 
 /// Which store instructions a kernel writes its output with.
@@ -256,8 +249,8 @@ fn block_elems<T>() -> usize {
 /// Every element is one rounded product, so all paths, blockings and thread counts give
 /// bitwise-identical results.
 ///
-/// Inlined into the caller so that a small product costs what a hand-written loop there would
-/// (the large-product driver behind it stays out of line).
+/// Inlined, so that the small-product loop sits in the caller; the large-product driver
+/// behind it stays out of line.
 #[inline]
 pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
@@ -279,7 +272,8 @@ pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
 /// 8×8 f32 (256 B) the dispatched outer kernel ran at 8.6 GB/s against 19.7 GB/s for a naive
 /// double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4; an 8×8 f64 rank-1 update cost
 /// about 990 instructions a call through the dispatcher (callgrind), most of them set-up, and
-/// ran at 0.73–0.86× OpenBLAS, against 1.6× with the plain loop. Every element gets the same
+/// ran at 0.73–0.86× OpenBLAS, against 1.5–1.9× (about 670 instructions, view construction
+/// included) with the plain loop. Every element gets the same
 /// roundings on either side, so results are identical.
 pub const SMALL_MAX_BYTES: usize = 1024;
 
@@ -510,12 +504,6 @@ where
 
 /// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
 pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
-    let lowest = thresholds
-        .parallel_min_bytes
-        .min(thresholds.cold_parallel_min_bytes);
-    if bytes < lowest {
-        return 1;
-    }
     let min = if crate::threading::on_pool_thread() {
         thresholds.parallel_min_bytes
     } else {

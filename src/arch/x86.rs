@@ -660,10 +660,11 @@ row_impls!(Avx2F32, Avx2F64, Sse2F32, Sse2F64);
 
 /// Whether rows of `n` elements are a whole number of vectors long, so that after one peeled
 /// vector every store of the four-row kernel is aligned. Such rows (up to a column block)
-/// take the four-row kernel, which loads each vector of `b` once for four stores: on Zen 3 a
-/// load per store held the flat kernel to 0.57–0.80 of a fill at 256×256, against 0.89–1.31
-/// for the four-row kernel (peer bench, two 2-round runs each; 1024² f32 0.83–0.92 against
-/// 0.90–0.94). Ragged rows keep the flat kernel, whose stores stay aligned across row ends.
+/// take the four-row kernel, which loads each vector of `b` once for four stores. On Zen 3
+/// the flat kernel, with a load per store, ran 256×256 f32 at 0.68–0.89 of a fill (row and
+/// col, 1 thread) against 0.93–1.05 for the four-row kernel, and 1024² at 0.72–0.82 against
+/// 0.96–0.99 (peer bench, two alternating 2-round runs of each). Ragged rows keep the flat
+/// kernel, whose stores stay aligned across row ends.
 #[inline(always)]
 fn whole_vectors<S: Simd>(n: usize) -> bool {
     (n * std::mem::size_of::<S::E>()) % S::BYTES == 0

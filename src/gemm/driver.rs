@@ -338,7 +338,7 @@ unsafe fn small_simd_cols<T: Scalar, K: Microkernel<T>>(op: &Operands<T>, cols: 
             let width = nr.min(cols.end - jr);
             debug_assert!(ir + mr <= m && jr + width <= op.n);
             // SAFETY: rows ir..ir+MR of A (unit row stride) exist for every p < k; B is read at
-            // (p, jr + j) for j < cols; the tile of C is inside C. (# Safety of `run`.)
+            // (p, jr + j) for j < width; the tile of C is inside C. (# Safety of `run`.)
             unsafe {
                 K::run_strided(
                     k,

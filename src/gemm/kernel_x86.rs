@@ -145,7 +145,7 @@ macro_rules! avx2_kernel {
         /// values), B's (p, j) at `b + p·b_rs + min(j, n_read − 1)·b_cs`, the k loop unrolled
         /// `UNROLL` times. The packed entry unrolls by 4; the strided one does not, because
         /// with run-time strides LLVM gives each unrolled step its own six B addresses, which
-        /// spill (measured at 64³ f32 on Zen 3: 56 GFLOP/s unrolled, see the small path).
+        /// spill (measured at 64³ f32 on the small path, Zen 3: 56 GFLOP/s unrolled, 90 not).
         ///
         /// # Safety
         /// As [`Microkernel::run_strided`] with `n_read` readable columns of B; only called from
