@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::{ci, El};
-use crate::harness::{in_pool, measure, rounds, Cell, Cfg, RowRun, Table};
+use crate::harness::{by_rounds, in_pool, measure, median_of, Cell, Cfg, RowRun, Table};
 use crate::outer::faer_par;
 use crate::physical;
 
@@ -250,16 +250,20 @@ impl<T: El> Op<'_, T> {
 
 /// Runs the group for one element type: the shape tables, then the layout table.
 pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>, bl: Option<&Blas>) -> Vec<(usize, Table)> {
-    let mut out = Vec::new();
-    for &t in &cfg.threads {
+    let runs = by_rounds(cfg, |t| {
         for b in [ob, bl].into_iter().flatten() {
             b.set_threads(t);
         }
-        let (table, layouts) = in_pool(t, || {
-            let table = rounds(cfg, || table::<T>(cfg, t, ob, bl));
-            let layouts = rounds(cfg, || layout_table::<T>(cfg, t, ob));
-            (table, (!layouts.rows.is_empty()).then_some(layouts))
-        });
+        in_pool(t, || {
+            (table::<T>(cfg, t, ob, bl), layout_table::<T>(cfg, t, ob))
+        })
+    });
+    let mut out = Vec::new();
+    for (t, rounds) in runs {
+        let (tables, layouts): (Vec<Table>, Vec<Table>) = rounds.into_iter().unzip();
+        let table = median_of(tables);
+        let layouts = median_of(layouts);
+        let layouts = (!layouts.rows.is_empty()).then_some(layouts);
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));
         println!("{}", table.ratios_md("the FMA peak", |_| Some(PEAK.into())));

@@ -159,10 +159,25 @@ pub fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
         .install(f)
 }
 
-/// Measures a table `cfg.rounds` times (one after another) and keeps, per cell, the median of
-/// the per-round medians; the sample count shown is the total over rounds.
-pub fn rounds(cfg: &Cfg, mut f: impl FnMut() -> Table) -> Table {
-    let mut all: Vec<Table> = (0..cfg.rounds.max(1)).map(|_| f()).collect();
+/// Runs `f(t)` for every thread count `t` of `cfg.threads`, `cfg.rounds` times, the thread
+/// counts taking turns within each round (1, 2, 1, 2, … rather than 1, 1, 2, 2). On the shared
+/// machine other tenants' load comes and goes over minutes; taking turns puts the 1- and the
+/// 2-thread figures of a round close together in time, so that the scaling ratio compares
+/// like with like. Returns, per thread count, its results in round order.
+pub fn by_rounds<R>(cfg: &Cfg, mut f: impl FnMut(usize) -> R) -> Vec<(usize, Vec<R>)> {
+    let mut per: Vec<(usize, Vec<R>)> = cfg.threads.iter().map(|&t| (t, Vec::new())).collect();
+    for _ in 0..cfg.rounds.max(1) {
+        for (t, runs) in &mut per {
+            runs.push(f(*t));
+        }
+    }
+    per
+}
+
+/// Merges the rounds of one table: per cell, the median of the per-round medians; the sample
+/// count shown is the total over rounds.
+pub fn median_of(mut all: Vec<Table>) -> Table {
+    assert!(!all.is_empty(), "at least one round");
     if all.len() == 1 {
         return all.pop().expect("one round");
     }

@@ -284,7 +284,8 @@ fn header(
          N in [{}, {}]), each sample ≥ {} µs of back-to-back calls timed by {}; \
          median per call. Every \
          result is checked at 256 sampled entries before it is timed. Rounds per table: {} \
-         (cells are the median over rounds; N is the total).",
+         (each round measures every thread count in turn, so a row's 1- and 2-thread figures \
+         are minutes apart at most; cells are the median over rounds; N is the total).",
         cfg.warmup.as_millis(),
         cfg.budget.as_millis(),
         cfg.min_samples,

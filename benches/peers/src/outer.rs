@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use crate::check;
 use crate::elem::El;
-use crate::harness::{in_pool, rounds, Cfg, Row, RowRun, Table};
+use crate::harness::{by_rounds, in_pool, median_of, Cfg, Row, RowRun, Table};
 use crate::physical;
 
 /// Output sizes (m, n).
@@ -53,9 +53,10 @@ pub fn cols() -> Vec<String> {
 
 /// Runs the group for one element type and returns (threads, table) per thread count.
 pub fn run<T: El>(cfg: &Cfg) -> Vec<(usize, Table)> {
+    let runs = by_rounds(cfg, |t| in_pool(t, || table::<T>(cfg, t)));
     let mut out = Vec::new();
-    for &t in &cfg.threads {
-        let table = in_pool(t, || rounds(cfg, || table::<T>(cfg, t)));
+    for (t, tables) in runs {
+        let table = median_of(tables);
         print_table(&table);
         out.push((t, table));
     }
