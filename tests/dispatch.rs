@@ -135,9 +135,13 @@ fn edge_sizes<T>() -> Vec<usize> {
         7,
         8,
         9,
+        // Three vectors of f64 (and of f32 below): the four-row kernel's two-vector loop,
+        // then one single vector.
+        12,
         15,
         16,
         17,
+        24,
         31,
         32,
         33,

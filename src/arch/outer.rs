@@ -81,7 +81,7 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
         let mut r = 0;
         while r + 4 <= full {
             let group = &mut body[r * n + c0..(r + 3) * n + c1];
-            let a4 = [rows[r], rows[r + 1], rows[r + 2], rows[r + 3]];
+            let a4: [T; 4] = rows[r..r + 4].try_into().expect("four rows");
             // SAFETY: group holds rows r..r+4 from column c0, n apart, the last ending at c1:
             // 3·n + seg.len() elements.
             unsafe { K::rows4(group, n, a4, seg, stores) };

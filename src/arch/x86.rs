@@ -374,9 +374,19 @@ unsafe fn outer_rows4<S: Simd>(out: &mut [S::E], stride: usize, a: [S::E; 4], b:
             }
             k = head;
         }
-        // A branch-free body, the ragged end handled once after it (a tail test inside the
-        // loop made LLVM spill the row pointers).
-        while k + w <= n {
+        // A branch-free body, two vectors of b per trip so that the loop's own instructions
+        // are paid once per eight stores, the ragged end handled once after it (a tail test
+        // inside the loop made LLVM spill the row pointers). Eight rows per trip needed 18%
+        // fewer instructions at 64×64 f32 but ran about 10% slower (more store streams).
+        while k + 2 * w <= n {
+            let (t0, t1) = (S::loadu(bp.add(k)), S::loadu(bp.add(k + w)));
+            for (row, &v) in rows.iter().zip(&va) {
+                S::storeu(row.add(k), S::mul(v, t0));
+                S::storeu(row.add(k + w), S::mul(v, t1));
+            }
+            k += 2 * w;
+        }
+        if k + w <= n {
             let t = S::loadu(bp.add(k));
             for (row, &v) in rows.iter().zip(&va) {
                 S::storeu(row.add(k), S::mul(v, t));
