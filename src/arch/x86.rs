@@ -508,6 +508,28 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
     v: &[S::E],
     scale: Option<S::E>,
 ) {
+    // Two copies of the loops, so that neither tests `scale` per vector (LLVM kept the test
+    // inside the loop).
+    // SAFETY: forwarded contract.
+    unsafe {
+        match scale {
+            Some(alpha) => rank1_rows_as::<S, R, true>(a, s, v, alpha),
+            None => rank1_rows_as::<S, R, false>(a, s, v, s[0]),
+        }
+    }
+}
+
+/// [`rank1_rows`] with `t_k = alpha·v[k]` when `SCALED`, else `t_k = v[k]` (`alpha` unused).
+///
+/// # Safety
+/// As [`rank1_rows`].
+#[inline(always)]
+unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool>(
+    a: [*mut S::E; R],
+    s: [S::E; R],
+    v: &[S::E],
+    alpha: S::E,
+) {
     let (w, len, vp) = (S::W, v.len(), v.as_ptr());
     // No closures below: a closure is a function of its own, which LLVM may leave un-inlined
     // and then compiles without the caller's target features (measured: 1 GB/s instead of 80).
@@ -520,15 +542,14 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
         for r in 1..R {
             vs[r] = S::splat(s[r]);
         }
-        let valpha = S::splat(scale.unwrap_or(s[0]));
-        let scaled = scale.is_some();
+        let valpha = S::splat(alpha);
         // The ragged end is one vector ending at `len`, computed here from the values before
         // any store and written after the loop: where it overlaps the last whole vector it
         // rewrites the same results (an in-place update cannot simply be redone there).
         let mut tail = [valpha; R];
         if len >= w {
             let raw = S::loadu(vp.add(len - w));
-            let t = if scaled { S::mul(valpha, raw) } else { raw };
+            let t = if SCALED { S::mul(valpha, raw) } else { raw };
             for r in 0..R {
                 tail[r] = S::add(S::loadu(a[r].add(len - w)), S::mul(vs[r], t));
             }
@@ -542,9 +563,10 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
             0
         };
         while k < head {
-            let t = match scale {
-                Some(alpha) => alpha * *vp.add(k),
-                None => *vp.add(k),
+            let t = if SCALED {
+                alpha * *vp.add(k)
+            } else {
+                *vp.add(k)
             };
             for r in 0..R {
                 let p = a[r].add(k);
@@ -558,21 +580,39 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
             for u in 0..4 {
                 let ku = k + u * w;
                 let raw = S::loadu(vp.add(ku));
-                let t = if scaled { S::mul(valpha, raw) } else { raw };
+                let t = if SCALED { S::mul(valpha, raw) } else { raw };
                 let p = a[0].add(ku);
                 S::storeu(p, S::add(S::loadu(p), S::mul(vs[0], t)));
             }
             k += 4 * w;
         }
+        // Several rows: two vectors of v per trip. Every row is loaded before any is stored:
+        // rows whose stride is a multiple of 4 KiB (2048×f64 rows, say) share their low 12
+        // address bits, and a load issued after a store to such an address waits on it as if
+        // it were the same one ("4K aliasing"). Loading first keeps each load ahead of the
+        // stores it could be mistaken for. (A safeguard: on Zen 3 its effect was within the
+        // noise of the peer bench.)
+        while R > 1 && k + 2 * w <= len {
+            let (raw0, raw1) = (S::loadu(vp.add(k)), S::loadu(vp.add(k + w)));
+            let (t0, t1) = if SCALED {
+                (S::mul(valpha, raw0), S::mul(valpha, raw1))
+            } else {
+                (raw0, raw1)
+            };
+            let (mut old0, mut old1) = ([t0; R], [t1; R]);
+            for r in 0..R {
+                old0[r] = S::loadu(a[r].add(k));
+                old1[r] = S::loadu(a[r].add(k + w));
+            }
+            for r in 0..R {
+                S::storeu(a[r].add(k), S::add(old0[r], S::mul(vs[r], t0)));
+                S::storeu(a[r].add(k + w), S::add(old1[r], S::mul(vs[r], t1)));
+            }
+            k += 2 * w;
+        }
         while k + w <= len {
             let raw = S::loadu(vp.add(k));
-            let t = if scaled { S::mul(valpha, raw) } else { raw };
-            // Every row is loaded before any is stored: rows whose stride is a multiple of
-            // 4 KiB (2048×f64 rows, say) share their low 12 address bits, and a load issued
-            // after a store to such an address waits on it as if it were the same one
-            // ("4K aliasing"). Loading first keeps each load ahead of the stores it could
-            // be mistaken for. (A safeguard: on Zen 3 its effect was within the noise of the
-            // peer bench.)
+            let t = if SCALED { S::mul(valpha, raw) } else { raw };
             let mut old = [raw; R];
             for r in 0..R {
                 old[r] = S::loadu(a[r].add(k));
@@ -589,9 +629,10 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
             k = len;
         }
         while k < len {
-            let t = match scale {
-                Some(alpha) => alpha * *vp.add(k),
-                None => *vp.add(k),
+            let t = if SCALED {
+                alpha * *vp.add(k)
+            } else {
+                *vp.add(k)
             };
             for r in 0..R {
                 let p = a[r].add(k);
