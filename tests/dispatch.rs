@@ -30,8 +30,9 @@ fn paths() -> Vec<KernelPath> {
         .collect()
 }
 
-/// Thresholds that force the streaming-store code and/or the threaded code on any size.
-fn forced(stores: Stores, threaded: bool) -> Thresholds {
+/// Thresholds that force the streaming-store code and/or the threaded code on any size, and
+/// the outer driver's four rows a quarter apart (`spread`) or adjacent.
+fn forced(stores: Stores, threaded: bool, spread: bool) -> Thresholds {
     let d = default_thresholds();
     Thresholds {
         streaming_min_bytes: if stores == Stores::NonTemporal {
@@ -47,6 +48,7 @@ fn forced(stores: Stores, threaded: bool) -> Thresholds {
         },
         // Every shape, however small, goes through the kernel under test.
         small_max_bytes: 0,
+        spread_min_bytes: if spread { 0 } else { usize::MAX },
     }
 }
 
@@ -170,13 +172,20 @@ fn check_outer<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
     let b: Vec<T> = vector(rng, n);
     let want = reference::outer(&a, &b);
     let want_t = reference::outer(&b, &a);
+    let plans = [
+        (Stores::Normal, false),
+        (Stores::Normal, true),
+        (Stores::NonTemporal, false),
+    ];
     for path in paths() {
-        for stores in [Stores::Normal, Stores::NonTemporal] {
+        for (stores, spread) in plans {
             for threads in [1, 2] {
-                let what = format!("outer {m}×{n} {path:?} {stores:?} {threads}t skew {skew}");
+                let what = format!(
+                    "outer {m}×{n} {path:?} {stores:?} spread {spread} {threads}t skew {skew}"
+                );
                 let mut buf = vec![T::zero(); m * n + skew];
                 pool(threads).install(|| {
-                    with_thresholds(forced(stores, threads > 1), || {
+                    with_thresholds(forced(stores, threads > 1, spread), || {
                         with_kernel_path(path, || {
                             outer_into(&mut buf[skew..], &a, &b).unwrap();
                         })
@@ -188,7 +197,7 @@ fn check_outer<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
                     "{what}: wrote before out"
                 );
                 pool(threads).install(|| {
-                    with_thresholds(forced(stores, threads > 1), || {
+                    with_thresholds(forced(stores, threads > 1, spread), || {
                         with_kernel_path(path, || {
                             outer_into_layout(&mut buf[skew..], &a, &b, Layout::ColMajor).unwrap();
                         })
@@ -280,7 +289,7 @@ fn outer_special_values() {
         for stores in [Stores::Normal, Stores::NonTemporal] {
             let mut out = vec![1.0; s.len() * s.len()];
             let mut out32 = vec![1.0f32; s.len() * s.len()];
-            with_thresholds(forced(stores, false), || {
+            with_thresholds(forced(stores, false, true), || {
                 with_kernel_path(path, || {
                     outer_into(&mut out, &s, &s).unwrap();
                     outer_into(&mut out32, &s32, &s32).unwrap();
@@ -369,7 +378,7 @@ fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads:
                     let what = format!("ger {m}×{n} {name} x{sx} y{sy} {path:?} {t}t");
                     let mut got = start.clone();
                     pool(t).install(|| {
-                        with_thresholds(forced(Stores::Normal, t > 1), || {
+                        with_thresholds(forced(Stores::Normal, t > 1, false), || {
                             with_kernel_path(path, || {
                                 let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
                                 ger(alpha, x, y, a).unwrap();

@@ -101,6 +101,13 @@ pub struct Thresholds {
     /// a plain loop on the calling thread, without the kernel dispatch; 0 sends every call to
     /// the kernels (how the tests reach the SIMD code on the smallest shapes).
     pub small_max_bytes: usize,
+    /// Outer products whose output per thread takes at least this many bytes (and that use
+    /// ordinary stores) write four rows a quarter of that output apart, as four long store
+    /// streams, instead of four adjacent rows: with ordinary stores each line missing from
+    /// cache is read first, and four streams keep more of those reads in flight. 0 spreads
+    /// every output of four rows or more. Default: the per-core L2 size (outputs that fit
+    /// in L2 gain nothing from it).
+    pub spread_min_bytes: usize,
 }
 
 /// Below this many bytes of output (or of `A` for ger) every call runs on the calling thread.
@@ -128,6 +135,7 @@ pub fn default_thresholds() -> Thresholds {
         parallel_min_bytes: PARALLEL_MIN_BYTES,
         cold_parallel_min_bytes: COLD_PARALLEL_MIN_BYTES,
         small_max_bytes: SMALL_MAX_BYTES,
+        spread_min_bytes: cache_sizes().l2,
     }
 }
 
@@ -304,7 +312,7 @@ pub(crate) trait FloatKernels: Scalar {
         first: usize,
         a: &[Self],
         b: &[Self],
-        block: usize,
+        walk: outer::Walk,
     );
     /// One block of a rank-1 update with unit inner stride (see `ger::run_block`).
     fn rank1(
@@ -331,19 +339,19 @@ macro_rules! float_kernels {
                 first: usize,
                 a: &[$t],
                 b: &[$t],
-                block: usize,
+                walk: outer::Walk,
             ) {
                 debug_assert!(path.is_available());
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path asserts).
                     KernelPath::Avx2Fma => unsafe {
-                        x86::$avx_outer(out, first, a, b, block, stores)
+                        x86::$avx_outer(out, first, a, b, walk, stores)
                     },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: SSE2 is part of the x86_64 baseline.
-                    KernelPath::Sse2 => unsafe { x86::$sse_outer(out, first, a, b, block, stores) },
-                    _ => portable::outer_chunk(out, first, a, b, block),
+                    KernelPath::Sse2 => unsafe { x86::$sse_outer(out, first, a, b, walk, stores) },
+                    _ => portable::outer_chunk(out, first, a, b, walk),
                 }
             }
 
@@ -538,6 +546,7 @@ mod tests {
             parallel_min_bytes: 1,
             cold_parallel_min_bytes: 1,
             small_max_bytes: 0,
+            spread_min_bytes: 0,
         };
         with_thresholds(forced, || {
             assert_eq!(thresholds(), forced);

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::ger::{ProductOrder, Rank1Job, Rank1Row};
-use super::outer::OuterRow;
+use super::outer::{OuterRow, Walk};
 use super::Stores;
 use crate::scalar::Scalar;
 
@@ -65,9 +65,9 @@ impl<T: Scalar> Rank1Row<T> for Plain {
 }
 
 /// One chunk of the outer product with the plain kernel (see `outer::chunk`).
-pub(crate) fn outer_chunk<T: Scalar>(out: &mut [T], first: usize, a: &[T], b: &[T], block: usize) {
+pub(crate) fn outer_chunk<T: Scalar>(out: &mut [T], first: usize, a: &[T], b: &[T], walk: Walk) {
     // SAFETY: the plain kernel needs no CPU feature; chunk checks the ranges itself.
-    unsafe { super::outer::chunk::<T, Plain>(out, first, a, b, block, Stores::Normal) }
+    unsafe { super::outer::chunk::<T, Plain>(out, first, a, b, walk, Stores::Normal) }
 }
 
 /// One block of a rank-1 update with the plain kernel (see `ger::run_block`).

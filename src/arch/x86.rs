@@ -742,10 +742,10 @@ macro_rules! entry_points {
             first: usize,
             a: &[$e],
             b: &[$e],
-            block: usize,
+            walk: super::outer::Walk,
             stores: Stores,
         ) {
-            let (n, w) = (b.len(), <$s as Simd>::W);
+            let (n, w, block) = (b.len(), <$s as Simd>::W, walk.block);
             let bytes = std::mem::size_of_val(out);
             if stores == Stores::Normal
                 && n >= w
@@ -758,7 +758,7 @@ macro_rules! entry_points {
                 return;
             }
             // SAFETY: features enabled on this function; chunk checks its ranges.
-            unsafe { super::outer::chunk::<$e, $s>(out, first, a, b, block, stores) };
+            unsafe { super::outer::chunk::<$e, $s>(out, first, a, b, walk, stores) };
             if stores == Stores::NonTemporal {
                 _mm_sfence();
             }
