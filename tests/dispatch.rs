@@ -375,17 +375,20 @@ fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads:
             );
             for path in paths() {
                 for &t in threads {
-                    let what = format!("ger {m}×{n} {name} x{sx} y{sy} {path:?} {t}t");
-                    let mut got = start.clone();
-                    pool(t).install(|| {
-                        with_thresholds(forced(Stores::Normal, t > 1, false), || {
-                            with_kernel_path(path, || {
-                                let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
-                                ger(alpha, x, y, a).unwrap();
+                    for spread in [false, true] {
+                        let what =
+                            format!("ger {m}×{n} {name} x{sx} y{sy} {path:?} {t}t spread {spread}");
+                        let mut got = start.clone();
+                        pool(t).install(|| {
+                            with_thresholds(forced(Stores::Normal, t > 1, spread), || {
+                                with_kernel_path(path, || {
+                                    let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
+                                    ger(alpha, x, y, a).unwrap();
+                                })
                             })
-                        })
-                    });
-                    assert_bitwise(&got, &want, &what);
+                        });
+                        assert_bitwise(&got, &want, &what);
+                    }
                 }
             }
             // Default thresholds: shapes of at most `small_max_bytes` take the plain loop.

@@ -101,12 +101,12 @@ pub struct Thresholds {
     /// a plain loop on the calling thread, without the kernel dispatch; 0 sends every call to
     /// the kernels (how the tests reach the SIMD code on the smallest shapes).
     pub small_max_bytes: usize,
-    /// Outer products whose output per thread takes at least this many bytes (and that use
-    /// ordinary stores) write four rows a quarter of that output apart, as four long store
-    /// streams, instead of four adjacent rows: with ordinary stores each line missing from
-    /// cache is read first, and four streams keep more of those reads in flight. 0 spreads
-    /// every output of four rows or more. Default: the per-core L2 size (outputs that fit
-    /// in L2 gain nothing from it).
+    /// Outer products (with ordinary stores) and rank-1 updates whose output or `A` takes at
+    /// least this many bytes per thread work on four rows a quarter of that range apart, as
+    /// four long streams, instead of four adjacent rows: each line missing from cache is read
+    /// first (the write-allocate of a store, or ger's own read), and four streams keep more
+    /// of those reads in flight. 0 spreads every range of four rows or more. Default: the
+    /// per-core L2 size (ranges that fit in L2 gain nothing from it).
     pub spread_min_bytes: usize,
 }
 
