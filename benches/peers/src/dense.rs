@@ -12,7 +12,7 @@
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::ci;
-use crate::harness::{by_rounds, in_pool, median_of, Cfg, RowRun, Table};
+use crate::harness::{by_case, in_pool, Cfg, RowRun, Table};
 
 const OP_UNFUSED: &str = "outerprod gemm×2 + sum (unfused)";
 const OP_FUSED: &str = "outerprod Dense::backward (fused)";
@@ -45,15 +45,14 @@ pub struct Inputs {
 
 /// Runs the group (f32 only, as in the issue).
 pub fn run(cfg: &Cfg, ob: Option<&Blas>) -> Vec<(usize, Table)> {
-    let runs = by_rounds(cfg, |t| {
+    let runs = by_case(cfg, |c, t| {
         if let Some(b) = ob {
             b.set_threads(t);
         }
-        in_pool(t, || table(cfg, t, ob))
+        in_pool(t, || table(c, t, ob))
     });
     let mut res = Vec::new();
-    for (t, tables) in runs {
-        let table = median_of(tables);
+    for (t, table) in runs {
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));
         res.push((t, table));

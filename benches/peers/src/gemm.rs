@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::{ci, El};
-use crate::harness::{by_rounds, in_pool, measure, median_of, Cell, Cfg, RowRun, Table};
+use crate::harness::{by_case, in_pool, measure, Cell, Cfg, RowRun, Table};
 use crate::outer::faer_par;
 use crate::physical;
 
@@ -250,19 +250,21 @@ impl<T: El> Op<'_, T> {
 
 /// Runs the group for one element type: the shape tables, then the layout table.
 pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>, bl: Option<&Blas>) -> Vec<(usize, Table)> {
-    let runs = by_rounds(cfg, |t| {
+    let set = |t: usize| {
         for b in [ob, bl].into_iter().flatten() {
             b.set_threads(t);
         }
-        in_pool(t, || {
-            (table::<T>(cfg, t, ob, bl), layout_table::<T>(cfg, t, ob))
-        })
+    };
+    let tables = by_case(cfg, |c, t| {
+        set(t);
+        in_pool(t, || table::<T>(c, t, ob, bl))
+    });
+    let layouts = by_case(cfg, |c, t| {
+        set(t);
+        in_pool(t, || layout_table::<T>(c, t, ob))
     });
     let mut out = Vec::new();
-    for (t, rounds) in runs {
-        let (tables, layouts): (Vec<Table>, Vec<Table>) = rounds.into_iter().unzip();
-        let table = median_of(tables);
-        let layouts = median_of(layouts);
+    for ((t, table), (_, layouts)) in tables.into_iter().zip(layouts) {
         let layouts = (!layouts.rows.is_empty()).then_some(layouts);
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));

@@ -7,7 +7,7 @@
 use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::{ci, El};
-use crate::harness::{by_rounds, in_pool, median_of, Cfg, Row, RowRun, Table};
+use crate::harness::{by_case, in_pool, Cfg, Row, RowRun, Table};
 use crate::outer::{faer_par, SIZES};
 use crate::physical;
 use std::hint::black_box;
@@ -35,15 +35,14 @@ enum Lay {
 
 /// Runs the group for one element type.
 pub fn run<T: El>(cfg: &Cfg, openblas: Option<&Blas>, blis: Option<&Blas>) -> Vec<(usize, Table)> {
-    let runs = by_rounds(cfg, |t| {
+    let runs = by_case(cfg, |c, t| {
         for b in [openblas, blis].into_iter().flatten() {
             b.set_threads(t);
         }
-        in_pool(t, || table::<T>(cfg, t, openblas, blis))
+        in_pool(t, || table::<T>(c, t, openblas, blis))
     });
     let mut out = Vec::new();
-    for (t, tables) in runs {
-        let table = median_of(tables);
+    for (t, table) in runs {
         println!("{}", table.rates_md());
         println!("{}", table.ratios_md("the RMW pass", |_| Some(RMW.into())));
         println!("{}", table.ratios_md("OpenBLAS", |_| Some(OPENBLAS.into())));

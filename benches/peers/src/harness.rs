@@ -7,6 +7,7 @@
 //! budget, clamped to [`Cfg::min_samples`, `Cfg::max_samples`], and printed in every table.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Run-wide settings from the command line.
@@ -36,6 +37,10 @@ pub struct Cfg {
     pub rounds: usize,
     /// Which clock times the samples.
     pub clock: Clock,
+    /// Set by [`by_case`]: run only the case with exactly this label.
+    pub exact_case: Option<String>,
+    /// Set by [`by_case`] for a dry pass: record the labels that pass the filters, run none.
+    pub collect: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 /// The clock that times samples.
@@ -79,7 +84,17 @@ impl Cfg {
 
     /// Whether a case labelled `label` should run.
     pub fn wants_case(&self, label: &str) -> bool {
-        self.cases.is_empty() || self.cases.iter().any(|s| label.contains(s.as_str()))
+        let listed = self.cases.is_empty() || self.cases.iter().any(|s| label.contains(s.as_str()));
+        if let Some(sink) = &self.collect {
+            if listed {
+                sink.lock().expect("label sink").push(label.to_string());
+            }
+            return false;
+        }
+        match &self.exact_case {
+            Some(exact) => label == exact,
+            None => listed,
+        }
     }
 }
 
@@ -159,19 +174,52 @@ pub fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
         .install(f)
 }
 
-/// Runs `f(t)` for every thread count `t` of `cfg.threads`, `cfg.rounds` times, the thread
-/// counts taking turns within each round (1, 2, 1, 2, … rather than 1, 1, 2, 2). On the shared
-/// machine other tenants' load comes and goes over minutes; taking turns puts the 1- and the
-/// 2-thread figures of a round close together in time, so that the scaling ratio compares
-/// like with like. Returns, per thread count, its results in round order.
-pub fn by_rounds<R>(cfg: &Cfg, mut f: impl FnMut(usize) -> R) -> Vec<(usize, Vec<R>)> {
-    let mut per: Vec<(usize, Vec<R>)> = cfg.threads.iter().map(|&t| (t, Vec::new())).collect();
+/// Measures a group's table for every thread count of `cfg.threads`, `cfg.rounds` times, case
+/// by case with the thread counts taking turns on each case (case 1 at 1 and 2 threads, then
+/// case 2 at 1 and 2 threads, …). `f(cfg, t)` builds the table for `t` threads of the cases
+/// `cfg` lets through. On the shared machine other tenants' load comes and goes within
+/// minutes; taking turns case by case puts a row's 1- and 2-thread figures seconds apart, so
+/// that the scaling ratio compares like with like. Returns, per thread count, the table whose
+/// cells are the medians over rounds.
+pub fn by_case(cfg: &Cfg, mut f: impl FnMut(&Cfg, usize) -> Table) -> Vec<(usize, Table)> {
+    // A dry pass gives each thread count's empty table; the first one also lists the cases.
+    let sink = Arc::new(Mutex::new(Vec::new()));
+    let empty: Vec<Table> = (cfg.threads.iter().enumerate())
+        .map(|(i, &t)| {
+            let collect = if i == 0 {
+                sink.clone()
+            } else {
+                Arc::new(Mutex::new(Vec::new()))
+            };
+            let dry = Cfg {
+                collect: Some(collect),
+                ..cfg.clone()
+            };
+            f(&dry, t)
+        })
+        .collect();
+    let labels = sink.lock().expect("label sink").clone();
+    let mut rounds: Vec<Vec<Table>> = cfg.threads.iter().map(|_| Vec::new()).collect();
     for _ in 0..cfg.rounds.max(1) {
-        for (t, runs) in &mut per {
-            runs.push(f(*t));
+        let mut tables: Vec<Table> = empty.iter().map(Table::empty_copy).collect();
+        for label in &labels {
+            let one = Cfg {
+                exact_case: Some(label.clone()),
+                ..cfg.clone()
+            };
+            for (ti, &t) in cfg.threads.iter().enumerate() {
+                tables[ti].rows.extend(f(&one, t).rows);
+            }
+        }
+        for (ti, table) in tables.into_iter().enumerate() {
+            rounds[ti].push(table);
         }
     }
-    per
+    cfg.threads
+        .iter()
+        .zip(rounds)
+        .map(|(&t, r)| (t, median_of(r)))
+        .collect()
 }
 
 /// Merges the rounds of one table: per cell, the median of the per-round medians; the sample
@@ -258,6 +306,11 @@ pub struct Row {
 }
 
 impl Table {
+    /// A table with the same title, unit and columns, and no rows.
+    pub fn empty_copy(&self) -> Table {
+        Table::new(self.title.clone(), self.unit, self.cols.clone())
+    }
+
     /// A new empty table.
     pub fn new(title: impl Into<String>, unit: &'static str, cols: Vec<String>) -> Self {
         Table {

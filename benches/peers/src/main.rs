@@ -128,6 +128,8 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
         llc_bytes: llc_bytes(),
         rounds: 1,
         clock: Clock::Wall,
+        exact_case: None,
+        collect: None,
     };
     let list = |v: Option<&String>, what: &str| -> Result<Vec<String>, String> {
         let v = v.ok_or(format!("{what} needs a value"))?;
@@ -284,8 +286,8 @@ fn header(
          N in [{}, {}]), each sample ≥ {} µs of back-to-back calls timed by {}; \
          median per call. Every \
          result is checked at 256 sampled entries before it is timed. Rounds per table: {} \
-         (each round measures every thread count in turn, so a row's 1- and 2-thread figures \
-         are minutes apart at most; cells are the median over rounds; N is the total).",
+         (each round measures a case at every thread count in turn, so a row's 1- and 2-thread \
+         figures are seconds apart; cells are the median over rounds; N is the total).",
         cfg.warmup.as_millis(),
         cfg.budget.as_millis(),
         cfg.min_samples,

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use crate::check;
 use crate::elem::El;
-use crate::harness::{by_rounds, in_pool, median_of, Cfg, Row, RowRun, Table};
+use crate::harness::{by_case, in_pool, Cfg, Row, RowRun, Table};
 use crate::physical;
 
 /// Output sizes (m, n).
@@ -53,10 +53,9 @@ pub fn cols() -> Vec<String> {
 
 /// Runs the group for one element type and returns (threads, table) per thread count.
 pub fn run<T: El>(cfg: &Cfg) -> Vec<(usize, Table)> {
-    let runs = by_rounds(cfg, |t| in_pool(t, || table::<T>(cfg, t)));
+    let runs = by_case(cfg, |c, t| in_pool(t, || table::<T>(c, t)));
     let mut out = Vec::new();
-    for (t, tables) in runs {
-        let table = median_of(tables);
+    for (t, table) in runs {
         print_table(&table);
         out.push((t, table));
     }
