@@ -1,7 +1,7 @@
 //! outerprod-peers: outerprod side by side with ndarray, nalgebra, faer, matrixmultiply, system
 //! OpenBLAS and BLIS, and the machine's physical limits, in one process. See README.md.
 //!
-//! Usage: `cargo run --release -- <outer|ger|gemm|dense|all> [--threads 1,2] [--dtype f32,f64]
+//! Usage: `cargo run --release -- <outer|ger|gemm|dense|interleaved|all> [--threads 1,2] [--dtype f32,f64]
 //! [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]`
 
 mod cblas;
@@ -11,6 +11,7 @@ mod elem;
 mod gemm;
 mod ger;
 mod harness;
+mod interleaved;
 mod outer;
 mod physical;
 
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use harness::{scaling_md, Cfg, Clock, Table};
 
-const USAGE: &str = "usage: outerprod-peers <outer|ger|gemm|dense|all> [--threads 1,2] \
+const USAGE: &str = "usage: outerprod-peers <outer|ger|gemm|dense|interleaved|all> [--threads 1,2] \
 [--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]";
 
 fn main() {
@@ -37,7 +38,7 @@ fn main() {
     let ob = openblas.as_ref().ok();
     let bl = blis.as_ref().ok();
     let groups: Vec<&str> = if group == "all" {
-        vec!["outer", "ger", "gemm", "dense"]
+        vec!["outer", "ger", "gemm", "dense", "interleaved"]
     } else {
         vec![group.as_str()]
     };
@@ -55,6 +56,14 @@ fn main() {
                 ("gemm", _) => gemm::run::<f64>(&cfg, ob, bl),
                 ("dense", "f32") => dense::run(&cfg, ob),
                 ("dense", _) => continue, // the issue asks for f32 only
+                ("interleaved", "f32") => {
+                    interleaved::run::<f32>(&cfg);
+                    continue;
+                }
+                ("interleaved", _) => {
+                    interleaved::run::<f64>(&cfg);
+                    continue;
+                }
                 _ => unreachable!("group checked in parse"),
             };
             tables.push(r);
@@ -112,7 +121,7 @@ fn load_check(cfg: &Cfg, when: &str) {
 
 fn parse(args: &[String]) -> Result<(String, Cfg), String> {
     let group = args.first().ok_or("missing group")?.clone();
-    if !["outer", "ger", "gemm", "dense", "all"].contains(&group.as_str()) {
+    if !["outer", "ger", "gemm", "dense", "interleaved", "all"].contains(&group.as_str()) {
         return Err(format!("unknown group `{group}`"));
     }
     let mut cfg = Cfg {

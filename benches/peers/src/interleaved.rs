@@ -1,0 +1,247 @@
+//! Interleaved measurements of outerprod against itself, for the two ratios that the shared
+//! machine's swings in load distort most: 2-thread/1-thread scaling and gemm's layout
+//! robustness.
+//!
+//! The other groups time one configuration for its whole budget, then the next, so two cells
+//! of a ratio are taken seconds to minutes apart. Here every configuration of a comparison
+//! runs one batch of calls (at least `BATCH`) in turn, round after round, so a burst of load
+//! hits all of them alike; each configuration reports the median rate over its batches.
+//! Every result is checked once (256 sampled entries) before it is timed.
+
+use std::time::{Duration, Instant};
+
+use outerprod::{gemm, outer_into, MatMut, MatRef};
+
+use crate::check;
+use crate::elem::El;
+use crate::harness::{in_pool, Cfg};
+use crate::physical;
+
+/// Shortest batch of back-to-back calls.
+const BATCH: Duration = Duration::from_millis(50);
+
+/// Rounds of batches per comparison (each configuration gets this many batches).
+const ROUNDS: usize = 15;
+
+/// Runs `configs.len()` configurations in turn, `ROUNDS` times, each time a batch of at least
+/// [`BATCH`]; returns each one's median rate (`work` units per second / 10⁹).
+fn interleave(work: f64, configs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
+    for r in 0..ROUNDS {
+        for q in 0..configs.len() {
+            // Rotate the starting configuration, so none always runs right after another.
+            let i = (q + r) % configs.len();
+            let t0 = Instant::now();
+            let mut calls = 0u32;
+            while calls < 2 || t0.elapsed() < BATCH {
+                (configs[i])();
+                calls += 1;
+            }
+            rates[i].push(work * f64::from(calls) / t0.elapsed().as_secs_f64() / 1e9);
+        }
+    }
+    rates
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        })
+        .collect()
+}
+
+/// C = AB with the given layouts of A, B, C (row-major when true), on the current pool.
+fn gemm_call<T: El>(s: (usize, usize, usize), a: &[T], b: &[T], c: &mut [T], lay: [bool; 3]) {
+    let (m, n, k) = s;
+    fn view<T: El>(d: &[T], r: usize, cl: usize, row: bool) -> MatRef<'_, T> {
+        if row {
+            MatRef::row_major(d, r, cl)
+        } else {
+            MatRef::col_major(d, r, cl)
+        }
+        .expect("view")
+    }
+    let cv = if lay[2] {
+        MatMut::row_major(c, m, n)
+    } else {
+        MatMut::col_major(c, m, n)
+    }
+    .expect("view");
+    gemm(
+        T::of(1.0),
+        view(a, m, k, lay[0]),
+        view(b, k, n, lay[1]),
+        T::of(0.0),
+        cv,
+    )
+    .expect("gemm");
+}
+
+/// Checks C = AB at 256 sampled entries.
+fn check_gemm<T: El>(s: (usize, usize, usize), a: &[T], b: &[T], c: &[T], lay: [bool; 3]) {
+    let (m, n, k) = s;
+    let at = |row: bool, i: usize, j: usize, rows: usize, cols: usize| {
+        if row {
+            i * cols + j
+        } else {
+            i + j * rows
+        }
+    };
+    check::sampled(
+        "gemm",
+        m,
+        n,
+        |i, j| c[at(lay[2], i, j, m, n)].f(),
+        |i, j| {
+            let (mut sum, mut abs) = (0.0, 0.0);
+            for p in 0..k {
+                let x = a[at(lay[0], i, p, m, k)].f() * b[at(lay[1], p, j, k, n)].f();
+                sum += x;
+                abs += x.abs();
+            }
+            (sum, 2.0 * (k as f64 + 2.0) * T::eps() * abs + 1e-30)
+        },
+    )
+    .unwrap_or_else(|e| panic!("interleaved gemm {m}×{n}×{k} {lay:?}: {e}"));
+}
+
+/// 1 and `t` threads in turn on gemm and outer products; prints a table of medians.
+fn scaling<T: El>(t: usize) {
+    println!(
+        "\n#### scaling {} — 1 vs {t} threads, interleaved (median GFLOP/s or GB/s)\n",
+        T::NAME
+    );
+    println!("| case | 1 thread | {t} threads | ratio |");
+    println!("|---|---:|---:|---:|");
+    for s in [(1024, 1024, 1024), (2048, 2048, 256)] {
+        let (m, n, k) = s;
+        let a: Vec<T> = check::data(m * k, 21);
+        let b: Vec<T> = check::data(k * n, 22);
+        let mut c: Vec<T> = vec![T::of(0.0); m * n];
+        let lay = [true; 3];
+        gemm_call(s, &a, &b, &mut c, lay);
+        check_gemm(s, &a, &b, &c, lay);
+        let pools = [1, t].map(|w| rayon::ThreadPoolBuilder::new().num_threads(w).build());
+        let [Ok(p1), Ok(pt)] = pools else {
+            panic!("rayon pools");
+        };
+        let mut c1 = c.clone();
+        let rates = interleave(
+            2.0 * (m * n * k) as f64,
+            &mut [
+                &mut || p1.install(|| gemm_call(s, &a, &b, &mut c1, lay)),
+                &mut || pt.install(|| gemm_call(s, &a, &b, &mut c, lay)),
+            ],
+        );
+        println!(
+            "| gemm {m}×{n}×{k} | {:.1} | {:.1} | **{:.2}** |",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        );
+    }
+    for (m, n) in [(1024, 1024), (8192, 256)] {
+        let a: Vec<T> = check::data(m, 23);
+        let b: Vec<T> = check::data(n, 24);
+        let mut o1: Vec<T> = vec![T::of(0.0); m * n];
+        let mut ot = o1.clone();
+        outer_into(&mut o1, &a, &b).expect("outer");
+        check::sampled(
+            "outer",
+            m,
+            n,
+            |i, j| o1[i * n + j].f(),
+            |i, j| {
+                let e = (a[i] * b[j]).f();
+                (e, 4.0 * T::eps() * e.abs())
+            },
+        )
+        .unwrap_or_else(|e| panic!("interleaved outer {m}×{n}: {e}"));
+        let pools = [1, t].map(|w| rayon::ThreadPoolBuilder::new().num_threads(w).build());
+        let [Ok(p1), Ok(pt)] = pools else {
+            panic!("rayon pools");
+        };
+        let bytes = (m * n * std::mem::size_of::<T>()) as f64;
+        let rates = interleave(
+            bytes,
+            &mut [
+                &mut || p1.install(|| outer_into(&mut o1, &a, &b).expect("outer")),
+                &mut || pt.install(|| outer_into(&mut ot, &a, &b).expect("outer")),
+            ],
+        );
+        println!(
+            "| outer {m}×{n} (GB/s) | {:.1} | {:.1} | **{:.2}** |",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        );
+        // The write limit's own scaling at the same size: a 256-bit-store fill.
+        let rates = interleave(
+            bytes,
+            &mut [
+                &mut || p1.install(|| physical::fill256(&mut o1)),
+                &mut || pt.install(|| physical::fill256(&mut ot)),
+            ],
+        );
+        println!(
+            "| 256-bit fill, same bytes (GB/s) | {:.1} | {:.1} | {:.2} |",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        );
+    }
+}
+
+/// The 8 row/column-major combinations of A, B and C at 1024³ in turn, on `t` threads.
+fn layouts<T: El>(t: usize) {
+    let s = (1024, 1024, 1024);
+    let a: Vec<T> = check::data(s.0 * s.2, 25);
+    let b: Vec<T> = check::data(s.2 * s.1, 26);
+    let lays: Vec<[bool; 3]> = (0..8)
+        .map(|l| [l & 4 == 0, l & 2 == 0, l & 1 == 0])
+        .collect();
+    let mut cs: Vec<Vec<T>> = lays.iter().map(|_| vec![T::of(0.0); s.0 * s.1]).collect();
+    for (lay, c) in lays.iter().zip(&mut cs) {
+        gemm_call(s, &a, &b, c, *lay);
+        check_gemm(s, &a, &b, c, *lay);
+    }
+    let rates = in_pool(t, || {
+        let mut calls: Vec<Box<dyn FnMut() + '_>> = lays
+            .iter()
+            .zip(cs.iter_mut())
+            .map(|(lay, c)| {
+                let (a, b, lay) = (&a, &b, *lay);
+                Box::new(move || gemm_call(s, a, b, c, lay)) as Box<dyn FnMut()>
+            })
+            .collect();
+        let mut refs: Vec<&mut dyn FnMut()> = calls.iter_mut().map(|f| &mut **f as _).collect();
+        interleave(2.0 * (s.0 * s.1 * s.2) as f64, &mut refs)
+    });
+    let best = rates.iter().copied().fold(0.0, f64::max);
+    println!(
+        "\n#### gemm layouts 1024³ {} — {t} thread(s), interleaved (median GFLOP/s)\n",
+        T::NAME
+    );
+    println!("| A | B | C | GFLOP/s | ratio to the best layout |");
+    println!("|---|---|---|---:|---:|");
+    let name = |r: bool| if r { "row" } else { "col" };
+    for (lay, r) in lays.iter().zip(&rates) {
+        println!(
+            "| {} | {} | {} | {r:.1} | {:.2} |",
+            name(lay[0]),
+            name(lay[1]),
+            name(lay[2]),
+            r / best
+        );
+    }
+}
+
+/// Runs the group for one element type.
+pub fn run<T: El>(cfg: &Cfg) {
+    let t = cfg.threads.iter().copied().max().unwrap_or(1);
+    if t > 1 {
+        scaling::<T>(t);
+    }
+    for &t in &cfg.threads {
+        layouts::<T>(t);
+    }
+}
