@@ -193,10 +193,13 @@ pub fn with_thresholds<R>(thresholds: Thresholds, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// [`Thresholds::small_max_bytes`] of the calls starting on this thread.
+/// [`Thresholds::small_max_bytes`] of the calls starting on this thread. (Read on every
+/// call, so it skips the default-thresholds `OnceLock`: the default is a constant.)
 #[inline]
 fn small_max_bytes() -> usize {
-    thresholds().small_max_bytes
+    FORCED_THRESHOLDS
+        .with(Cell::get)
+        .map_or(SMALL_MAX_BYTES, |t| t.small_max_bytes)
 }
 
 /// Which store instructions a kernel writes its output with.
