@@ -1,6 +1,6 @@
 //! Interleaved measurements of outerprod against itself, for the two ratios that the shared
 //! machine's swings in load distort most: 2-thread/1-thread scaling and gemm's layout
-//! robustness.
+//! robustness; and `ger` against the read+modify+write pass over the same buffer.
 //!
 //! The other groups time one configuration for its whole budget, then the next, so two cells
 //! of a ratio are taken seconds to minutes apart. Here every configuration of a comparison
@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use outerprod::{gemm, outer_into, MatMut, MatRef};
+use outerprod::{gemm, ger, outer_into, MatMut, MatRef, VecRef};
 
 use crate::check;
 use crate::elem::El;
@@ -235,6 +235,77 @@ fn layouts<T: El>(t: usize) {
     }
 }
 
+/// `ger` and the in-place read+modify+write pass in turn on the same A, on `t` threads. (The
+/// RMW pass adds 10⁻³⁰ to every element, which leaves the values as they were.)
+fn ger_vs_rmw<T: El>(t: usize) {
+    println!(
+        "\n#### ger against the RMW pass — {} {t} thread(s), interleaved (median GB/s of A read + written)\n",
+        T::NAME
+    );
+    println!("| case | ger | RMW pass | ratio |");
+    println!("|---|---:|---:|---:|");
+    let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(t).build() else {
+        panic!("rayon pool");
+    };
+    for (m, n) in [(1024, 1024), (4096, 4096)] {
+        for row in [true, false] {
+            let x: Vec<T> = check::data(m, 27);
+            let y: Vec<T> = check::data(n, 28);
+            let start: Vec<T> = check::data(m * n, 29);
+            let mut a = start.clone();
+            let alpha = T::of(1e-6);
+            let call = |a: &mut [T]| {
+                let view = if row {
+                    MatMut::row_major(a, m, n)
+                } else {
+                    MatMut::col_major(a, m, n)
+                }
+                .expect("A view");
+                ger(alpha, VecRef::from(&x[..]), VecRef::from(&y[..]), view).expect("ger");
+            };
+            pool.install(|| call(&mut a));
+            let at = |i: usize, j: usize| if row { i * n + j } else { i + j * m };
+            check::sampled(
+                "ger",
+                m,
+                n,
+                |i, j| a[at(i, j)].f(),
+                |i, j| {
+                    let e = start[at(i, j)].f() + 1e-6 * x[i].f() * y[j].f();
+                    (e, 4.0 * T::eps() * (e.abs() + 1.0))
+                },
+            )
+            .unwrap_or_else(|e| panic!("interleaved ger {m}×{n}: {e}"));
+            let bytes = (2 * m * n * std::mem::size_of::<T>()) as f64;
+            // Both passes work on the same buffer, so they find the same bytes in cache.
+            let a = std::sync::Mutex::new(a);
+            let lock = || a.lock().expect("A");
+            let rates = interleave(
+                bytes,
+                &mut [
+                    &mut || {
+                        let mut g = lock();
+                        let a: &mut [T] = &mut g;
+                        pool.install(|| call(a));
+                    },
+                    &mut || {
+                        let mut g = lock();
+                        let a: &mut [T] = &mut g;
+                        pool.install(|| physical::rmw(a));
+                    },
+                ],
+            );
+            println!(
+                "| {m}×{n} {} | {:.1} | {:.1} | **{:.2}** |",
+                if row { "row-major" } else { "col-major" },
+                rates[0],
+                rates[1],
+                rates[0] / rates[1]
+            );
+        }
+    }
+}
+
 /// Runs the group for one element type.
 pub fn run<T: El>(cfg: &Cfg) {
     let t = cfg.threads.iter().copied().max().unwrap_or(1);
@@ -243,5 +314,8 @@ pub fn run<T: El>(cfg: &Cfg) {
     }
     for &t in &cfg.threads {
         layouts::<T>(t);
+    }
+    for &t in &cfg.threads {
+        ger_vs_rmw::<T>(t);
     }
 }
