@@ -119,6 +119,12 @@ impl<'v, T: Scalar> Rank1Job<'v, T> {
     }
 }
 
+/// Rank-1 rows shorter than this spread into four streams (see `run_block`); longer ones are
+/// four streams already. Interleaved A/B on Zen 3, spread against adjacent rows: 1 and 2 KiB
+/// rows (8192×256) 1.08–1.99×; 4 and 8 KiB rows (1024²) 0.95–1.06×; 16 KiB rows (4096² f32)
+/// 0.92× at 1 and 2 threads.
+const SPREAD_ROW_BYTES: usize = 4096;
+
 /// Runs the outer indices `outer` and the inner indices `inner` of `job` with kernel `K`, in
 /// inner blocks of `block` elements so the block of `v` stays in L1 across the outer loop.
 ///
@@ -151,12 +157,13 @@ pub(crate) unsafe fn run_block<T: Scalar, K: Rank1Row<T>>(
     // shared loads of `v` matter more than aligning rows 1–3 (measured at 1000×1000 f32:
     // 31–45 GB/s one row at a time, 57–65 four at a time, against 76–85 for the in-place pass).
     let group = if K::GROUP == 4 { 4 } else { 1 };
-    // With `job.spread`, whole rows (one inner block) go four at a time a quarter of this
-    // range apart, rows o, o + q, o + 2q, o + 3q: four long streams keep more of the reads of
-    // `A` in flight than four adjacent rows (read-modify-write passes over 16 and 64 MiB on
-    // Zen 3: 1.9× four adjacent 2 KiB rows; 1.04× from L3, where the difference is small).
+    // With `job.spread`, whole rows shorter than SPREAD_ROW_BYTES go four at a time a quarter
+    // of this range apart, rows o, o + q, o + 2q, o + 3q: four long streams keep more of the
+    // reads of `A` in flight than four adjacent short rows (read-modify-write passes over 16
+    // and 64 MiB on Zen 3: 1.9× four adjacent 2 KiB rows; 1.04× from L3).
     let q = (outer.end - outer.start) / 4;
-    let spread = job.spread && inner.end - inner.start <= block;
+    let row_bytes = (inner.end - inner.start) * std::mem::size_of::<T>();
+    let spread = job.spread && inner.end - inner.start <= block && row_bytes < SPREAD_ROW_BYTES;
     // Group g starts at outer index outer.start + g·step; its four indices are gap apart.
     let (step, gap) = if spread { (1, q.max(1)) } else { (4, 1) };
     let mut c0 = inner.start;
