@@ -137,8 +137,8 @@ fn edge_sizes<T>() -> Vec<usize> {
         7,
         8,
         9,
-        // Three vectors of f64 (and of f32 below): the four-row kernel's two-vector loop,
-        // then one single vector.
+        // 12 and 24: three vectors of f64 and of f32, for the four-row kernel's two-vector
+        // loop followed by one single vector.
         12,
         15,
         16,

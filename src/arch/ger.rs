@@ -15,7 +15,7 @@
 use std::mem::size_of;
 use std::ops::Range;
 
-use super::{block_elems, pieces_for, FloatKernels, KernelPath, Thresholds};
+use super::{block_elems, pieces_for, FloatKernels, FourRows, KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 use crate::view::{MatMut, VecRef};
 
@@ -121,7 +121,7 @@ impl<'v, T: Scalar> Rank1Job<'v, T> {
 
 /// Rank-1 rows shorter than this spread into four streams (see `run_block`); longer ones are
 /// four streams already. Interleaved A/B on Zen 3, spread against adjacent rows: 1 and 2 KiB
-/// rows (8192×256) 1.08–1.99×; 4 and 8 KiB rows (1024²) 0.95–1.06×; 16 KiB rows (4096² f32)
+/// rows (8192×256) 1.05–1.99×; 4 and 8 KiB rows (1024²) 0.95–1.06×; 16 KiB rows (4096² f32)
 /// 0.92× at 1 and 2 threads.
 const SPREAD_ROW_BYTES: usize = 4096;
 
@@ -161,26 +161,23 @@ pub(crate) unsafe fn run_block<T: Scalar, K: Rank1Row<T>>(
     // of this range apart, rows o, o + q, o + 2q, o + 3q: four long streams keep more of the
     // reads of `A` in flight than four adjacent short rows (read-modify-write passes over 16
     // and 64 MiB on Zen 3: 1.9× four adjacent 2 KiB rows; 1.04× from L3).
-    let q = (outer.end - outer.start) / 4;
     let row_bytes = (inner.end - inner.start) * std::mem::size_of::<T>();
     let spread = job.spread && inner.end - inner.start <= block && row_bytes < SPREAD_ROW_BYTES;
-    // Group g starts at outer index outer.start + g·step; its four indices are gap apart.
-    let (step, gap) = if spread { (1, q.max(1)) } else { (4, 1) };
+    let groups = FourRows::new(outer.end - outer.start, spread);
     let mut c0 = inner.start;
     while c0 < inner.end {
         let c1 = (c0 + block).min(inner.end);
         let v = &job.v[c0..c1];
         let mut o = outer.start;
         if group == 4 {
-            for g in 0..q {
-                let first = outer.start + g * step;
-                let idx = [first, first + gap, first + 2 * gap, first + 3 * gap];
+            for g in 0..groups.count {
+                let idx = groups.rows(g).map(|o| outer.start + o);
                 let (a, s) = (idx.map(|o| row_ptr(o, c0)), idx.map(scalar));
                 // SAFETY: four distinct rows of the validated, exclusively borrowed view, in a
                 // block the caller gave to this thread alone.
                 unsafe { K::rows4(a, job.inner_stride, s, v, job.v_scale, job.order) };
             }
-            o = outer.start + 4 * q;
+            o = outer.start + 4 * groups.count;
         }
         while o < outer.end {
             let (a, s) = (row_ptr(o, c0), scalar(o));

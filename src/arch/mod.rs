@@ -513,6 +513,42 @@ where
     go(out, 0, pieces, f);
 }
 
+/// The rows `0..len` of one thread's range taken four at a time, as the outer and rank-1
+/// drivers walk them: group `g < count` is the rows `rows(g)`; the rows from `4·count` on are
+/// left over. Adjacent groups are rows 4g..4g+4; spread groups are rows g, g + q, g + 2q,
+/// g + 3q with q = len / 4, so that the four rows of every group advance as four long
+/// streams through the range (see [`Thresholds::spread_min_bytes`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FourRows {
+    /// Number of groups.
+    pub(crate) count: usize,
+    /// First row of group g: g·step.
+    step: usize,
+    /// Distance between the rows of a group.
+    pub(crate) gap: usize,
+}
+
+impl FourRows {
+    /// Groups over `len` rows, spread or adjacent.
+    pub(crate) fn new(len: usize, spread: bool) -> Self {
+        let count = len / 4;
+        let (step, gap) = if spread { (1, count) } else { (4, 1) };
+        FourRows { count, step, gap }
+    }
+
+    /// The four rows of group `g`, in increasing order.
+    #[inline(always)]
+    pub(crate) fn rows(self, g: usize) -> [usize; 4] {
+        let first = g * self.step;
+        [
+            first,
+            first + self.gap,
+            first + 2 * self.gap,
+            first + 3 * self.gap,
+        ]
+    }
+}
+
 /// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
 pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
     let min = if crate::threading::on_pool_thread() {
@@ -539,6 +575,28 @@ mod tests {
         let c = cache_sizes();
         assert!(c.l1d >= 4 * 1024 && c.l1d <= c.l2 && c.l2 <= c.llc, "{c:?}");
         assert!(default_thresholds().streaming_min_bytes >= c.l2 / 2);
+    }
+
+    #[test]
+    fn four_row_groups_cover_each_row_once() {
+        for len in [0, 3, 4, 7, 8, 13, 64] {
+            for spread in [false, true] {
+                let groups = FourRows::new(len, spread);
+                let mut seen: Vec<usize> = (0..groups.count).flat_map(|g| groups.rows(g)).collect();
+                for g in 0..groups.count {
+                    let r = groups.rows(g);
+                    assert!(r.windows(2).all(|w| w[1] - w[0] == groups.gap), "{r:?}");
+                }
+                seen.sort_unstable();
+                assert_eq!(
+                    seen,
+                    (0..4 * (len / 4)).collect::<Vec<_>>(),
+                    "{len} {spread}"
+                );
+            }
+        }
+        assert_eq!(FourRows::new(8, true).rows(1), [1, 3, 5, 7]);
+        assert_eq!(FourRows::new(8, false).rows(1), [4, 5, 6, 7]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::mem::size_of_val;
 
-use super::{block_elems, FloatKernels, KernelPath};
+use super::{block_elems, FloatKernels, FourRows, KernelPath};
 use super::{cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
@@ -92,23 +92,19 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     // adjacent 2 KiB rows at 0.9× and 0.85×; all alike in L1 and L2). Column-blocked rows
     // and non-temporal stores (which read nothing) keep adjacent rows: spreading those
     // measured 0.3–0.5× on vec(abᵀ) 8192×256. The rows left over go one by one.
-    let q = full / 4;
-    let spread = walk.spread && stores == Stores::Normal && n <= block;
-    // Group g starts at row g·step; its rows are gap apart.
-    let (step, gap) = if spread { (1, q.max(1)) } else { (4, 1) };
+    let groups = FourRows::new(full, walk.spread && stores == Stores::Normal && n <= block);
     // Whole rows when they fit the block, else column blocks of every row in turn.
     for c0 in (0..n).step_by(block.max(1)) {
         let c1 = (c0 + block).min(n);
         let seg = &b[c0..c1];
-        for g in 0..q {
-            let r = g * step;
-            let group = &mut body[r * n + c0..(r + 3 * gap) * n + c1];
-            let a4 = [rows[r], rows[r + gap], rows[r + 2 * gap], rows[r + 3 * gap]];
-            // SAFETY: group holds rows r, r + gap, r + 2·gap, r + 3·gap from column c0,
-            // gap·n apart, the last ending at c1: 3·gap·n + seg.len() elements.
-            unsafe { K::rows4(group, gap * n, a4, seg, stores) };
+        for g in 0..groups.count {
+            let r = groups.rows(g);
+            let group = &mut body[r[0] * n + c0..r[3] * n + c1];
+            // SAFETY: group holds rows r[0..4] from column c0, gap·n apart, the last ending at
+            // c1: 3·gap·n + seg.len() elements.
+            unsafe { K::rows4(group, groups.gap * n, r.map(|i| rows[i]), seg, stores) };
         }
-        for (i, &ai) in rows.iter().enumerate().skip(4 * q) {
+        for (i, &ai) in rows.iter().enumerate().skip(4 * groups.count) {
             // SAFETY: both sides are the columns c0..c1 of one row.
             unsafe { K::row(&mut body[i * n + c0..i * n + c1], ai, seg, stores) };
         }
