@@ -250,6 +250,18 @@ fn outer_every_alignment_of_the_output() {
         check_outer::<f32>(&mut rng, 5, 67, skew);
         check_outer::<f64>(&mut rng, 5, 67, skew);
     }
+    // Rows that share their alignment (a whole number of vectors long, or a whole number of
+    // vectors apart in the spread walk, whose rows are m/4 apart): the four-row and one-row
+    // kernels write the elements before the first boundary and after the last in naturally
+    // aligned pieces of 1, 2 and 4 lanes.
+    for skew in 0..8 {
+        for (m, n) in [(8, 16), (9, 24), (8, 20), (16, 36), (3, 40)] {
+            check_outer::<f32>(&mut rng, m, n, skew);
+        }
+        for (m, n) in [(8, 8), (9, 12), (8, 10), (16, 18), (3, 20)] {
+            check_outer::<f64>(&mut rng, m, n, skew);
+        }
+    }
     // At least 64 KiB: the flat kernel, whose vectors straddle row ends at every offset
     // (67 and 9 are prime to the lane counts), rows as short as one vector plus one.
     for skew in [0, 1, 3] {

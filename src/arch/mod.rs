@@ -276,7 +276,7 @@ pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
         }
         return;
     }
-    outer::run(active(), thresholds(), out, a, b);
+    outer::run(out, a, b);
 }
 
 /// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
@@ -335,6 +335,7 @@ macro_rules! float_kernels {
     ($t:ty, $avx_outer:ident, $sse_outer:ident, $avx_rank1:ident, $sse_rank1:ident,
      $avx_fill:ident, $sse_fill:ident, $avx_rmw:ident, $sse_rmw:ident) => {
         impl FloatKernels for $t {
+            #[inline]
             fn outer_chunk(
                 path: KernelPath,
                 stores: Stores,
@@ -523,7 +524,7 @@ pub(crate) struct FourRows {
     /// Number of groups.
     pub(crate) count: usize,
     /// First row of group g: g·step.
-    step: usize,
+    pub(crate) step: usize,
     /// Distance between the rows of a group.
     pub(crate) gap: usize,
 }
@@ -550,6 +551,7 @@ impl FourRows {
 }
 
 /// How many pieces to split `bytes` of work into under `thresholds` and the current pool.
+#[inline]
 pub(crate) fn pieces_for(bytes: usize, thresholds: Thresholds) -> usize {
     let min = if crate::threading::on_pool_thread() {
         thresholds.parallel_min_bytes

@@ -8,8 +8,8 @@
 
 use std::mem::size_of_val;
 
+use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds, Stores};
 use super::{block_elems, FloatKernels, FourRows, KernelPath};
-use super::{cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
@@ -21,18 +21,49 @@ pub(crate) trait OuterRow<T: Copy> {
     /// dispatcher checked them with `KernelPath::is_available`).
     unsafe fn row(out: &mut [T], ai: T, b: &[T], stores: Stores);
 
-    /// Four rows `stride` elements apart with scalars `a`: row r is
-    /// `out[r·stride .. r·stride + b.len()]`. Kernels override it to load each piece of `b`
-    /// once for four rows and to pay the per-row loop overhead once.
+    /// Columns `c0 .. c0 + seg.len()` of the rows of every group of `groups` in `body`, the
+    /// whole-row part of a chunk (rows of `n` elements, scalars `rows`, `seg = b[c0..]`).
+    /// Kernels override it to load each piece of `b` once for four rows and to walk the
+    /// groups with pointers, which keeps the per-group cost to a few instructions.
     ///
     /// # Safety
-    /// As [`row`](Self::row), with `stride ≥ b.len()` and `out.len() == 3·stride + b.len()`.
+    /// As [`row`](Self::row), with `body.len() == rows.len()·n`, `c0 + seg.len() ≤ n` and
+    /// `4·groups.count ≤ rows.len()`.
     #[inline(always)]
-    unsafe fn rows4(out: &mut [T], stride: usize, a: [T; 4], b: &[T], stores: Stores) {
-        let n = b.len();
-        for (r, ai) in a.into_iter().enumerate() {
-            // SAFETY: forwarded contract, one row of b.len() elements.
-            unsafe { Self::row(&mut out[r * stride..r * stride + n], ai, b, stores) };
+    unsafe fn groups(
+        body: &mut [T],
+        n: usize,
+        c0: usize,
+        rows: &[T],
+        seg: &[T],
+        groups: FourRows,
+        stores: Stores,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { groups_by_row::<T, Self>(body, n, c0, rows, seg, groups, stores) }
+    }
+}
+
+/// [`OuterRow::groups`] one row at a time with [`OuterRow::row`]: the default, and the
+/// fallback of kernels whose four-row path does not apply.
+///
+/// # Safety
+/// As [`OuterRow::groups`].
+#[inline(always)]
+pub(crate) unsafe fn groups_by_row<T: Copy, K: OuterRow<T> + ?Sized>(
+    body: &mut [T],
+    n: usize,
+    c0: usize,
+    rows: &[T],
+    seg: &[T],
+    groups: FourRows,
+    stores: Stores,
+) {
+    let c1 = c0 + seg.len();
+    for g in 0..groups.count {
+        for i in groups.rows(g) {
+            // SAFETY: forwarded contract, the columns c0..c1 of one row.
+            unsafe { K::row(&mut body[i * n + c0..i * n + c1], rows[i], seg, stores) };
         }
     }
 }
@@ -81,7 +112,12 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
         rest = tail;
         i += 1;
     }
-    let full = rest.len() / n;
+    // The whole product (the usual chunk) has a.len() full rows: no division.
+    let full = if i == 0 && rest.len() == a.len() * n {
+        a.len()
+    } else {
+        rest.len() / n
+    };
     let (body, tail) = rest.split_at_mut(full * n);
     let rows = &a[i..i + full];
     // Four rows at a time. Large chunks (`walk.spread`) take them a quarter of the chunk
@@ -94,20 +130,18 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     // measured 0.3–0.5× on vec(abᵀ) 8192×256. The rows left over go one by one.
     let groups = FourRows::new(full, walk.spread && stores == Stores::Normal && n <= block);
     // Whole rows when they fit the block, else column blocks of every row in turn.
-    for c0 in (0..n).step_by(block.max(1)) {
-        let c1 = (c0 + block).min(n);
+    // (A plain loop: `step_by` divides to count its steps.)
+    let mut c0 = 0;
+    while c0 < n {
+        let c1 = (c0 + block.max(1)).min(n);
         let seg = &b[c0..c1];
-        for g in 0..groups.count {
-            let r = groups.rows(g);
-            let group = &mut body[r[0] * n + c0..r[3] * n + c1];
-            // SAFETY: group holds rows r[0..4] from column c0, gap·n apart, the last ending at
-            // c1: 3·gap·n + seg.len() elements.
-            unsafe { K::rows4(group, groups.gap * n, r.map(|i| rows[i]), seg, stores) };
-        }
+        // SAFETY: body holds rows.len() rows of n elements; c1 ≤ n; 4·count ≤ rows.len().
+        unsafe { K::groups(body, n, c0, rows, seg, groups, stores) };
         for (i, &ai) in rows.iter().enumerate().skip(4 * groups.count) {
             // SAFETY: both sides are the columns c0..c1 of one row.
             unsafe { K::row(&mut body[i * n + c0..i * n + c1], ai, seg, stores) };
         }
+        c0 = c1;
     }
     if !tail.is_empty() {
         let len = tail.len();
@@ -116,18 +150,16 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     }
 }
 
-/// The store kind and thread count for `bytes` of output, then the kernel on each chunk.
+/// The store kind and thread count for the output (under the path and thresholds of the
+/// calling thread), then the kernel on each chunk.
 #[inline(never)]
-pub(crate) fn run<T: Scalar>(
-    path: KernelPath,
-    thresholds: Thresholds,
-    out: &mut [T],
-    a: &[T],
-    b: &[T],
-) {
+pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     if out.is_empty() {
         return;
     }
+    // Read here rather than passed in: the thresholds are five words, which a call passes
+    // through memory.
+    let (path, thresholds) = (active(), thresholds());
     let bytes = size_of_val(out);
     let stores = if bytes >= thresholds.streaming_min_bytes {
         Stores::NonTemporal
@@ -135,19 +167,21 @@ pub(crate) fn run<T: Scalar>(
         Stores::Normal
     };
     let pieces = pieces_for(bytes, thresholds);
-    let walk = Walk {
-        block: block_elems::<T>(),
-        spread: bytes / pieces >= thresholds.spread_min_bytes,
-    };
-    let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
+    let block = block_elems::<T>();
     if pieces == 1 {
-        work(out, 0);
+        let spread = bytes >= thresholds.spread_min_bytes;
+        dispatch(path, stores, out, 0, a, b, Walk { block, spread });
     } else {
+        let spread = bytes / pieces >= thresholds.spread_min_bytes;
+        let walk = Walk { block, spread };
+        let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
         par_chunks_mut(out, pieces, &work);
     }
 }
 
-/// Routes one chunk to the kernel for `T` and `path`.
+/// Routes one chunk to the kernel for `T` and `path`. (Inlined: each call level pushes
+/// registers and arguments, stores that queue behind the previous call's output.)
+#[inline(always)]
 fn dispatch<T: Scalar>(
     path: KernelPath,
     stores: Stores,
