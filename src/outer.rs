@@ -100,18 +100,27 @@ pub fn outer_into_layout<T: Scalar>(
 pub(crate) fn check_out_len(len: usize, m: usize, n: usize) -> Result<(), ShapeError> {
     match m.checked_mul(n) {
         Some(need) if need == len => Ok(()),
-        Some(need) => Err(ShapeError::new(
+        _ => Err(out_len_error(len, m, n)),
+    }
+}
+
+/// The error of [`check_out_len`], out of line so that the check itself inlines.
+#[cold]
+#[inline(never)]
+fn out_len_error(len: usize, m: usize, n: usize) -> ShapeError {
+    match m.checked_mul(n) {
+        Some(need) => ShapeError::new(
             ErrorKind::LengthMismatch,
             "out",
             format!("{need} (= {m} × {n})"),
             len.to_string(),
-        )),
-        None => Err(ShapeError::new(
+        ),
+        None => ShapeError::new(
             ErrorKind::Overflow,
             "out",
             "a length m × n that fits in usize",
             format!("{m} × {n}"),
-        )),
+        ),
     }
 }
 
