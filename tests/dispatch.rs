@@ -421,6 +421,58 @@ fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads:
     }
 }
 
+/// `ger` on a row-major and a column-major `A` that start `skew` elements into their buffer,
+/// every path, 1 and 2 threads, adjacent and spread rows, against the reference.
+fn check_ger_skewed<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
+    let alpha = T::sample(rng);
+    let (xb, yb) = (vector::<T>(rng, m), vector::<T>(rng, n));
+    let (x, y) = (VecRef::from(&xb[..]), VecRef::from(&yb[..]));
+    let start: Vec<T> = vector(rng, m * n + skew);
+    for (name, rs, cs) in [("row-major", n as isize, 1), ("col-major", 1, m as isize)] {
+        let mut want = start.clone();
+        reference::ger(
+            alpha,
+            x,
+            y,
+            MatMut::new(&mut want, skew, m, n, rs, cs).unwrap(),
+        );
+        for path in paths() {
+            for t in [1, 2] {
+                for spread in [false, true] {
+                    let what =
+                        format!("ger {m}×{n} {name} skew {skew} {path:?} {t}t spread {spread}");
+                    let mut got = start.clone();
+                    pool(t).install(|| {
+                        with_thresholds(forced(Stores::Normal, t > 1, spread), || {
+                            with_kernel_path(path, || {
+                                let a = MatMut::new(&mut got, skew, m, n, rs, cs).unwrap();
+                                ger(alpha, x, y, a).unwrap();
+                            })
+                        })
+                    });
+                    assert_bitwise(&got, &want, &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ger_every_alignment_of_a() {
+    // Rows of eight vectors or more peel to row 0's vector boundary, and every ragged end is
+    // written, in pieces of 1, 2 and 4 lanes; rows a whole number of vectors apart then
+    // share the alignment, the others (67, 35 columns) do not.
+    let mut rng = StdRng::seed_from_u64(8);
+    for skew in 0..8 {
+        for (m, n) in [(5, 64), (9, 67), (4, 72), (6, 131)] {
+            check_ger_skewed::<f32>(&mut rng, m, n, skew);
+        }
+        for (m, n) in [(5, 32), (9, 35), (4, 36), (6, 67)] {
+            check_ger_skewed::<f64>(&mut rng, m, n, skew);
+        }
+    }
+}
+
 fn ger_shapes<T>() -> Vec<(usize, usize)> {
     let block = BLOCK_BYTES / std::mem::size_of::<T>();
     let mut shapes = vec![

@@ -7,8 +7,10 @@
 //! Outer products use unaligned ordinary stores, or, for outputs bigger than the cache,
 //! aligned non-temporal stores (`movntps`/`movntpd`) with one unaligned vector at each end of a
 //! row; every wrapper that may have streamed ends with `sfence`, so the stores are globally
-//! visible before the rayon join that publishes them. Ragged ends rewrite an overlapping whole
-//! vector (outer: same values) or fall back to scalar code (ger, which must not add twice).
+//! visible before the rayon join that publishes them. Row ends that are not a whole vector go
+//! in pieces of 1, 2, 4… elements with loads and stores of exactly that size (rank-1 updates,
+//! and outer rows that share their alignment), or as one overlapping vector that rewrites the
+//! same values (other outer rows).
 //! No kernel uses FMA: the products are exactly the portable path's (see `arch::ger`).
 
 use std::arch::x86_64::*;
@@ -45,16 +47,18 @@ pub(crate) trait Simd {
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// Lane-wise sum.
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    /// `dst[..lanes] = x·src[..lanes]` for `lanes` a power of two below `W`, with one load
-    /// and one store of exactly that many elements; `x` is a splat. `src` and `dst` are valid
-    /// for `lanes` elements (not a whole vector).
-    unsafe fn mul_part(dst: *mut Self::E, x: Self::V, src: *const Self::E, lanes: usize);
+    /// The `lanes` elements at `p` (a power of two below `W`) in the low lanes, zeros above,
+    /// with one load of exactly that many elements; `p` need only be valid for them.
+    unsafe fn load_part(p: *const Self::E, lanes: usize) -> Self::V;
+    /// Stores the low `lanes` lanes of `v` (a power of two below `W`) at `p` with one store of
+    /// exactly that many elements; `p` need only be valid for them.
+    unsafe fn store_part(p: *mut Self::E, v: Self::V, lanes: usize);
 }
 
 macro_rules! simd_impl {
     ($name:ident, $e:ty, $v:ty, $w:expr, $splat:ident, $loadu:ident, $storeu:ident,
      $stream:ident, $mul:ident, $add:ident, $movnti:ident, $int:ty, $select:path,
-     $part:path) => {
+     $load_part:path, $store_part:path) => {
         /// Marker type for one instruction set and element type.
         pub(crate) struct $name;
         impl Simd for $name {
@@ -106,11 +110,16 @@ macro_rules! simd_impl {
                 unsafe { $add(a, b) }
             }
             #[inline(always)]
-            unsafe fn mul_part(dst: *mut $e, x: $v, src: *const $e, lanes: usize) {
+            unsafe fn load_part(p: *const $e, lanes: usize) -> $v {
                 debug_assert!(lanes.is_power_of_two() && lanes < $w);
-                // SAFETY: src and dst are valid for `lanes` elements (caller); the SSE2 part
-                // of the enabled instruction set.
-                unsafe { $part(dst, x, src, lanes) }
+                // SAFETY: p is valid for `lanes` elements (caller); the enabled instruction set.
+                unsafe { $load_part(p, lanes) }
+            }
+            #[inline(always)]
+            unsafe fn store_part(p: *mut $e, v: $v, lanes: usize) {
+                debug_assert!(lanes.is_power_of_two() && lanes < $w);
+                // SAFETY: p is valid for `lanes` elements (caller); the enabled instruction set.
+                unsafe { $store_part(p, v, lanes) }
             }
         }
     };
@@ -130,7 +139,8 @@ simd_impl!(
     _mm_stream_si32,
     i32,
     select_avx_ps,
-    part_avx_ps
+    load_part_avx_ps,
+    store_part_avx_ps
 );
 simd_impl!(
     Avx2F64,
@@ -146,7 +156,8 @@ simd_impl!(
     _mm_stream_si64,
     i64,
     select_avx_pd,
-    part_avx_pd
+    load_part_avx_pd,
+    store_part_avx_pd
 );
 simd_impl!(
     Sse2F32,
@@ -162,7 +173,8 @@ simd_impl!(
     _mm_stream_si32,
     i32,
     select_sse_ps,
-    part_sse_ps
+    load_part_sse_ps,
+    store_part_sse_ps
 );
 simd_impl!(
     Sse2F64,
@@ -178,62 +190,111 @@ simd_impl!(
     _mm_stream_si64,
     i64,
     select_sse_pd,
-    part_sse_pd
+    load_part_sse_pd,
+    store_part_sse_pd
 );
 
-/// `dst[..lanes] = x·src[..lanes]` for f32, `lanes` ∈ {1, 2} (SSE2) or {1, 2, 4} (AVX).
+/// The first `lanes` f32 at `p` (1, 2, or 4 for AVX), zeros above. (The zeros keep the
+/// unused lanes of the arithmetic on them free of subnormals and NaNs.)
 ///
 /// # Safety
-/// SSE2 is available; `src` and `dst` are valid for `lanes` elements.
+/// SSE2 is available; `p` is valid for `lanes` elements (no alignment needed).
 #[inline(always)]
-unsafe fn part_sse_ps(dst: *mut f32, x: __m128, src: *const f32, lanes: usize) {
-    // SAFETY: each arm reads and writes exactly `lanes` elements (caller: valid); the
-    // unaligned 4- and 8-byte moves have no alignment requirement.
+unsafe fn load_part_sse_ps(p: *const f32, lanes: usize) -> __m128 {
+    // SAFETY: each arm reads exactly `lanes` elements; the loads zero the lanes above.
     unsafe {
         match lanes {
-            1 => _mm_store_ss(dst, _mm_mul_ss(x, _mm_load_ss(src))),
-            2 => {
-                let v = _mm_castpd_ps(_mm_load_sd(src.cast::<f64>()));
-                _mm_store_sd(dst.cast::<f64>(), _mm_castps_pd(_mm_mul_ps(x, v)));
-            }
-            _ => _mm_storeu_ps(dst, _mm_mul_ps(x, _mm_loadu_ps(src))),
+            1 => _mm_load_ss(p),
+            2 => _mm_castpd_ps(_mm_load_sd(p.cast::<f64>())),
+            _ => _mm_loadu_ps(p),
         }
     }
 }
 
-/// [`part_sse_ps`] with the low half of an AVX splat.
+/// Stores the low `lanes` f32 of `v` at `p`.
 ///
 /// # Safety
-/// AVX is available; as [`part_sse_ps`].
+/// SSE2 is available; `p` is valid for `lanes` elements (no alignment needed).
 #[inline(always)]
-unsafe fn part_avx_ps(dst: *mut f32, x: __m256, src: *const f32, lanes: usize) {
-    // SAFETY: forwarded contract; the cast is register-only.
-    unsafe { part_sse_ps(dst, _mm256_castps256_ps128(x), src, lanes) }
-}
-
-/// `dst[..lanes] = x·src[..lanes]` for f64, `lanes` ∈ {1} (SSE2) or {1, 2} (AVX).
-///
-/// # Safety
-/// SSE2 is available; `src` and `dst` are valid for `lanes` elements.
-#[inline(always)]
-unsafe fn part_sse_pd(dst: *mut f64, x: __m128d, src: *const f64, lanes: usize) {
-    // SAFETY: each arm reads and writes exactly `lanes` elements (caller: valid).
+unsafe fn store_part_sse_ps(p: *mut f32, v: __m128, lanes: usize) {
+    // SAFETY: each arm writes exactly `lanes` elements.
     unsafe {
         match lanes {
-            1 => _mm_store_sd(dst, _mm_mul_sd(x, _mm_load_sd(src))),
-            _ => _mm_storeu_pd(dst, _mm_mul_pd(x, _mm_loadu_pd(src))),
+            1 => _mm_store_ss(p, v),
+            2 => _mm_store_sd(p.cast::<f64>(), _mm_castps_pd(v)),
+            _ => _mm_storeu_ps(p, v),
         }
     }
 }
 
-/// [`part_sse_pd`] with the low half of an AVX splat.
+/// [`load_part_sse_ps`] into the low half of an AVX vector, zeros above.
 ///
 /// # Safety
-/// AVX is available; as [`part_sse_pd`].
+/// AVX is available; as [`load_part_sse_ps`].
 #[inline(always)]
-unsafe fn part_avx_pd(dst: *mut f64, x: __m256d, src: *const f64, lanes: usize) {
-    // SAFETY: forwarded contract; the cast is register-only.
-    unsafe { part_sse_pd(dst, _mm256_castpd256_pd128(x), src, lanes) }
+unsafe fn load_part_avx_ps(p: *const f32, lanes: usize) -> __m256 {
+    // SAFETY: forwarded contract; the widening is register-only.
+    unsafe { _mm256_zextps128_ps256(load_part_sse_ps(p, lanes)) }
+}
+
+/// [`store_part_sse_ps`] from the low half of an AVX vector.
+///
+/// # Safety
+/// AVX is available; as [`store_part_sse_ps`].
+#[inline(always)]
+unsafe fn store_part_avx_ps(p: *mut f32, v: __m256, lanes: usize) {
+    // SAFETY: forwarded contract; the narrowing is register-only.
+    unsafe { store_part_sse_ps(p, _mm256_castps256_ps128(v), lanes) }
+}
+
+/// The first `lanes` f64 at `p` (1, or 2 for AVX), zeros above.
+///
+/// # Safety
+/// SSE2 is available; `p` is valid for `lanes` elements (no alignment needed).
+#[inline(always)]
+unsafe fn load_part_sse_pd(p: *const f64, lanes: usize) -> __m128d {
+    // SAFETY: each arm reads exactly `lanes` elements; the loads zero the lanes above.
+    unsafe {
+        match lanes {
+            1 => _mm_load_sd(p),
+            _ => _mm_loadu_pd(p),
+        }
+    }
+}
+
+/// Stores the low `lanes` f64 of `v` at `p`.
+///
+/// # Safety
+/// SSE2 is available; `p` is valid for `lanes` elements (no alignment needed).
+#[inline(always)]
+unsafe fn store_part_sse_pd(p: *mut f64, v: __m128d, lanes: usize) {
+    // SAFETY: each arm writes exactly `lanes` elements.
+    unsafe {
+        match lanes {
+            1 => _mm_store_sd(p, v),
+            _ => _mm_storeu_pd(p, v),
+        }
+    }
+}
+
+/// [`load_part_sse_pd`] into the low half of an AVX vector, zeros above.
+///
+/// # Safety
+/// AVX is available; as [`load_part_sse_pd`].
+#[inline(always)]
+unsafe fn load_part_avx_pd(p: *const f64, lanes: usize) -> __m256d {
+    // SAFETY: forwarded contract; the widening is register-only.
+    unsafe { _mm256_zextpd128_pd256(load_part_sse_pd(p, lanes)) }
+}
+
+/// [`store_part_sse_pd`] from the low half of an AVX vector.
+///
+/// # Safety
+/// AVX is available; as [`store_part_sse_pd`].
+#[inline(always)]
+unsafe fn store_part_avx_pd(p: *mut f64, v: __m256d, lanes: usize) {
+    // SAFETY: forwarded contract; the narrowing is register-only.
+    unsafe { store_part_sse_pd(p, _mm256_castpd256_pd128(v), lanes) }
 }
 
 /// Lanes `0..k` of `x`, the rest of `y` (f32, AVX).
@@ -458,8 +519,9 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
             let mut c = 1;
             while c < w {
                 if head & c != 0 {
+                    let t = S::load_part(b.add(k), c);
                     for (row, &v) in rows.iter().zip(&va) {
-                        S::mul_part(row.add(k), v, b.add(k), c);
+                        S::store_part(row.add(k), S::mul(v, t), c);
                     }
                     k += c;
                 }
@@ -490,8 +552,9 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
             let mut c = w / 2;
             while c > 0 {
                 if (n - k) & c != 0 {
+                    let t = S::load_part(b.add(k), c);
                     for (row, &v) in rows.iter().zip(&va) {
-                        S::mul_part(row.add(k), v, b.add(k), c);
+                        S::store_part(row.add(k), S::mul(v, t), c);
                     }
                     k += c;
                 }
@@ -680,8 +743,8 @@ unsafe fn outer_flat<S: Simd>(
 /// `t_k = scale·v[k]` (or `v[k]`), each `t` vector loaded (and scaled) once for all `R` rows,
 /// which halves or quarters the loads of `v` that compete with `A`'s stream.
 ///
-/// Rows of [`ALIGN_MIN_VECTORS`] vectors or more are peeled with scalar updates until row 0
-/// is vector-aligned, so for rows a whole
+/// Rows of [`ALIGN_MIN_VECTORS`] vectors or more are peeled (in pieces, see [`rank1_piece`])
+/// until row 0 is vector-aligned, so for rows a whole
 /// number of vectors apart no load or store of `A` straddles a cache line (on a
 /// 16-byte-aligned buffer, as large `Vec`s usually are, that is worth 1.3–1.8× in cache);
 /// other rows keep their own offsets.
@@ -731,36 +794,21 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool>(
             vs[r] = S::splat(s[r]);
         }
         let valpha = S::splat(alpha);
-        // The ragged end is one vector ending at `len`, computed here from the values before
-        // any store and written after the loop: where it overlaps the last whole vector it
-        // rewrites the same results (an in-place update cannot simply be redone there).
-        let mut tail = [valpha; R];
-        if len >= w {
-            let raw = S::loadu(vp.add(len - w));
-            let t = if SCALED { S::mul(valpha, raw) } else { raw };
-            for r in 0..R {
-                tail[r] = S::add(S::loadu(a[r].add(len - w)), S::mul(vs[r], t));
-            }
-        }
         let mut k = 0;
-        // Aligning pays off on long rows only; on short ones the scalar peel costs more than
-        // the line splits it saves.
+        // Aligning pays off on long rows only; on short ones the peel costs more than the
+        // line splits it saves.
         let head = if len >= ALIGN_MIN_VECTORS * w {
             to_alignment::<S>(a[0])
         } else {
             0
         };
-        while k < head {
-            let t = if SCALED {
-                alpha * *vp.add(k)
-            } else {
-                *vp.add(k)
-            };
-            for r in 0..R {
-                let p = a[r].add(k);
-                *p = *p + s[r] * t;
+        let mut c = 1;
+        while c < w {
+            if head & c != 0 {
+                rank1_piece::<S, R, SCALED>(a, vs, vp, valpha, k, c);
+                k += c;
             }
-            k += 1;
+            c *= 2;
         }
         // One row alone (the last rows of a group, or few long rows) unrolls by four so the
         // loop overhead does not dominate.
@@ -810,23 +858,42 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool>(
             }
             k += w;
         }
-        if k < len && len >= w {
-            for r in 0..R {
-                S::storeu(a[r].add(len - w), tail[r]);
+        let mut c = w / 2;
+        while c > 0 {
+            if (len - k) & c != 0 {
+                rank1_piece::<S, R, SCALED>(a, vs, vp, valpha, k, c);
+                k += c;
             }
-            k = len;
+            c /= 2;
         }
-        while k < len {
-            let t = if SCALED {
-                alpha * *vp.add(k)
-            } else {
-                *vp.add(k)
-            };
-            for r in 0..R {
-                let p = a[r].add(k);
-                *p = *p + s[r] * t;
-            }
-            k += 1;
+        debug_assert_eq!(k, len);
+    }
+}
+
+/// The `c < W` elements from `k` of the rank-1 rows `a` (scalars splat in `vs`), with loads
+/// and stores of exactly `c` elements: the elements before row 0's vector boundary and the
+/// ragged end. (Rewriting an overlapping whole vector instead, as the outer kernels once
+/// did, stalls on the store still in flight to the same bytes.) Same operations, in the same
+/// order, as the vector loop: `a + s·(α·v)`.
+///
+/// # Safety
+/// As [`rank1_rows_as`], with `k + c ≤ v.len()` (`vp` is `v`'s pointer).
+#[inline(always)]
+unsafe fn rank1_piece<S: Simd, const R: usize, const SCALED: bool>(
+    a: [*mut S::E; R],
+    vs: [S::V; R],
+    vp: *const S::E,
+    valpha: S::V,
+    k: usize,
+    c: usize,
+) {
+    // SAFETY: k + c ≤ len for v and for every row (caller); the CPU supports S.
+    unsafe {
+        let raw = S::load_part(vp.add(k), c);
+        let t = if SCALED { S::mul(valpha, raw) } else { raw };
+        for r in 0..R {
+            let p = a[r].add(k);
+            S::store_part(p, S::add(S::load_part(p, c), S::mul(vs[r], t)), c);
         }
     }
 }
