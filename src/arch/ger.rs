@@ -31,7 +31,7 @@ pub(crate) enum ProductOrder {
 }
 
 /// Updates one contiguous (or, for the portable kernel, strided) row of the outer loop.
-pub(crate) trait Rank1Row<T: Copy> {
+pub(crate) trait Rank1Row<T: Copy + std::ops::Mul<Output = T>> {
     /// `a[k·inc] = a[k·inc] + s·t_k` for `k < v.len()` (in `order`), where `t_k = scale·v[k]`
     /// when `scale` is given and `v[k]` otherwise.
     ///
@@ -62,6 +62,47 @@ pub(crate) trait Rank1Row<T: Copy> {
             // SAFETY: forwarded contract.
             unsafe { Self::row(a[r], inc, s[r], v, scale, order) };
         }
+    }
+
+    /// [`rows4`](Self::rows4) on every group of `groups`: rows `outer + groups.rows(g)` of
+    /// `job`, columns `c0 .. c0 + v.len()` (`v` is that part of `job.v`). Kernels override it
+    /// to walk the groups with pointers and make the per-call tests once.
+    ///
+    /// # Safety
+    /// The groups' rows lie in `outer .. job.outer_len` and the columns in `job.v`; the rows
+    /// are this thread's alone; the CPU supports the kernel's target features.
+    #[inline(always)]
+    unsafe fn groups(job: &Rank1Job<'_, T>, outer: usize, c0: usize, v: &[T], groups: FourRows) {
+        for g in 0..groups.count {
+            let idx = groups.rows(g).map(|o| outer + o);
+            let (a, s) = (idx.map(|o| job.row_ptr(o, c0)), idx.map(|o| job.scalar(o)));
+            // SAFETY: four distinct rows of the validated, exclusively borrowed view, in a
+            // block the caller gave to this thread alone.
+            unsafe { Self::rows4(a, job.inner_stride, s, v, job.v_scale, job.order) };
+        }
+    }
+}
+
+impl<T: Copy + std::ops::Mul<Output = T>> Rank1Job<'_, T> {
+    /// The scalar of outer index `o < outer_len`: `s[o]`, times `s_scale` when given.
+    #[inline(always)]
+    pub(crate) fn scalar(&self, o: usize) -> T {
+        debug_assert!(o < self.outer_len);
+        // SAFETY: o < outer_len, so the scalar's offset is inside the validated `x`/`y`.
+        let raw = unsafe { *self.s.offset(o as isize * self.s_stride) };
+        match self.s_scale {
+            Some(alpha) => alpha * raw,
+            None => raw,
+        }
+    }
+
+    /// The address of element (`o`, `c`) of `A`, for `o < outer_len` and `c < v.len()`.
+    #[inline(always)]
+    pub(crate) fn row_ptr(&self, o: usize, c: usize) -> *mut T {
+        debug_assert!(o < self.outer_len && c < self.v.len());
+        let off = o as isize * self.outer_stride + c as isize * self.inner_stride;
+        // SAFETY: (o, c) is inside A, whose addresses were validated when its view was built.
+        unsafe { self.a.offset(off) }
     }
 }
 
@@ -139,20 +180,6 @@ pub(crate) unsafe fn run_block<T: Scalar, K: Rank1Row<T>>(
     block: usize,
 ) {
     debug_assert!(outer.end <= job.outer_len && inner.end <= job.v.len());
-    let scalar = |o: usize| {
-        // SAFETY: o < outer_len, so the scalar's offset is inside the validated `x`/`y`.
-        let raw = unsafe { *job.s.offset(o as isize * job.s_stride) };
-        match job.s_scale {
-            Some(alpha) => alpha * raw,
-            None => raw,
-        }
-    };
-    let row_ptr = |o: usize, c0: usize| {
-        let off = o as isize * job.outer_stride + c0 as isize * job.inner_stride;
-        // SAFETY: (o, c0) is inside A (ranges checked above), and A's addresses were
-        // validated when its view was built.
-        unsafe { job.a.offset(off) }
-    };
     // Four rows at a time whenever the kernel can, whatever their relative alignment: the
     // shared loads of `v` matter more than aligning rows 1–3 (measured at 1000×1000 f32:
     // 31–45 GB/s one row at a time, 57–65 four at a time, against 76–85 for the in-place pass).
@@ -170,17 +197,13 @@ pub(crate) unsafe fn run_block<T: Scalar, K: Rank1Row<T>>(
         let v = &job.v[c0..c1];
         let mut o = outer.start;
         if group == 4 {
-            for g in 0..groups.count {
-                let idx = groups.rows(g).map(|o| outer.start + o);
-                let (a, s) = (idx.map(|o| row_ptr(o, c0)), idx.map(scalar));
-                // SAFETY: four distinct rows of the validated, exclusively borrowed view, in a
-                // block the caller gave to this thread alone.
-                unsafe { K::rows4(a, job.inner_stride, s, v, job.v_scale, job.order) };
-            }
+            // SAFETY: the groups cover rows outer.start .. outer.start + 4·count ≤ outer.end,
+            // columns c0..c1, the block the caller gave to this thread alone.
+            unsafe { K::groups(job, outer.start, c0, v, groups) };
             o = outer.start + 4 * groups.count;
         }
         while o < outer.end {
-            let (a, s) = (row_ptr(o, c0), scalar(o));
+            let (a, s) = (job.row_ptr(o, c0), job.scalar(o));
             // SAFETY: as above, one row.
             unsafe { K::row(a, job.inner_stride, s, v, job.v_scale, job.order) };
             o += 1;

@@ -759,13 +759,169 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
     v: &[S::E],
     scale: Option<S::E>,
 ) {
+    let head = rank1_head::<S>(a[0], v.len());
     // Two copies of the loops, so that neither tests `scale` per vector (LLVM kept the test
     // inside the loop).
     // SAFETY: forwarded contract.
     unsafe {
         match scale {
-            Some(alpha) => rank1_rows_as::<S, R, true>(a, s, v, alpha),
-            None => rank1_rows_as::<S, R, false>(a, s, v, s[0]),
+            Some(alpha) => rank1_rows_as::<S, R, true, true>(a, s, v, alpha, head),
+            None => rank1_rows_as::<S, R, false, true>(a, s, v, s[0], head),
+        }
+    }
+}
+
+/// Elements of rank-1 rows of `len` elements at `p` to peel before the vector loop: to the
+/// vector boundary on long rows (aligning pays off on long rows only; on short ones the peel
+/// costs more than the line splits it saves), none on short ones.
+#[inline(always)]
+fn rank1_head<S: Simd>(p: *const S::E, len: usize) -> usize {
+    if len >= ALIGN_MIN_VECTORS * S::W {
+        to_alignment::<S>(p)
+    } else {
+        0
+    }
+}
+
+/// [`Rank1Row::groups`] with the four-row kernel: the groups are walked with pointers, the
+/// scale factors are tested once per call instead of once per group, and when the groups
+/// share their alignment the peel is computed once. (A 64×64 f32 `ger` cost about 3,800
+/// instructions a call with the per-group walk of the default method.)
+///
+/// # Safety
+/// As [`Rank1Row::groups`], with unit inner stride and the CPU supporting `S`.
+#[inline(always)]
+unsafe fn rank1_groups<S: Simd>(
+    job: &Rank1Job<'_, S::E>,
+    outer: usize,
+    c0: usize,
+    v: &[S::E],
+    groups: FourRows,
+) {
+    debug_assert_eq!(job.inner_stride, 1);
+    let one = v[0];
+    // SAFETY: forwarded contract.
+    unsafe {
+        match (job.v_scale, job.s_scale) {
+            (Some(va), None) => {
+                rank1_group_loop::<S, true, false>(job, outer, c0, v, groups, va, one)
+            }
+            (None, None) => {
+                rank1_group_loop::<S, false, false>(job, outer, c0, v, groups, one, one)
+            }
+            (None, Some(sa)) => {
+                rank1_group_loop::<S, false, true>(job, outer, c0, v, groups, one, sa)
+            }
+            (Some(va), Some(sa)) => {
+                rank1_group_loop::<S, true, true>(job, outer, c0, v, groups, va, sa)
+            }
+        }
+    }
+}
+
+/// The group walk of [`rank1_groups`]: `v` scaled by `v_alpha` when `V_SCALED`, the scalars
+/// by `s_alpha` when `S_SCALED` (as `Rank1Job::scalar`).
+///
+/// # Safety
+/// As [`rank1_groups`].
+#[inline(always)]
+unsafe fn rank1_group_loop<S: Simd, const V_SCALED: bool, const S_SCALED: bool>(
+    job: &Rank1Job<'_, S::E>,
+    outer: usize,
+    c0: usize,
+    v: &[S::E],
+    groups: FourRows,
+    v_alpha: S::E,
+    s_alpha: S::E,
+) {
+    let step = groups.step as isize;
+    debug_assert!(
+        groups.count == 0
+            || outer + (groups.count - 1) * groups.step + 3 * groups.gap < job.outer_len
+    );
+    let base = job.row_ptr(outer, c0);
+    // Groups a whole number of vectors apart start with the same alignment.
+    let same_head = whole_vectors::<S>((step * job.outer_stride).unsigned_abs());
+    let head0 = rank1_head::<S>(base, v.len());
+    // SAFETY: forwarded contract; with ENDS false the rows need no piece at either end: the
+    // peel is 0 for every group and the rows are a whole number of vectors.
+    unsafe {
+        if same_head && head0 == 0 && whole_vectors::<S>(v.len()) {
+            rank1_group_walk::<S, V_SCALED, S_SCALED, false>(
+                job, outer, base, v, groups, v_alpha, s_alpha, 0,
+            );
+        } else {
+            let head = if same_head { Some(head0) } else { None };
+            rank1_group_walk::<S, V_SCALED, S_SCALED, true>(
+                job,
+                outer,
+                base,
+                v,
+                groups,
+                v_alpha,
+                s_alpha,
+                head.unwrap_or(usize::MAX),
+            );
+        }
+    }
+}
+
+/// The loop of [`rank1_group_loop`]; `head` is the peel of every group, or `usize::MAX`
+/// when each group computes its own. Without `ENDS` the rows have no pieces at either end.
+///
+/// # Safety
+/// As [`rank1_groups`]; `base` is element (`outer`, `c0`) of A.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn rank1_group_walk<
+    S: Simd,
+    const V_SCALED: bool,
+    const S_SCALED: bool,
+    const ENDS: bool,
+>(
+    job: &Rank1Job<'_, S::E>,
+    outer: usize,
+    base: *mut S::E,
+    v: &[S::E],
+    groups: FourRows,
+    v_alpha: S::E,
+    s_alpha: S::E,
+    head: usize,
+) {
+    let (os, ss) = (job.outer_stride, job.s_stride);
+    let (step, gap) = (groups.step as isize, groups.gap as isize);
+    // Offsets of the four rows of a group from its first, in A and in the scalars.
+    let (ra, rs) = (
+        [0, gap * os, 2 * gap * os, 3 * gap * os],
+        [0, gap * ss, 2 * gap * ss, 3 * gap * ss],
+    );
+    // SAFETY: rows outer + g·step + r·gap < outer_len for g < count (contract), so every row
+    // pointer lies in A and every scalar in x or y; the CPU supports S (caller).
+    unsafe {
+        let (mut p, mut sp) = (base, job.s.offset(outer as isize * ss));
+        for _ in 0..groups.count {
+            let rows = [p, p.offset(ra[1]), p.offset(ra[2]), p.offset(ra[3])];
+            let raw = [*sp, *sp.offset(rs[1]), *sp.offset(rs[2]), *sp.offset(rs[3])];
+            let s = if S_SCALED {
+                [
+                    s_alpha * raw[0],
+                    s_alpha * raw[1],
+                    s_alpha * raw[2],
+                    s_alpha * raw[3],
+                ]
+            } else {
+                raw
+            };
+            let h = if !ENDS {
+                0
+            } else if head != usize::MAX {
+                head
+            } else {
+                rank1_head::<S>(p, v.len())
+            };
+            rank1_rows_as::<S, 4, V_SCALED, ENDS>(rows, s, v, v_alpha, h);
+            p = p.offset(step * os);
+            sp = sp.offset(step * ss);
         }
     }
 }
@@ -775,11 +931,12 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
 /// # Safety
 /// As [`rank1_rows`].
 #[inline(always)]
-unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool>(
+unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS: bool>(
     a: [*mut S::E; R],
     s: [S::E; R],
     v: &[S::E],
     alpha: S::E,
+    head: usize,
 ) {
     let (w, len, vp) = (S::W, v.len(), v.as_ptr());
     // No closures below: a closure is a function of its own, which LLVM may leave un-inlined
@@ -795,15 +952,13 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool>(
         }
         let valpha = S::splat(alpha);
         let mut k = 0;
-        // Aligning pays off on long rows only; on short ones the peel costs more than the
-        // line splits it saves.
-        let head = if len >= ALIGN_MIN_VECTORS * w {
-            to_alignment::<S>(a[0])
+        debug_assert!(if ENDS {
+            head == rank1_head::<S>(a[0], len)
         } else {
-            0
-        };
+            head == 0 && len % w == 0
+        });
         let mut c = 1;
-        while c < w {
+        while ENDS && c < w {
             if head & c != 0 {
                 rank1_piece::<S, R, SCALED>(a, vs, vp, valpha, k, c);
                 k += c;
@@ -859,7 +1014,7 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool>(
             k += w;
         }
         let mut c = w / 2;
-        while c > 0 {
+        while ENDS && c > 0 {
             if (len - k) & c != 0 {
                 rank1_piece::<S, R, SCALED>(a, vs, vp, valpha, k, c);
                 k += c;
@@ -952,6 +1107,13 @@ macro_rules! row_impls {
                 debug_assert_eq!(inc, 1);
                 // SAFETY: same contract, four disjoint rows.
                 unsafe { rank1_rows::<$s, 4>(a, s, v, scale) }
+            }
+
+            #[inline(always)]
+            unsafe fn groups(job: &Rank1Job<'_, <$s as Simd>::E>, outer: usize, c0: usize,
+                             v: &[<$s as Simd>::E], groups: FourRows) {
+                // SAFETY: same contract; the dispatcher sends only unit inner strides here.
+                unsafe { rank1_groups::<$s>(job, outer, c0, v, groups) }
             }
         }
     )*};
