@@ -250,31 +250,45 @@ fn syr_diagonal_block<T: Scalar>(
 }
 
 /// BLAS argument rules shared by the rank-1 updates: non-zero strides, matching lengths.
+#[inline]
 pub(crate) fn check_rank1_args<T>(
     x: &VecRef<'_, T>,
     y: &VecRef<'_, T>,
     m: usize,
     n: usize,
 ) -> Result<(), ShapeError> {
+    // The common case in a few compares; the error is built out of line.
+    if x.stride() != 0 && y.stride() != 0 && x.len() == m && y.len() == n {
+        Ok(())
+    } else {
+        Err(rank1_args_error(x, y, m, n))
+    }
+}
+
+/// The error of [`check_rank1_args`]: the first of `x`, `y` with a zero stride or the wrong
+/// length.
+#[cold]
+#[inline(never)]
+fn rank1_args_error<T>(x: &VecRef<'_, T>, y: &VecRef<'_, T>, m: usize, n: usize) -> ShapeError {
     for (name, v, want, dim) in [("x", x, m, "rows"), ("y", y, n, "columns")] {
         if v.stride() == 0 {
-            return Err(ShapeError::new(
+            return ShapeError::new(
                 ErrorKind::InvalidStride,
                 name,
                 "a non-zero stride (BLAS forbids inc = 0)",
                 "stride 0",
-            ));
+            );
         }
         if v.len() != want {
-            return Err(ShapeError::new(
+            return ShapeError::new(
                 ErrorKind::DimensionMismatch,
                 name,
                 format!("length {want} (the {dim} of `a`)"),
                 format!("length {}", v.len()),
-            ));
+            );
         }
     }
-    Ok(())
+    unreachable!("rank1_args_error called on valid arguments")
 }
 
 #[cfg(test)]

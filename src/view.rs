@@ -157,34 +157,51 @@ fn element_zero_mut<T>(data: &mut [T], offset: usize, empty: bool) -> NonNull<T>
     unsafe { base.add(offset) }
 }
 
+#[inline]
 fn row_major_len_check(
     argument: &'static str,
     len: usize,
     rows: usize,
     cols: usize,
 ) -> Result<(), ShapeError> {
-    let need = extent::checked_count(argument, &[(rows, 1), (cols, 1)])?;
-    if need == len {
+    // The common case in a multiply and a compare; the error is built out of line.
+    if rows.checked_mul(cols) == Some(len) {
         Ok(())
     } else {
-        Err(ShapeError::new(
+        Err(len_error(argument, len, rows, cols))
+    }
+}
+
+/// The error of [`row_major_len_check`]: an overflowing count or a length mismatch.
+#[cold]
+#[inline(never)]
+fn len_error(argument: &'static str, len: usize, rows: usize, cols: usize) -> ShapeError {
+    match extent::checked_count(argument, &[(rows, 1), (cols, 1)]) {
+        Err(e) => e,
+        Ok(need) => ShapeError::new(
             ErrorKind::LengthMismatch,
             argument,
             format!("{need} elements (= {rows} × {cols})"),
             format!("{len}"),
-        ))
+        ),
     }
 }
 
+#[inline]
 fn as_isize(argument: &'static str, n: usize) -> Result<isize, ShapeError> {
-    isize::try_from(n).map_err(|_| {
-        ShapeError::new(
-            ErrorKind::Overflow,
-            argument,
-            "a dimension that fits in isize",
-            n.to_string(),
-        )
-    })
+    isize::try_from(n).map_err(|_| isize_error(argument, n))
+}
+
+/// The error of [`as_isize`], out of line.
+#[cold]
+#[inline(never)]
+fn isize_error(argument: &'static str, n: usize) -> ShapeError {
+    ShapeError::new(
+        ErrorKind::Overflow,
+        argument,
+        "a dimension that fits in isize",
+        n.to_string(),
+    )
 }
 
 #[track_caller]

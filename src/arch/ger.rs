@@ -313,7 +313,22 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
     // views: A is exclusively borrowed and alias-free (each (i, j) its own address), x and y
     // are only read.
     unsafe {
-        if cs.unsigned_abs() <= rs.unsigned_abs() {
+        if cs == 1 && ys == 1 && n <= SMALL_ROW {
+            // Contiguous rows and y, the usual case: α·y once into a scratch row (the same
+            // values the loop below forms per element), then slices, which the compiler
+            // vectorises without run-time overlap tests.
+            let mut scratch = [const { std::mem::MaybeUninit::<T>::uninit() }; SMALL_ROW];
+            for (d, j) in scratch.iter_mut().zip(0..n) {
+                d.write(alpha * *yp.add(j));
+            }
+            debug_assert!(n <= scratch.len());
+            // The first n elements were just written.
+            let t = std::slice::from_raw_parts(scratch.as_ptr().cast::<T>(), n);
+            for i in 0..m as isize {
+                let row = std::slice::from_raw_parts_mut(p.offset(i * rs), n);
+                small_row(row, *xp.offset(i * xs), t);
+            }
+        } else if cs.unsigned_abs() <= rs.unsigned_abs() {
             // Along rows: the update of row i is x[i] times the scaled row y.
             for i in 0..m as isize {
                 let (xi, row) = (*xp.offset(i * xs), p.offset(i * rs));
@@ -331,6 +346,17 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
                 }
             }
         }
+    }
+}
+
+/// Rows of [`small`] up to this many elements take the scratch-row loop.
+const SMALL_ROW: usize = 64;
+
+/// `row[j] + xi·t[j]` for every j (t = α·y): one row of [`small`].
+#[inline(always)]
+fn small_row<T: Scalar>(row: &mut [T], xi: T, t: &[T]) {
+    for (q, &tj) in row.iter_mut().zip(t) {
+        *q = *q + xi * tj;
     }
 }
 
