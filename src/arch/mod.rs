@@ -107,7 +107,10 @@ pub struct Thresholds {
     /// four long streams, instead of four adjacent rows: each line missing from cache is read
     /// first (the write-allocate of a store, or ger's own read), and four streams keep more
     /// of those reads in flight. 0 spreads every range of four rows or more. Default: the
-    /// per-core L2 size (ranges that fit in L2 gain nothing from it).
+    /// per-core L2 size (ranges that fit in L2 gain nothing from it). Outer-product rows
+    /// longer than a column block are not spread (that measured 0.2–0.5×); above this size
+    /// they are written whole, four adjacent rows at a time, instead of a column block of
+    /// every row in turn.
     pub spread_min_bytes: usize,
 }
 
