@@ -188,7 +188,7 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 /// (a whole number of cache lines, ordinary stores), whole rows four adjacent ones at a
 /// time. Those rows are written from L3 or memory either way; in one pass per row instead of
 /// one per column block they ran 1.03–1.12× faster (vec(abᵀ) 8192×256 and 16384×256,
-/// 512×16384, f32 and f64, 1 and 2 threads, one process; one cell of ten at 0.96), while
+/// 512×16384, f32 and f64, 1 and 2 threads, one process; one cell of sixteen at 0.96), while
 /// spreading them ran at 0.2–0.35×. (Ragged rows keep their column blocks: whole, they would
 /// take the flat kernel, built for rows up to a block.)
 fn walk_for<T>(
