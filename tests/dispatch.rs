@@ -598,6 +598,76 @@ fn ger_default_thresholds_one_and_two_threads_agree() {
     }
 }
 
+/// Offset (in elements) into `buf` at which a slice starts `above` bytes above `v`, modulo 4 KiB.
+fn offset_above<T>(buf: &[T], v: &[T], above: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    let want = (v.as_ptr() as usize + above) % 4096;
+    let base = buf.as_ptr() as usize % 4096;
+    (want + 4096 - base) % 4096 / size
+}
+
+/// Outputs whose rows are a multiple of 4 KiB apart and start a few bytes above the reused
+/// vector (modulo 4 KiB) make the drivers read a moved copy of that vector; the results must
+/// not change. Every path, 1 and 2 threads, outer in both layouts and ger on both layouts.
+#[test]
+fn vectors_moved_away_from_4k_aliasing_give_the_same_results() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let (long, rows) = (1024, 70); // 1024 f32 = 4 KiB rows, enough of them to move the vector
+    let v: Vec<f32> = vector(&mut rng, long);
+    let s: Vec<f32> = vector(&mut rng, rows);
+    for above in [16, 32, 256, 2048] {
+        let mut buf = vec![0f32; long * rows + 1024];
+        let at = offset_above(&buf, &v, above);
+        for path in paths() {
+            for t in [1, 2] {
+                let what = format!("{above} B above, {path:?} {t}t");
+                pool(t).install(|| {
+                    with_thresholds(forced(Stores::Normal, t > 1, false), || {
+                        with_kernel_path(path, || {
+                            let out = &mut buf[at..at + long * rows];
+                            outer_into(out, &s, &v).unwrap();
+                        })
+                    })
+                });
+                let out = &buf[at..at + long * rows];
+                assert_bitwise(out, reference::outer(&s, &v).as_slice(), &what);
+                pool(t).install(|| {
+                    with_thresholds(forced(Stores::Normal, t > 1, false), || {
+                        with_kernel_path(path, || {
+                            let out = &mut buf[at..at + long * rows];
+                            outer_into_layout(out, &v, &s, Layout::ColMajor).unwrap();
+                        })
+                    })
+                });
+                let out = &buf[at..at + long * rows];
+                assert_bitwise(out, reference::outer(&s, &v).as_slice(), &what);
+                // ger: the row-major A reuses y, the column-major A reuses x.
+                let start: Vec<f32> = vector(&mut rng, long * rows);
+                for (name, m, n, rs, cs) in [
+                    ("row-major", rows, long, long as isize, 1),
+                    ("col-major", long, rows, 1, long as isize),
+                ] {
+                    let (x, y) = if rs == 1 { (&v, &s) } else { (&s, &v) };
+                    let mut want = start.clone();
+                    let a = MatMut::new(&mut want, 0, m, n, rs, cs).unwrap();
+                    reference::ger(0.5, VecRef::from(&x[..]), VecRef::from(&y[..]), a);
+                    buf[at..at + long * rows].copy_from_slice(&start);
+                    pool(t).install(|| {
+                        with_thresholds(forced(Stores::Normal, t > 1, false), || {
+                            with_kernel_path(path, || {
+                                let a = MatMut::new(&mut buf, at, m, n, rs, cs).unwrap();
+                                ger(0.5, VecRef::from(&x[..]), VecRef::from(&y[..]), a).unwrap();
+                            })
+                        })
+                    });
+                    let got = &buf[at..at + long * rows];
+                    assert_bitwise(got, &want, &format!("ger {name} {what}"));
+                }
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // baselines
 // ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 use std::mem::size_of;
 use std::ops::Range;
 
+use super::alias::dealiased;
 use super::{block_elems, pieces_for, FloatKernels, FourRows, KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 use crate::view::{MatMut, VecRef};
@@ -242,6 +243,7 @@ pub(crate) fn run<T: Scalar>(
     let pieces = pieces_for(bytes, thresholds);
     let spread = bytes / pieces >= thresholds.spread_min_bytes;
     let gathered: Vec<T>;
+    let mut moved = Vec::new();
     let job = if row_oriented {
         let (v, v_scale) = match y.as_slice() {
             Some(y) => (y, Some(alpha)),
@@ -250,6 +252,7 @@ pub(crate) fn run<T: Scalar>(
                 (gathered.as_slice(), None)
             }
         };
+        let v = dealiased(v, a.as_mut_ptr(), stride_bytes::<T>(rs), m, &mut moved);
         Rank1Job {
             a: a.as_mut_ptr(),
             outer_stride: rs,
@@ -271,6 +274,7 @@ pub(crate) fn run<T: Scalar>(
                 gathered.as_slice()
             }
         };
+        let v = dealiased(v, a.as_mut_ptr(), stride_bytes::<T>(cs), n, &mut moved);
         Rank1Job {
             a: a.as_mut_ptr(),
             outer_stride: cs,
@@ -299,6 +303,11 @@ pub(crate) fn run<T: Scalar>(
             work(0..outer_len, i0..i1)
         });
     }
+}
+
+/// Bytes between consecutive rows (or columns) of `A` for a non-negative element stride.
+fn stride_bytes<T>(stride: isize) -> usize {
+    stride.unsigned_abs() * size_of::<T>()
 }
 
 /// A small update as a plain double loop over `A` in memory order: `A[i][j] + x[i]·(α·y[j])`

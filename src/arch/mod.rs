@@ -10,8 +10,10 @@
 //! kernel; `portable.rs` holds the plain-Rust row kernels (also the generic path for every
 //! non-float type); `x86.rs` the SSE2 and AVX2 row kernels behind `#[target_feature]`;
 //! `baseline.rs` the physical fill and read-modify-write passes the benches compare against;
-//! `zeroed.rs` zero-filled output buffers from `alloc_zeroed`.
+//! `zeroed.rs` zero-filled output buffers from `alloc_zeroed`; `alias.rs` moves a reused vector
+//! that would 4 KiB-alias the output rows.
 
+pub(crate) mod alias;
 pub(crate) mod baseline;
 pub(crate) mod ger;
 pub(crate) mod outer;

@@ -8,6 +8,7 @@
 
 use std::mem::size_of_val;
 
+use super::alias::dealiased;
 use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds};
 use super::{block_elems, FloatKernels, FourRows, KernelPath, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
@@ -154,6 +155,8 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     // Read here rather than passed in: the thresholds are five words, which a call passes
     // through memory.
     let (path, thresholds) = (active(), thresholds());
+    let mut moved = Vec::new();
+    let b = dealiased(b, out.as_ptr(), size_of_val(b), a.len(), &mut moved);
     let bytes = size_of_val(out);
     let stores = if bytes >= thresholds.streaming_min_bytes {
         Stores::NonTemporal
