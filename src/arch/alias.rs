@@ -48,7 +48,9 @@ pub(crate) fn dealiased<'v, T: Copy>(
     if above == 0 || above > ALIAS_WINDOW {
         return v;
     }
-    // Room for any shift within a page, then a start that puts the output half a page above.
+    // Room for any shift within a page, then a start that puts the output half a page above
+    // (measured from the allocation's start, so `keep` must hold nothing before the copy).
+    keep.clear();
     keep.reserve_exact(v.len() + ALIAS_SPAN / size + 1);
     let start = keep.as_ptr() as usize;
     let shift = (out as usize)
@@ -108,6 +110,11 @@ mod tests {
         let out = (v.as_ptr() as usize + 8) as *const f64; // never dereferenced
         let mut keep = Vec::new();
         let got = dealiased(&v, out, 8 * 512, 100, &mut keep);
+        assert_eq!(got, &v[..]);
+        assert_eq!(distance(out, got), ALIAS_SPAN / 2);
+        // A scratch vector that already holds elements is emptied first.
+        let mut used = vec![7.0; 3];
+        let got = dealiased(&v, out, 8 * 512, 100, &mut used);
         assert_eq!(got, &v[..]);
         assert_eq!(distance(out, got), ALIAS_SPAN / 2);
     }
