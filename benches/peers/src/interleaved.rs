@@ -10,11 +10,13 @@
 
 use std::time::{Duration, Instant};
 
+use rayon::ThreadPool;
+
 use outerprod::{gemm, ger, outer_into, MatMut, MatRef, VecRef};
 
 use crate::check;
 use crate::elem::El;
-use crate::harness::{in_pool, Cfg};
+use crate::harness::Cfg;
 use crate::physical;
 
 /// Shortest batch of back-to-back calls.
@@ -23,21 +25,32 @@ const BATCH: Duration = Duration::from_millis(50);
 /// Rounds of batches per comparison (each configuration gets this many batches).
 const ROUNDS: usize = 15;
 
+/// One configuration of a comparison: the pool its batches run in, and one call.
+type Config<'a> = (&'a ThreadPool, &'a mut (dyn FnMut() + Send));
+
 /// Runs `configs.len()` configurations in turn, `ROUNDS` times, each time a batch of at least
 /// [`BATCH`]; returns each one's median rate (`work` units per second / 10⁹).
-fn interleave(work: f64, configs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+///
+/// A whole batch runs inside its pool's `install`, so every call starts on a pool thread, as
+/// in the per-case tables; a call from outside the pool would pay rayon's hand-over to the
+/// pool (about 15 µs) each time, more than a 64×64 product takes.
+fn interleave(work: f64, configs: &mut [Config<'_>]) -> Vec<f64> {
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
     for r in 0..ROUNDS {
         for q in 0..configs.len() {
             // Rotate the starting configuration, so none always runs right after another.
             let i = (q + r) % configs.len();
-            let t0 = Instant::now();
-            let mut calls = 0u32;
-            while calls < 2 || t0.elapsed() < BATCH {
-                (configs[i])();
-                calls += 1;
-            }
-            rates[i].push(work * f64::from(calls) / t0.elapsed().as_secs_f64() / 1e9);
+            let (pool, call) = &mut configs[i];
+            let rate = pool.install(|| {
+                let t0 = Instant::now();
+                let mut calls = 0u32;
+                while calls < 2 || t0.elapsed() < BATCH {
+                    call();
+                    calls += 1;
+                }
+                work * f64::from(calls) / t0.elapsed().as_secs_f64() / 1e9
+            });
+            rates[i].push(rate);
         }
     }
     rates
@@ -47,6 +60,14 @@ fn interleave(work: f64, configs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
             v[v.len() / 2]
         })
         .collect()
+}
+
+/// A rayon pool of `threads` threads.
+fn pool(threads: usize) -> ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("rayon pool")
 }
 
 /// C = AB with the given layouts of A, B, C (row-major when true), on the current pool.
@@ -120,16 +141,13 @@ fn scaling<T: El>(t: usize) {
         let lay = [true; 3];
         gemm_call(s, &a, &b, &mut c, lay);
         check_gemm(s, &a, &b, &c, lay);
-        let pools = [1, t].map(|w| rayon::ThreadPoolBuilder::new().num_threads(w).build());
-        let [Ok(p1), Ok(pt)] = pools else {
-            panic!("rayon pools");
-        };
+        let (p1, pt) = (pool(1), pool(t));
         let mut c1 = c.clone();
         let rates = interleave(
             2.0 * (m * n * k) as f64,
             &mut [
-                &mut || p1.install(|| gemm_call(s, &a, &b, &mut c1, lay)),
-                &mut || pt.install(|| gemm_call(s, &a, &b, &mut c, lay)),
+                (&p1, &mut || gemm_call(s, &a, &b, &mut c1, lay)),
+                (&pt, &mut || gemm_call(s, &a, &b, &mut c, lay)),
             ],
         );
         println!(
@@ -139,7 +157,7 @@ fn scaling<T: El>(t: usize) {
             rates[1] / rates[0]
         );
     }
-    for (m, n) in [(1024, 1024), (8192, 256)] {
+    for (m, n) in [(64, 64), (256, 256), (1024, 1024), (8192, 256)] {
         let a: Vec<T> = check::data(m, 23);
         let b: Vec<T> = check::data(n, 24);
         let mut o1: Vec<T> = vec![T::of(0.0); m * n];
@@ -156,16 +174,13 @@ fn scaling<T: El>(t: usize) {
             },
         )
         .unwrap_or_else(|e| panic!("interleaved outer {m}×{n}: {e}"));
-        let pools = [1, t].map(|w| rayon::ThreadPoolBuilder::new().num_threads(w).build());
-        let [Ok(p1), Ok(pt)] = pools else {
-            panic!("rayon pools");
-        };
+        let (p1, pt) = (pool(1), pool(t));
         let bytes = (m * n * std::mem::size_of::<T>()) as f64;
         let rates = interleave(
             bytes,
             &mut [
-                &mut || p1.install(|| outer_into(&mut o1, &a, &b).expect("outer")),
-                &mut || pt.install(|| outer_into(&mut ot, &a, &b).expect("outer")),
+                (&p1, &mut || outer_into(&mut o1, &a, &b).expect("outer")),
+                (&pt, &mut || outer_into(&mut ot, &a, &b).expect("outer")),
             ],
         );
         println!(
@@ -178,8 +193,8 @@ fn scaling<T: El>(t: usize) {
         let rates = interleave(
             bytes,
             &mut [
-                &mut || p1.install(|| physical::fill256(&mut o1)),
-                &mut || pt.install(|| physical::fill256(&mut ot)),
+                (&p1, &mut || physical::fill256(&mut o1)),
+                (&pt, &mut || physical::fill256(&mut ot)),
             ],
         );
         println!(
@@ -204,18 +219,17 @@ fn layouts<T: El>(t: usize) {
         gemm_call(s, &a, &b, c, *lay);
         check_gemm(s, &a, &b, c, *lay);
     }
-    let rates = in_pool(t, || {
-        let mut calls: Vec<Box<dyn FnMut() + '_>> = lays
-            .iter()
-            .zip(cs.iter_mut())
-            .map(|(lay, c)| {
-                let (a, b, lay) = (&a, &b, *lay);
-                Box::new(move || gemm_call(s, a, b, c, lay)) as Box<dyn FnMut()>
-            })
-            .collect();
-        let mut refs: Vec<&mut dyn FnMut()> = calls.iter_mut().map(|f| &mut **f as _).collect();
-        interleave(2.0 * (s.0 * s.1 * s.2) as f64, &mut refs)
-    });
+    let pool = pool(t);
+    let mut calls: Vec<Box<dyn FnMut() + Send + '_>> = lays
+        .iter()
+        .zip(cs.iter_mut())
+        .map(|(lay, c)| {
+            let (a, b, lay) = (&a, &b, *lay);
+            Box::new(move || gemm_call(s, a, b, c, lay)) as Box<dyn FnMut() + Send>
+        })
+        .collect();
+    let mut configs: Vec<Config<'_>> = calls.iter_mut().map(|f| (&pool, &mut **f as _)).collect();
+    let rates = interleave(2.0 * (s.0 * s.1 * s.2) as f64, &mut configs);
     let best = rates.iter().copied().fold(0.0, f64::max);
     println!(
         "\n#### gemm layouts 1024³ {} — {t} thread(s), interleaved (median GFLOP/s)\n",
@@ -244,9 +258,7 @@ fn ger_vs_rmw<T: El>(t: usize) {
     );
     println!("| case | ger | RMW pass | ratio |");
     println!("|---|---:|---:|---:|");
-    let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(t).build() else {
-        panic!("rayon pool");
-    };
+    let pool = pool(t);
     for (m, n) in [(1024, 1024), (4096, 4096)] {
         for row in [true, false] {
             let x: Vec<T> = check::data(m, 27);
@@ -283,16 +295,8 @@ fn ger_vs_rmw<T: El>(t: usize) {
             let rates = interleave(
                 bytes,
                 &mut [
-                    &mut || {
-                        let mut g = lock();
-                        let a: &mut [T] = &mut g;
-                        pool.install(|| call(a));
-                    },
-                    &mut || {
-                        let mut g = lock();
-                        let a: &mut [T] = &mut g;
-                        pool.install(|| physical::rmw(a));
-                    },
+                    (&pool, &mut || call(&mut lock())),
+                    (&pool, &mut || physical::rmw(&mut lock())),
                 ],
             );
             println!(
