@@ -337,6 +337,17 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
                 let row = std::slice::from_raw_parts_mut(p.offset(i * rs), n);
                 small_row(row, *xp.offset(i * xs), t);
             }
+        } else if rs == 1 && xs == 1 && m <= SMALL_ROW {
+            // Contiguous columns and x: column j gains α·y[j] times x, the same product
+            // x[i]·(α·y[j]) with its factors swapped (exact: IEEE multiplication commutes), so
+            // the loop vectorises as the row case does. (8×8 f64 col-major, one harness: 44
+            // instructions fewer a call than the strided loop below, 36.3 → 33.9 ns, as fast
+            // as row-major; in six peer-bench runs it had ranged 0.88–1.57× faer.)
+            let x = std::slice::from_raw_parts(xp, m);
+            for j in 0..n as isize {
+                let col = std::slice::from_raw_parts_mut(p.offset(j * cs), m);
+                small_row(col, alpha * *yp.offset(j * ys), x);
+            }
         } else if cs.unsigned_abs() <= rs.unsigned_abs() {
             // Along rows: the update of row i is x[i] times the scaled row y.
             for i in 0..m as isize {
@@ -361,7 +372,8 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
 /// Rows of [`small`] up to this many elements take the scratch-row loop.
 const SMALL_ROW: usize = 64;
 
-/// `row[j] + xi·t[j]` for every j (t = α·y): one row of [`small`].
+/// `row[j] + xi·t[j]` for every j (t = α·y): one row of [`small`] (or one column, with the
+/// roles of x and y swapped).
 #[inline(always)]
 fn small_row<T: Scalar>(row: &mut [T], xi: T, t: &[T]) {
     for (q, &tj) in row.iter_mut().zip(t) {
