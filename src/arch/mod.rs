@@ -103,7 +103,7 @@ pub struct Thresholds {
     /// done, which costs more (see [`COLD_PARALLEL_MIN_BYTES`]).
     pub cold_parallel_min_bytes: usize,
     /// Outer products and rank-1 updates of at most this many bytes (of output, or of `A`) run
-    /// a plain loop on the calling thread, without the kernel dispatch; 0 sends every call to
+    /// plain loops on the calling thread, without the kernel dispatch; 0 sends every call to
     /// the kernels (how the tests reach the SIMD code on the smallest shapes).
     pub small_max_bytes: usize,
     /// Outer products (with ordinary stores) and rank-1 updates whose output or `A` takes at
