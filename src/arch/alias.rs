@@ -9,9 +9,9 @@
 //! fill at 2 threads, 128 bytes or more above at 0.89–1.04 (Zen 3, one process, the same
 //! buffers shifted, two passes); `ger` on 1024×1024 f32 with `A` 16 bytes above `x` or `y`
 //! ran at 0.76–0.80 of a read+write pass. The heap hands out such placements: in the peer
-//! bench, buffers allocated after `a` and `b` landed 16 and 32 bytes above them. With the copy, the same
-//! placements ran 1.06–1.17× faster (outer, 16–64 bytes) and 1.10–1.18× (`ger` at 16 bytes,
-//! 1 and 2 threads, both layouts).
+//! bench, buffers allocated after the vectors landed 16–48 bytes above them. With the copy,
+//! the same placements ran 1.06–1.17× faster (outer, 16–64 bytes) and 1.10–1.18× (`ger` at
+//! 16 bytes, 1 and 2 threads, both layouts).
 //!
 //! The remedy is a copy of `v` placed half a page away, made only when every row aliases and
 //! there are enough rows to pay for it.

@@ -336,7 +336,7 @@ pub(crate) fn small<T: Scalar>(alpha: T, x: VecRef<'_, T>, y: VecRef<'_, T>, mut
             // The first n elements were just written.
             let t = std::slice::from_raw_parts(scratch.as_ptr().cast::<T>(), n);
             small_lines(p, rs, m, |i| *xp.offset(i * xs), t);
-        } else if rs == 1 && xs == 1 && m <= SMALL_ROW {
+        } else if rs == 1 && xs == 1 {
             // Contiguous columns and x: column j gains α·y[j] times x, the same product
             // x[i]·(α·y[j]) with its factors swapped (exact: IEEE multiplication commutes), so
             // the loop vectorises as the row case does. (8×8 f64 col-major, one harness: 566
@@ -471,7 +471,7 @@ mod tests {
     /// `x`, bitwise against the reference (distinct products, so a misplaced line shows).
     fn check<T: Scalar + std::fmt::Debug>(of: impl Fn(i32) -> T) {
         let alpha = of(3);
-        for m in [0, 1, 3, 4, 8, 13, 16, 17] {
+        for m in [0, 1, 3, 4, 8, 13, 16, 17, 65] {
             for n in [0, 1, 3, 4, 5, 8, 11, 12, 15, 16, 17, 64, 65] {
                 let xs: Vec<T> = (0..2 * m as i32).map(|i| of(1 + i)).collect();
                 let y: Vec<T> = (0..n as i32).map(|j| of(100 + 3 * j)).collect();
