@@ -325,6 +325,19 @@ impl Table {
         self.cols.iter().position(|c| c == name)
     }
 
+    /// Whichever of columns `x` and `y` ran faster in row `r` (`x` when `y` has no figure).
+    /// The write limit of a size is the faster fill: where the LLC is shared and slow (the
+    /// Intel mesh), streaming stores win well below the LLC size, so "above the LLC" is no
+    /// test for it.
+    pub fn faster_of<'n>(&self, r: &Row, x: &'n str, y: &'n str) -> &'n str {
+        let rate = |name| self.col(name).and_then(|i| r.cells[i].rate());
+        match (rate(x), rate(y)) {
+            (Some(a), Some(b)) if b > a => y,
+            (None, Some(_)) => y,
+            _ => x,
+        }
+    }
+
     /// Markdown: the rates, with the sample count of each row.
     pub fn rates_md(&self) -> String {
         let mut s = String::new();

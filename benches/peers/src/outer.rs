@@ -72,8 +72,8 @@ pub fn print_table(table: &Table) {
     println!(
         "{}",
         table.ratios_md(
-            "the physical write limit (NT fill above the LLC, 256-bit fill below)",
-            |r| Some(if r.label.contains("DRAM") { NT } else { FILL }.to_string())
+            "the physical write limit (the faster of the two fills in the same row)",
+            |r| Some(table.faster_of(r, FILL, NT).to_string())
         )
     );
     println!("{}", table.ratios_md("faer", |_| Some(FAER.to_string())));

@@ -190,10 +190,15 @@ mod x86 {
         let x = _mm256_set1_ps(v);
         let n = c.len();
         let p = c.as_mut_ptr();
-        let mut i = 0;
+        // Scalars up to the first 32-byte boundary, so that no vector store splits a cache
+        // line: on Intel (Emerald Rapids) an unaligned fill of a buffer 16 bytes off ran at
+        // about half the aligned rate in L1, which is no write limit.
+        let head = (p.align_offset(32)).min(n);
+        c[..head].fill(v);
+        let mut i = head;
         while i + 32 <= n {
-            debug_assert!(i + 32 <= c.len());
-            // SAFETY: i + 32 ≤ n, so all four 8-lane stores are in bounds (unaligned allowed).
+            debug_assert!((p as usize + i * 4).is_multiple_of(32) && i + 32 <= n);
+            // SAFETY: i + 32 ≤ n, so all four 8-lane stores are in bounds.
             unsafe {
                 _mm256_storeu_ps(p.add(i), x);
                 _mm256_storeu_ps(p.add(i + 8), x);
@@ -239,9 +244,14 @@ mod x86 {
         let x = _mm256_set1_ps(v);
         let n = c.len();
         let p = c.as_mut_ptr();
-        let mut i = 0;
+        // Scalars up to the first 32-byte boundary, as in `fill`.
+        let head = (p.align_offset(32)).min(n);
+        for y in c[..head].iter_mut() {
+            *y += v;
+        }
+        let mut i = head;
         while i + 32 <= n {
-            debug_assert!(i + 32 <= c.len());
+            debug_assert!((p as usize + i * 4).is_multiple_of(32) && i + 32 <= n);
             // SAFETY: i + 32 ≤ n, so the four loads and stores are in bounds.
             unsafe {
                 let a = _mm256_loadu_ps(p.add(i));
