@@ -366,6 +366,22 @@ fn to_alignment<S: Simd>(p: *const S::E) -> usize {
     }
 }
 
+/// Elements from `p` to the next boundary of two vectors (`2·S::BYTES`, a 64-byte cache line
+/// with AVX), where the four-row kernel's two-vector trips start: each trip then writes one
+/// line, and stores to one line in a row are what lets the core retire two of them a cycle.
+/// (On Intel Emerald Rapids, 256×256 f32 written in trips that each touched two lines ran at
+/// 0.42–0.46 of a fill, in trips of one line at 0.90–0.98.)
+#[inline(always)]
+fn to_trip<S: Simd>(p: *const S::E) -> usize {
+    let trip = 2 * S::BYTES;
+    let mis = p as usize % trip;
+    if mis == 0 {
+        0
+    } else {
+        (trip - mis) / std::mem::size_of::<S::E>()
+    }
+}
+
 /// `out[k] = f(k)` over `0..len`, where `f(k)` is the vector for elements `k..k + W` and
 /// `g(k)` the single element `k` (the same value, computed by scalar code).
 ///
@@ -461,7 +477,7 @@ unsafe fn outer_row<S: Simd>(out: &mut [S::E], ai: S::E, b: &[S::E], stores: Sto
     let bp = b.as_ptr();
     if stores == Stores::Normal && len >= 2 * S::W {
         // Naturally aligned pieces at the ends, as the four-row kernel.
-        let (p, head) = (out.as_mut_ptr(), to_alignment::<S>(out.as_ptr()));
+        let (p, head) = (out.as_mut_ptr(), to_trip::<S>(out.as_ptr()));
         // SAFETY: the CPU supports S (caller); one row of len ≥ 2·W elements, which shares
         // its own alignment; head as required.
         unsafe { outer_rows::<S, 1, true>([p], [ai], bp, len, head) };
@@ -485,14 +501,15 @@ unsafe fn outer_row<S: Simd>(out: &mut [S::E], ai: S::E, b: &[S::E], stores: Sto
 /// `rows[r]` with scalar `a[r]`, and each vector of `b` is loaded once for the `R` rows.
 ///
 /// When the rows share their alignment, every store can be naturally aligned with
-/// none overlapping another: the elements before row 0's first vector boundary go in pieces of
-/// 1, 2, 4… lanes, then aligned vectors, then the ragged end in pieces of …4, 2, 1 lanes.
+/// none overlapping another: the elements before row 0's first two-vector boundary
+/// ([`to_trip`]) go in pieces of 1, 2, 4… lanes up to a whole vector, then aligned two-vector
+/// trips, then the ragged end in pieces of …4, 2, 1 lanes.
 /// Otherwise the stores are unaligned and the ragged end is one vector ending at `n`, which
 /// rewrites some products (same values). Overlapping a store still in flight is slow: a
 /// 64×64 f32 product on rows 16 bytes off alignment, written with one unaligned vector at
 /// each end of a row, ran at 0.7 of a fill of the same buffer; with 16-byte pieces at 1.0.
 ///
-/// `ENDS` selects the first way, with `head = to_alignment(rows[0])` (the callers hoist it
+/// `ENDS` selects the first way, with `head = to_trip(rows[0])` (the callers hoist it
 /// out of their loops); it is a constant so that the plain kernel carries none of its values.
 ///
 /// # Safety
@@ -507,14 +524,14 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
     head: usize,
 ) {
     let w = S::W;
-    debug_assert!(n >= w && (!ENDS || head == to_alignment::<S>(rows[0])));
+    debug_assert!(n >= w && (!ENDS || (head == to_trip::<S>(rows[0]) && head <= n)));
     // SAFETY: every access is at k + W ≤ n (vectors) or k + c ≤ n (pieces) within b and within
     // each row; the CPU supports S (caller).
     unsafe {
         let va = a.map(|x| S::splat(x));
         let mut k = 0;
         if ENDS {
-            // head < W ≤ n elements up to the boundary, in increasing pieces (each lands on
+            // head < 2·W elements up to the boundary, in increasing pieces (each lands on
             // a multiple of its own size because the pieces still to come sum to one).
             let mut c = 1;
             while c < w {
@@ -526,6 +543,13 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
                     k += c;
                 }
                 c *= 2;
+            }
+            if head & w != 0 {
+                let t = S::loadu(b.add(k));
+                for (row, &v) in rows.iter().zip(&va) {
+                    S::storeu(row.add(k), S::mul(v, t));
+                }
+                k += w;
             }
         }
         // A branch-free body, two vectors of b per trip so that the loop's own instructions
@@ -592,15 +616,15 @@ unsafe fn outer_groups4<S: Simd>(
     let stride = gap * n;
     let base = body.as_mut_ptr();
     // SAFETY: c0 ≤ n ≤ body.len() (contract).
-    let head0 = to_alignment::<S>(unsafe { base.add(c0) });
-    // Rows a whole number of vectors apart share their alignment: peel to it, unless they
-    // are aligned already and have no ragged end (rows of one vector take one unaligned
-    // store instead). Two loops: the plain one keeps every value of the group walk in a
+    let head0 = to_trip::<S>(unsafe { base.add(c0) });
+    // Rows a whole number of vectors apart share their alignment: peel to the next trip
+    // boundary, unless they start on one already, stay on one from row to row and have no
+    // ragged end (rows of one vector take one unaligned store instead). Two loops: the plain one keeps every value of the group walk in a
     // register, while with the pieces LLVM spills some (64×64 f32 on aligned rows ran at
     // 0.65–0.89 of a fill across processes with one loop for both, 0.94 with two; reloads
     // waiting on 4 KiB-aliased stores would explain the spread, not profiled).
     let aligned_rows = whole_vectors::<S>(stride) && len >= 2 * w;
-    let plain = whole_vectors::<S>(n) && head0 == 0 && whole_vectors::<S>(len);
+    let plain = whole_trips::<S>(n) && head0 == 0 && whole_vectors::<S>(len);
     // SAFETY: forwarded contract (the four-row kernel's ends choice as just described).
     unsafe {
         if aligned_rows && !plain {
@@ -615,7 +639,7 @@ unsafe fn outer_groups4<S: Simd>(
 ///
 /// # Safety
 /// As [`outer_groups4`] (`base` is its `body`); with `ENDS`, rows `gap·n` apart share their
-/// alignment, and `head0` is `to_alignment(base + c0)`.
+/// alignment, and `head0` is `to_trip(base + c0)`.
 #[inline(always)]
 unsafe fn group_loop<S: Simd, const ENDS: bool>(
     base: *mut S::E,
@@ -628,8 +652,9 @@ unsafe fn group_loop<S: Simd, const ENDS: bool>(
 ) {
     let (len, step, gap) = (seg.len(), groups.step, groups.gap);
     let (stride, ap) = (gap * n, rows.as_ptr());
-    // Rows a whole number of vectors long: every group starts with the same alignment.
-    let same_head = whole_vectors::<S>(n);
+    // Rows a whole number of trips long: every group starts the same distance before a trip
+    // boundary.
+    let same_head = whole_trips::<S>(n);
     for g in 0..groups.count {
         let first = g * step;
         // SAFETY: first + 3·gap < rows.len() (contract, asserted by the caller), so the four
@@ -647,7 +672,7 @@ unsafe fn group_loop<S: Simd, const ENDS: bool>(
             let head = if !ENDS || same_head {
                 head0
             } else {
-                to_alignment::<S>(p)
+                to_trip::<S>(p)
             };
             outer_rows::<S, 4, ENDS>(rows, a, seg.as_ptr(), len, head);
         }
@@ -744,10 +769,10 @@ unsafe fn outer_flat<S: Simd>(
 /// which halves or quarters the loads of `v` that compete with `A`'s stream.
 ///
 /// Rows of [`ALIGN_MIN_VECTORS`] vectors or more are peeled (in pieces, see [`rank1_piece`])
-/// until row 0 is vector-aligned, so for rows a whole
-/// number of vectors apart no load or store of `A` straddles a cache line (on a
-/// 16-byte-aligned buffer, as large `Vec`s usually are, that is worth 1.3–1.8× in cache);
-/// other rows keep their own offsets.
+/// until row 0 reaches a two-vector boundary ([`to_trip`]), so for rows a whole number of
+/// vectors apart no load or store of `A` straddles a cache line (on a 16-byte-aligned
+/// buffer, as large `Vec`s usually are, that is worth 1.3–1.8× in cache) and each trip's two
+/// stores to a row share one line; other rows keep their own offsets.
 ///
 /// # Safety
 /// The CPU supports `S`; each `a[r]` addresses `v.len()` contiguous elements, valid for reads
@@ -772,12 +797,12 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
 }
 
 /// Elements of rank-1 rows of `len` elements at `p` to peel before the vector loop: to the
-/// vector boundary on long rows (aligning pays off on long rows only; on short ones the peel
-/// costs more than the line splits it saves), none on short ones.
+/// two-vector boundary ([`to_trip`]) on long rows (aligning pays off on long rows only; on
+/// short ones the peel costs more than the line splits it saves), none on short ones.
 #[inline(always)]
 fn rank1_head<S: Simd>(p: *const S::E, len: usize) -> usize {
     if len >= ALIGN_MIN_VECTORS * S::W {
-        to_alignment::<S>(p)
+        to_trip::<S>(p)
     } else {
         0
     }
@@ -841,8 +866,8 @@ unsafe fn rank1_group_loop<S: Simd, const V_SCALED: bool, const S_SCALED: bool>(
             || outer + (groups.count - 1) * groups.step + 3 * groups.gap < job.outer_len
     );
     let base = job.row_ptr(outer, c0);
-    // Groups a whole number of vectors apart start with the same alignment.
-    let same_head = whole_vectors::<S>((step * job.outer_stride).unsigned_abs());
+    // Groups a whole number of trips apart start with the same peel.
+    let same_head = whole_trips::<S>((step * job.outer_stride).unsigned_abs());
     let head0 = rank1_head::<S>(base, v.len());
     // SAFETY: forwarded contract; with ENDS false the rows need no piece at either end: the
     // peel is 0 for every group and the rows are a whole number of vectors.
@@ -963,6 +988,16 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS:
                 k += c;
             }
             c *= 2;
+        }
+        if ENDS && head & w != 0 {
+            // The last step to the trip boundary is a whole (aligned) vector.
+            let raw = S::loadu(vp.add(k));
+            let t = if SCALED { S::mul(valpha, raw) } else { raw };
+            for r in 0..R {
+                let p = a[r].add(k);
+                S::storeu(p, S::add(S::loadu(p), S::mul(vs[r], t)));
+            }
+            k += w;
         }
         // One row alone (the last rows of a group, or few long rows) unrolls by four so the
         // loop overhead does not dominate.
@@ -1139,6 +1174,12 @@ fn four_rows<S: Simd>(len: usize, n: usize) -> bool {
 #[inline(always)]
 fn whole_vectors<S: Simd>(n: usize) -> bool {
     (n * std::mem::size_of::<S::E>()) % S::BYTES == 0
+}
+
+/// Whether rows of `n` elements are a whole number of two-vector trips (see [`to_trip`]).
+#[inline(always)]
+fn whole_trips<S: Simd>(n: usize) -> bool {
+    (n * std::mem::size_of::<S::E>()) % (2 * S::BYTES) == 0
 }
 
 /// Rows up to this many elements keep their extended copy of `b` on the stack.
