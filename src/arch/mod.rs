@@ -92,7 +92,8 @@ pub fn detected() -> KernelPath {
 pub struct Thresholds {
     /// Outputs of at least this many bytes are written with non-temporal (streaming) stores,
     /// which skip the read-for-ownership a normal store does on a line not yet in cache. Below
-    /// it the output is expected to stay in cache and normal stores are faster.
+    /// it the output is expected to stay in cache and normal stores are faster. Default: just
+    /// above the last-level cache, at most 32 MiB (a socket-wide LLC is not one core's).
     pub streaming_min_bytes: usize,
     /// Work of at least this many bytes is split across the threads of the current rayon pool,
     /// when the call is made from one of that pool's threads (inside `ThreadPool::install` or
@@ -118,6 +119,15 @@ pub struct Thresholds {
     pub spread_min_bytes: usize,
 }
 
+/// Outputs above the last-level cache, or above this many bytes where the LLC is larger, are
+/// written with streaming stores ([`Thresholds::streaming_min_bytes`]). A large LLC shared by a
+/// whole server socket is not this core's to fill: on a 2-vCPU Intel Emerald Rapids guest that
+/// reports 260 MiB of L3, f32 outer products with ordinary stores ran at the streaming rate from
+/// 4 to 16 MiB (0.90–1.06 of it, one thread) but at 0.82 of it at 32 MiB and 0.46 at 64 MiB.
+/// On Zen 3 (32 MiB L3 per CCX) ordinary stores won up to the LLC (16 MiB: 2.0–2.4× the
+/// streaming fill), so the cap sits at that LLC's size and changes nothing there.
+pub(crate) const STREAMING_CAP_BYTES: usize = 32 * 1024 * 1024;
+
 /// Below this many bytes of output (or of `A` for ger) every call runs on the calling thread.
 ///
 /// Measured on the 2-core Zen 4 development machine (see BENCHMARKS.md): a rayon `join` costs a
@@ -139,7 +149,7 @@ pub const COLD_PARALLEL_MIN_BYTES: usize = 2 * 1024 * 1024;
 /// BENCHMARKS.md.)
 pub fn default_thresholds() -> Thresholds {
     Thresholds {
-        streaming_min_bytes: cache_sizes().llc.saturating_add(1),
+        streaming_min_bytes: cache_sizes().llc.min(STREAMING_CAP_BYTES).saturating_add(1),
         parallel_min_bytes: PARALLEL_MIN_BYTES,
         cold_parallel_min_bytes: COLD_PARALLEL_MIN_BYTES,
         small_max_bytes: SMALL_MAX_BYTES,
