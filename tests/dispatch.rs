@@ -256,13 +256,23 @@ fn outer_every_alignment_of_the_output() {
     // naturally aligned pieces of 1, 2, 4… lanes and one whole vector. Skews up to 64 bytes
     // meet every head; rows of 64 bytes keep it from group to group, rows of 96 and 144
     // bytes change it.
+    // Rows of up to 512 bytes also take the register panels: rows on a vector boundary in
+    // panels of up to eight vectors (64 f32: one panel, 72: eight and one, 128: eight and
+    // eight), rows half a vector off joined across row ends when one panel holds them (64,
+    // 72) and in panels with a half vector at each end otherwise (128).
     for skew in 0..16 {
         for (m, n) in [(8, 16), (9, 24), (8, 20), (16, 36), (3, 40)] {
+            check_outer::<f32>(&mut rng, m, n, skew);
+        }
+        for (m, n) in [(5, 64), (3, 72), (4, 128)] {
             check_outer::<f32>(&mut rng, m, n, skew);
         }
     }
     for skew in 0..8 {
         for (m, n) in [(8, 8), (9, 12), (8, 10), (16, 18), (3, 20)] {
+            check_outer::<f64>(&mut rng, m, n, skew);
+        }
+        for (m, n) in [(5, 32), (3, 36), (4, 64)] {
             check_outer::<f64>(&mut rng, m, n, skew);
         }
     }
