@@ -338,6 +338,16 @@ pub(crate) trait FloatKernels: Scalar {
         b: &[Self],
         walk: outer::Walk,
     );
+    /// The whole product `a bᵀ` with ordinary stores on the calling thread, when its rows
+    /// (at most `block` long) fit the whole-product kernel; `false`, writing nothing,
+    /// otherwise (see `outer::run`).
+    fn outer_whole(
+        path: KernelPath,
+        out: &mut [Self],
+        a: &[Self],
+        b: &[Self],
+        block: usize,
+    ) -> bool;
     /// One block of a rank-1 update with unit inner stride (see `ger::run_block`).
     fn rank1(
         path: KernelPath,
@@ -353,9 +363,30 @@ pub(crate) trait FloatKernels: Scalar {
 }
 
 macro_rules! float_kernels {
-    ($t:ty, $avx_outer:ident, $sse_outer:ident, $avx_rank1:ident, $sse_rank1:ident,
-     $avx_fill:ident, $sse_fill:ident, $avx_rmw:ident, $sse_rmw:ident) => {
+    ($t:ty, $avx_outer:ident, $sse_outer:ident, $avx_whole:ident, $sse_whole:ident,
+     $avx_rank1:ident, $sse_rank1:ident, $avx_fill:ident, $sse_fill:ident, $avx_rmw:ident,
+     $sse_rmw:ident) => {
         impl FloatKernels for $t {
+            #[inline]
+            fn outer_whole(
+                path: KernelPath,
+                out: &mut [$t],
+                a: &[$t],
+                b: &[$t],
+                block: usize,
+            ) -> bool {
+                debug_assert!(path.is_available());
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `active()` only yields available paths (with_kernel_path asserts).
+                    KernelPath::Avx2Fma => unsafe { x86::$avx_whole(out, a, b, block) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: SSE2 is part of the x86_64 baseline.
+                    KernelPath::Sse2 => unsafe { x86::$sse_whole(out, a, b, block) },
+                    _ => false,
+                }
+            }
+
             #[inline]
             fn outer_chunk(
                 path: KernelPath,
@@ -432,6 +463,8 @@ float_kernels!(
     f32,
     outer_chunk_avx2_f32,
     outer_chunk_sse2_f32,
+    outer_try_whole_avx2_f32,
+    outer_try_whole_sse2_f32,
     rank1_avx2_f32,
     rank1_sse2_f32,
     fill_avx2_f32,
@@ -443,6 +476,8 @@ float_kernels!(
     f64,
     outer_chunk_avx2_f64,
     outer_chunk_sse2_f64,
+    outer_try_whole_avx2_f64,
+    outer_try_whole_sse2_f64,
     rank1_avx2_f64,
     rank1_sse2_f64,
     fill_avx2_f64,

@@ -155,16 +155,27 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     // Read here rather than passed in: the thresholds are five words, which a call passes
     // through memory.
     let (path, thresholds) = (active(), thresholds());
+    let bytes = size_of_val(out);
+    let block = block_elems::<T>();
+    if bytes <= DIRECT_MAX_BYTES
+        && bytes < thresholds.streaming_min_bytes
+        && bytes < thresholds.spread_min_bytes
+        && bytes
+            < thresholds
+                .parallel_min_bytes
+                .min(thresholds.cold_parallel_min_bytes)
+        && whole(path, out, a, b, block)
+    {
+        return;
+    }
     let mut moved = Vec::new();
     let b = dealiased(b, out.as_ptr(), size_of_val(b), a.len(), &mut moved);
-    let bytes = size_of_val(out);
     let stores = if bytes >= thresholds.streaming_min_bytes {
         Stores::NonTemporal
     } else {
         Stores::Normal
     };
     let pieces = pieces_for(bytes, thresholds);
-    let block = block_elems::<T>();
     if pieces == 1 {
         let walk = walk_for::<T>(bytes, b.len(), block, stores, thresholds);
         dispatch(path, stores, out, 0, a, b, walk);
@@ -172,6 +183,39 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
         let walk = walk_for::<T>(bytes / pieces, b.len(), block, stores, thresholds);
         let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
         par_chunks_mut(out, pieces, &work);
+    }
+}
+
+/// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
+/// the whole-product kernel when their rows fit it, without the chunk set-up: at 64×64 f32 on
+/// Intel Emerald Rapids that set-up took 10–15 ns of a 140–190 ns call (0.66 → 0.71–0.73 of
+/// a fill with the direct route). The chunk walk would pick the same kernel for them, and
+/// they need no copy of `b` away from 4 KiB aliasing (`dealiased` acts only on 64 rows or
+/// more of at least 4 KiB each).
+const DIRECT_MAX_BYTES: usize = 32 * 1024;
+
+/// `a bᵀ` into `out` by [`FloatKernels::outer_whole`] for f32 and f64; `false` for other
+/// types, or when the rows do not fit that kernel.
+#[inline(always)]
+fn whole<T: Scalar>(path: KernelPath, out: &mut [T], a: &[T], b: &[T], block: usize) -> bool {
+    match ScalarKind::of::<T>() {
+        ScalarKind::F32 => match (
+            cast_slice_mut::<T, f32>(out),
+            cast_slice::<T, f32>(a),
+            cast_slice::<T, f32>(b),
+        ) {
+            (Some(o), Some(a), Some(b)) => f32::outer_whole(path, o, a, b, block),
+            _ => false,
+        },
+        ScalarKind::F64 => match (
+            cast_slice_mut::<T, f64>(out),
+            cast_slice::<T, f64>(a),
+            cast_slice::<T, f64>(b),
+        ) {
+            (Some(o), Some(a), Some(b)) => f64::outer_whole(path, o, a, b, block),
+            _ => false,
+        },
+        ScalarKind::Other => false,
     }
 }
 

@@ -1466,8 +1466,8 @@ const FLAT_MIN_BYTES: usize = 64 * 1024;
 
 /// The `#[target_feature]` entry points, one per instruction set and element type.
 macro_rules! entry_points {
-    ($feature:literal, $s:ident, $e:ty, $outer:ident, $chunked:ident, $whole:ident,
-     $flat:ident, $rank1:ident, $fill:ident, $rmw:ident) => {
+    ($feature:literal, $s:ident, $e:ty, $outer:ident, $try_whole:ident, $chunked:ident,
+     $whole:ident, $flat:ident, $rank1:ident, $fill:ident, $rmw:ident) => {
         /// One chunk of an outer product with this kernel: the flat kernel, the whole-product
         /// groups or the general chunk walk (`outer::chunk`). Only tests and calls, no
         /// target features of its own, so it inlines into the driver: each call level
@@ -1505,6 +1505,26 @@ macro_rules! entry_points {
                 // SAFETY: the CPU supports the features (caller); chunk checks its ranges.
                 unsafe { $chunked(out, first, a, b, walk, stores) }
             }
+        }
+
+        /// The whole product with ordinary stores on this thread, straight to the
+        /// whole-product kernel when its rows fit that kernel (the choice the chunk entry
+        /// point would make for them); `false`, writing nothing, otherwise.
+        ///
+        /// # Safety
+        /// The CPU supports the target features.
+        #[inline]
+        pub(crate) unsafe fn $try_whole(out: &mut [$e], a: &[$e], b: &[$e], block: usize) -> bool {
+            let n = b.len();
+            let fits = n <= block
+                && four_rows::<$s>(n, n)
+                && a.len().checked_mul(n) == Some(out.len())
+                && (std::mem::size_of_val(out) < FLAT_MIN_BYTES || whole_vectors::<$s>(n));
+            if fits {
+                // SAFETY: the CPU supports the features (caller); the fit was just checked.
+                unsafe { $whole(out, a, b) };
+            }
+            fits
         }
 
         /// `outer::chunk` compiled for this kernel, then a store fence after streaming stores.
@@ -1656,6 +1676,7 @@ entry_points!(
     Avx2F32,
     f32,
     outer_chunk_avx2_f32,
+    outer_try_whole_avx2_f32,
     outer_chunked_avx2_f32,
     outer_whole_avx2_f32,
     outer_flat_avx2_f32,
@@ -1668,6 +1689,7 @@ entry_points!(
     Avx2F64,
     f64,
     outer_chunk_avx2_f64,
+    outer_try_whole_avx2_f64,
     outer_chunked_avx2_f64,
     outer_whole_avx2_f64,
     outer_flat_avx2_f64,
@@ -1680,6 +1702,7 @@ entry_points!(
     Sse2F32,
     f32,
     outer_chunk_sse2_f32,
+    outer_try_whole_sse2_f32,
     outer_chunked_sse2_f32,
     outer_whole_sse2_f32,
     outer_flat_sse2_f32,
@@ -1692,6 +1715,7 @@ entry_points!(
     Sse2F64,
     f64,
     outer_chunk_sse2_f64,
+    outer_try_whole_sse2_f64,
     outer_chunked_sse2_f64,
     outer_whole_sse2_f64,
     outer_flat_sse2_f64,
