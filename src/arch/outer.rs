@@ -199,24 +199,22 @@ const DIRECT_MAX_BYTES: usize = 32 * 1024;
 #[inline(always)]
 fn whole<T: Scalar>(path: KernelPath, out: &mut [T], a: &[T], b: &[T], block: usize) -> bool {
     match ScalarKind::of::<T>() {
-        ScalarKind::F32 => match (
-            cast_slice_mut::<T, f32>(out),
-            cast_slice::<T, f32>(a),
-            cast_slice::<T, f32>(b),
-        ) {
-            (Some(o), Some(a), Some(b)) => f32::outer_whole(path, o, a, b, block),
-            _ => false,
-        },
-        ScalarKind::F64 => match (
-            cast_slice_mut::<T, f64>(out),
-            cast_slice::<T, f64>(a),
-            cast_slice::<T, f64>(b),
-        ) {
-            (Some(o), Some(a), Some(b)) => f64::outer_whole(path, o, a, b, block),
-            _ => false,
-        },
+        ScalarKind::F32 => as_float::<T, f32>(out, a, b)
+            .is_some_and(|(o, a, b)| f32::outer_whole(path, o, a, b, block)),
+        ScalarKind::F64 => as_float::<T, f64>(out, a, b)
+            .is_some_and(|(o, a, b)| f64::outer_whole(path, o, a, b, block)),
         ScalarKind::Other => false,
     }
+}
+
+/// The output and both vectors as slices of `F`, when `T` is `F`.
+#[inline(always)]
+fn as_float<'o, 'v, T: 'static, F: 'static>(
+    out: &'o mut [T],
+    a: &'v [T],
+    b: &'v [T],
+) -> Option<(&'o mut [F], &'v [F], &'v [F])> {
+    Some((cast_slice_mut(out)?, cast_slice(a)?, cast_slice(b)?))
 }
 
 /// Rows longer than this many column blocks stay in column blocks above L2 too (their row of
@@ -274,26 +272,14 @@ fn dispatch<T: Scalar>(
     walk: Walk,
 ) {
     match ScalarKind::of::<T>() {
-        ScalarKind::F32 => {
-            if let (Some(o), Some(a), Some(b)) = (
-                cast_slice_mut::<T, f32>(out),
-                cast_slice::<T, f32>(a),
-                cast_slice::<T, f32>(b),
-            ) {
-                return f32::outer_chunk(path, stores, o, first, a, b, walk);
-            }
-            unreachable!("ScalarKind::F32 means T is f32")
-        }
-        ScalarKind::F64 => {
-            if let (Some(o), Some(a), Some(b)) = (
-                cast_slice_mut::<T, f64>(out),
-                cast_slice::<T, f64>(a),
-                cast_slice::<T, f64>(b),
-            ) {
-                return f64::outer_chunk(path, stores, o, first, a, b, walk);
-            }
-            unreachable!("ScalarKind::F64 means T is f64")
-        }
+        ScalarKind::F32 => match as_float::<T, f32>(out, a, b) {
+            Some((o, a, b)) => f32::outer_chunk(path, stores, o, first, a, b, walk),
+            None => unreachable!("ScalarKind::F32 means T is f32"),
+        },
+        ScalarKind::F64 => match as_float::<T, f64>(out, a, b) {
+            Some((o, a, b)) => f64::outer_chunk(path, stores, o, first, a, b, walk),
+            None => unreachable!("ScalarKind::F64 means T is f64"),
+        },
         ScalarKind::Other => super::portable::outer_chunk(out, first, a, b, walk),
     }
 }
