@@ -187,9 +187,9 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
 }
 
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
-/// the whole-product kernel when their rows fit it, without the chunk set-up: at 64×64 f32 on
-/// Intel Emerald Rapids that set-up took 10–15 ns of a 140–190 ns call (0.66 → 0.71–0.73 of
-/// a fill with the direct route). The chunk walk would pick the same kernel for them, and
+/// the whole-product kernel when their rows fit it, without the chunk set-up: on Intel
+/// Emerald Rapids that set-up took 7–11 ns of a 47 ns call at 8×64 f32 and about 16 ns of
+/// 190 at 64×64 (0.67–0.70 → 0.74–0.80 of a fill, paired medians). The chunk walk would pick the same kernel for them, and
 /// they need no copy of `b` away from 4 KiB aliasing (`dealiased` acts only on 64 rows or
 /// more of at least 4 KiB each).
 const DIRECT_MAX_BYTES: usize = 32 * 1024;

@@ -406,15 +406,21 @@ unsafe fn select_sse_pd(k: usize, x: __m128d, y: __m128d) -> __m128d {
     }
 }
 
-/// Elements from `p` to the next `S::BYTES` boundary (0 when aligned).
+/// Elements of `S::E` from `p` to the next multiple of `bytes` (0 when on one).
 #[inline(always)]
-fn to_alignment<S: Simd>(p: *const S::E) -> usize {
-    let mis = p as usize % S::BYTES;
+fn to_boundary<S: Simd>(p: *const S::E, bytes: usize) -> usize {
+    let mis = p as usize % bytes;
     if mis == 0 {
         0
     } else {
-        (S::BYTES - mis) / std::mem::size_of::<S::E>()
+        (bytes - mis) / std::mem::size_of::<S::E>()
     }
+}
+
+/// Elements from `p` to the next `S::BYTES` boundary (0 when aligned).
+#[inline(always)]
+fn to_alignment<S: Simd>(p: *const S::E) -> usize {
+    to_boundary::<S>(p, S::BYTES)
 }
 
 /// Elements from `p` to the next boundary of two vectors (`2·S::BYTES`, a 64-byte cache line
@@ -424,13 +430,7 @@ fn to_alignment<S: Simd>(p: *const S::E) -> usize {
 /// 0.42–0.46 of a fill, in trips of one line at 0.90–0.98.)
 #[inline(always)]
 fn to_trip<S: Simd>(p: *const S::E) -> usize {
-    let trip = 2 * S::BYTES;
-    let mis = p as usize % trip;
-    if mis == 0 {
-        0
-    } else {
-        (trip - mis) / std::mem::size_of::<S::E>()
-    }
+    to_boundary::<S>(p, 2 * S::BYTES)
 }
 
 /// `out[k] = f(k)` over `0..len`, where `f(k)` is the vector for elements `k..k + W` and
@@ -673,10 +673,10 @@ fn panel_fit<S: Simd>(out: *const S::E, n: usize) -> Option<bool> {
 /// vectors of `b` loaded into registers once and then written to every row, one row at a
 /// time: per vector of output one multiply and one store, and the stores of a row run in
 /// address order. With `half`, every row starts half a vector before a boundary: it begins and
-/// ends with a half-vector store and its whole vectors are aligned. In L1, where two stores
-/// retire a cycle, the four-row kernel (which reloads `b` and carries its loop and addresses)
-/// wrote 64×64 f32 at 0.59–0.66 of a fill on Intel Emerald Rapids, and a loop of this shape
-/// at 0.88–0.95.
+/// ends with a half-vector store and its whole vectors are aligned. On Intel Emerald Rapids,
+/// against a fill of the same aligned 64×64 f32 buffer in L1, the four-row kernel (which
+/// reloads `b` and carries its loop and addresses) ran at 0.59–0.69, this kernel at 0.80–0.88,
+/// and hand-written loops of fixed shape at 0.77–0.95 (paired medians, one process).
 ///
 /// # Safety
 /// The CPU supports `S`; `out.len() == a.len()·n`, `b.len() == n`, and `panel_fit(out, n)`
@@ -769,9 +769,11 @@ unsafe fn joined_by_width<S: Simd>(v: usize, out: &mut [S::E], a: &[S::E], b: &[
 /// whole vectors between its two halves: the tail half of row `i` and the head half of row
 /// `i + 1` are adjacent and make one aligned vector, `[a[i] ×W/2, a[i+1] ×W/2]·t` with
 /// `t = b[n − W/2 ..] ++ b[.. W/2]`, so every store but the first and last halves is a whole
-/// aligned vector. (Rows ended and begun with half-vector stores wrote 64×64 f32 on
-/// 16-byte-aligned buffers at 0.62–0.64 of a fill, against 0.80–0.88 on aligned ones.)
-/// Every element is still the one product `a[i]·b[j]`.
+/// aligned vector. 64×64 on buffers 16 bytes off, against a fill (Emerald Rapids, paired
+/// medians): rows ended and begun with half-vector stores ran at 0.62–0.64 (f32) and
+/// 0.56–0.66 (f64); joined with a select of two products 0.64–0.65 and 0.74–0.76; joined
+/// with one product of blended scalars, as here, 0.68–0.71 and 0.83–0.87. (Aligned buffers:
+/// 0.80–0.88 and 0.81–0.94.) Every element is still the one product `a[i]·b[j]`.
 ///
 /// # Safety
 /// The CPU supports `S`; `out.len() == a.len()·b.len()`; `b.len() == (V + 1)·W`; every row
@@ -793,7 +795,8 @@ unsafe fn outer_joined<S: Simd, const V: usize>(out: &mut [S::E], a: &[S::E], b:
         let bv: [S::V; V] = std::array::from_fn(|v| S::loadu(bp.add(hw + v * w)));
         let bh = S::load_part(bp, hw);
         let bt = S::load_part(bp.add(n - hw), hw);
-        // The joined vector's factor: b's last half in the low lanes, its first half above.
+        // The joined vector's factor: b's last half in the low lanes, its first half above
+        // (16 elements: at least W for every instruction set here).
         let mut both = [a[0]; 16];
         debug_assert!(w <= both.len());
         for l in 0..hw {
@@ -894,8 +897,9 @@ unsafe fn outer_groups4<S: Simd>(
     let head0 = to_trip::<S>(unsafe { base.add(c0) });
     // Rows a whole number of vectors apart share their alignment: peel to the next trip
     // boundary, unless they start on one already, stay on one from row to row and have no
-    // ragged end (rows of one vector take one unaligned store instead). Two loops: the plain one keeps every value of the group walk in a
-    // register, while with the pieces LLVM spills some (64×64 f32 on aligned rows ran at
+    // ragged end (rows of one vector take one unaligned store instead). Two loops: the plain
+    // one keeps every value of the group walk in a register, while with the pieces LLVM
+    // spills some (64×64 f32 on aligned rows ran at
     // 0.65–0.89 of a fill across processes with one loop for both, 0.94 with two; reloads
     // waiting on 4 KiB-aliased stores would explain the spread, not profiled).
     let aligned_rows = whole_vectors::<S>(stride) && len >= 2 * w;
@@ -1457,6 +1461,24 @@ fn whole_trips<S: Simd>(n: usize) -> bool {
     (n * std::mem::size_of::<S::E>()) % (2 * S::BYTES) == 0
 }
 
+/// Whether a chunk `out` of rows `n` long (at most `block` per column block) takes the flat
+/// aligned kernel, given ordinary stores: ragged rows of a large enough chunk.
+#[inline(always)]
+fn takes_flat<S: Simd>(out: &[S::E], n: usize, block: usize) -> bool {
+    n >= S::W
+        && n <= block
+        && std::mem::size_of_val(out) >= FLAT_MIN_BYTES
+        && !whole_vectors::<S>(n)
+}
+
+/// Whether the whole `m × n` product `out` takes the whole-product kernel, given ordinary
+/// stores, adjacent rows and no flat kernel: rows that fit one column block and the four-row
+/// kernel ([`four_rows`]).
+#[inline(always)]
+fn takes_whole<S: Simd>(out: &[S::E], m: usize, n: usize, block: usize) -> bool {
+    n <= block && four_rows::<S>(n, n) && m.checked_mul(n) == Some(out.len())
+}
+
 /// Rows up to this many elements keep their extended copy of `b` on the stack.
 const FLAT_STACK: usize = 1024;
 
@@ -1486,18 +1508,12 @@ macro_rules! entry_points {
             walk: super::outer::Walk,
             stores: Stores,
         ) {
-            let (n, w, block) = (b.len(), <$s as Simd>::W, walk.block);
-            let bytes = std::mem::size_of_val(out);
-            if stores == Stores::Normal
-                && n >= w
-                && n <= block
-                && bytes >= FLAT_MIN_BYTES
-                && !whole_vectors::<$s>(n)
-            {
+            let (n, block) = (b.len(), walk.block);
+            if stores == Stores::Normal && takes_flat::<$s>(out, n, block) {
                 // SAFETY: the CPU supports the features (caller); the conditions just checked.
                 unsafe { $flat(out, first, a, b) }
-            } else if first == 0 && stores == Stores::Normal && !walk.spread && n <= block
-                && four_rows::<$s>(n, n) && a.len().checked_mul(n) == Some(out.len())
+            } else if first == 0 && stores == Stores::Normal && !walk.spread
+                && takes_whole::<$s>(out, a.len(), n, block)
             {
                 // SAFETY: as above.
                 unsafe { $whole(out, a, b) }
@@ -1516,10 +1532,7 @@ macro_rules! entry_points {
         #[inline]
         pub(crate) unsafe fn $try_whole(out: &mut [$e], a: &[$e], b: &[$e], block: usize) -> bool {
             let n = b.len();
-            let fits = n <= block
-                && four_rows::<$s>(n, n)
-                && a.len().checked_mul(n) == Some(out.len())
-                && (std::mem::size_of_val(out) < FLAT_MIN_BYTES || whole_vectors::<$s>(n));
+            let fits = !takes_flat::<$s>(out, n, block) && takes_whole::<$s>(out, a.len(), n, block);
             if fits {
                 // SAFETY: the CPU supports the features (caller); the fit was just checked.
                 unsafe { $whole(out, a, b) };
