@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the kernel-exercising test binary under valgrind memcheck and fails on any invalid read
 # or write. The binary is built in release mode with debug assertions on, so the SAFETY
-# preconditions are checked too. Valgrind emulates AVX2 (not AVX-512), so both the portable and
-# the AVX2+FMA dispatch paths run; tests/memcheck.rs forces each in turn.
+# preconditions are checked too. Valgrind emulates AVX2 but not AVX-512, which it hides from
+# the program, so the portable, SSE2 and AVX2+FMA dispatch paths run (tests/memcheck.rs forces
+# each in turn); scripts/asan.sh checks the Avx512 path on CPUs that have it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -151,9 +151,9 @@
 //!
 //! ## Accuracy
 //!
-//! What each floating-point kernel promises, on every dispatch path (portable, SSE2, AVX2+FMA)
-//! and for any number of threads (tested in `tests/accuracy.rs` against exact and compensated
-//! references):
+//! What each floating-point kernel promises, on every dispatch path (portable, SSE2, AVX2+FMA,
+//! AVX-512) and for any number of threads (tested in `tests/accuracy.rs` against exact and
+//! compensated references):
 //!
 //! - [`outer`], [`vec_outer`], [`kron`], [`kron_mat`]: every element is the correctly rounded
 //!   product `a[i]·b[j]`, bit for bit what `a[i] * b[j]` gives (NaN, ±∞, −0.0 and subnormals

@@ -1565,7 +1565,7 @@ impl<'a, T> From<&'a mut [T]> for VecMut<'a, T> {
 /// `true` when `ptr` is aligned for `T` (the raw constructors' debug check).
 #[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
 fn ptr_is_aligned<T>(ptr: NonNull<T>) -> bool {
-    (ptr.as_ptr() as usize) % std::mem::align_of::<T>() == 0
+    (ptr.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
 }
 
 #[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]

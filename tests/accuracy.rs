@@ -12,7 +12,7 @@ use outerprod::testing::{with_kernel_path, KernelPath};
 use outerprod::{gemm, ger, outer_into_layout, Layout, MatMut, MatRef, VecRef};
 
 fn paths() -> Vec<KernelPath> {
-    [KernelPath::Portable, KernelPath::Avx2Fma]
+    KernelPath::ALL
         .into_iter()
         .filter(|p| p.is_available())
         .collect()

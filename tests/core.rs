@@ -114,7 +114,7 @@ fn wrapping_products_wrap_in_every_build() {
 /// element, so SIMD and scalar code must agree exactly).
 #[test]
 fn every_kernel_path_gives_identical_outer_products() {
-    let paths = [KernelPath::Portable, KernelPath::Avx2Fma];
+    let paths = KernelPath::ALL;
     let mut rng = rng(7);
     for &(m, n) in &[(1, 1), (7, 9), (16, 17), (63, 65), (257, 15)] {
         let a32 = random_vec::<f32>(&mut rng, m);
@@ -214,7 +214,7 @@ fn check_specials<T: TestScalar>(vals: Vec<T>) {
     let (m, n) = (a.len(), b.len());
     let by_formula: Vec<T> = (0..m * n).map(|k| a[k / n] * b[k % n]).collect();
     let col_major: Vec<T> = (0..m * n).map(|k| a[k % m] * b[k / m]).collect();
-    for path in [KernelPath::Portable, KernelPath::Avx2Fma] {
+    for path in KernelPath::ALL {
         if !path.is_available() {
             continue;
         }
@@ -353,7 +353,7 @@ fn ger_matches_reference_on_all_layouts_complex_f64() {
 
 #[test]
 fn ger_large_sizes_on_every_kernel_path() {
-    for path in [KernelPath::Portable, KernelPath::Avx2Fma] {
+    for path in KernelPath::ALL {
         if path.is_available() {
             with_kernel_path(path, || {
                 ger_sweep::<f32>(17, &[63, 64, 257]);

@@ -257,14 +257,19 @@ fn outer_every_alignment_of_the_output() {
     // meet every head; rows of 64 bytes keep it from group to group, rows of 96 and 144
     // bytes change it.
     // Rows of up to 512 bytes also take the register panels: rows on a vector boundary in
-    // panels of up to eight vectors (64 f32: one panel, 72: eight and one, 128: eight and
-    // eight), rows half a vector off joined across row ends when one panel holds them (64,
-    // 72) and in panels with a half vector at each end otherwise (128).
+    // panels of up to eight vectors (AVX2 f32: 64 is one panel, 72 eight and one, 128 eight
+    // and eight), rows off a boundary joined across row ends when one panel holds them (64,
+    // 72) and in panels with a half vector at each end otherwise (128, half a vector off).
+    // The AVX-512 panels take rows of 2 to 8 of its vectors (32 to 128 f32), joined at every
+    // offset of a 64-byte line.
     for skew in 0..16 {
         for (m, n) in [(8, 16), (9, 24), (8, 20), (16, 36), (3, 40)] {
             check_outer::<f32>(&mut rng, m, n, skew);
         }
         for (m, n) in [(5, 64), (3, 72), (4, 128)] {
+            check_outer::<f32>(&mut rng, m, n, skew);
+        }
+        for (m, n) in [(2, 32), (1, 48), (5, 80), (3, 96), (4, 112)] {
             check_outer::<f32>(&mut rng, m, n, skew);
         }
     }
@@ -273,6 +278,9 @@ fn outer_every_alignment_of_the_output() {
             check_outer::<f64>(&mut rng, m, n, skew);
         }
         for (m, n) in [(5, 32), (3, 36), (4, 64)] {
+            check_outer::<f64>(&mut rng, m, n, skew);
+        }
+        for (m, n) in [(2, 16), (1, 24), (5, 40), (3, 48), (4, 56)] {
             check_outer::<f64>(&mut rng, m, n, skew);
         }
     }

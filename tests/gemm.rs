@@ -309,10 +309,7 @@ fn large_shapes_cross_cache_blocks() {
 
 #[test]
 fn forced_kernel_paths_agree_with_the_reference() {
-    let mut paths = vec![KernelPath::Portable];
-    if KernelPath::Avx2Fma.is_available() {
-        paths.push(KernelPath::Avx2Fma);
-    }
+    let paths = KernelPath::ALL.into_iter().filter(|p| p.is_available());
     for path in paths {
         with_kernel_path(path, || {
             for (t, &lay) in all_layout_triples().iter().enumerate() {

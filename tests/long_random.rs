@@ -17,12 +17,13 @@ fn cases() -> u32 {
         .unwrap_or(256)
 }
 
-fn path(avx: bool) -> KernelPath {
-    if avx && KernelPath::Avx2Fma.is_available() {
-        KernelPath::Avx2Fma
-    } else {
-        KernelPath::Portable
-    }
+/// The `pick`-th available kernel path (modulo their count), so each case runs one of them.
+fn path(pick: u8) -> KernelPath {
+    let paths: Vec<KernelPath> = KernelPath::ALL
+        .into_iter()
+        .filter(|p| p.is_available())
+        .collect();
+    paths[pick as usize % paths.len()]
 }
 
 /// A strided m×n view description: (reverse rows, reverse cols, column-major, padding).
@@ -87,7 +88,7 @@ proptest! {
     fn gemm_random_shapes_strides_paths(
         m in 0usize..90, n in 0usize..90, k in 0usize..300,
         sa in shape(), sb in shape(), sc in shape(),
-        alpha in -3i64..4, beta in -3i64..4, seed in 0i64..1000, avx in any::<bool>(),
+        alpha in -3i64..4, beta in -3i64..4, seed in 0i64..1000, pick in any::<u8>(),
     ) {
         let (la, oa, ra, ca) = sa.place(m, k);
         let (lb, ob, rb, cb) = sb.place(k, n);
@@ -100,7 +101,7 @@ proptest! {
         let bv = MatRef::new(&b, ob, k, n, rb, cb).unwrap();
         let mut got = c0.clone();
         let mut want = c0.clone();
-        with_kernel_path(path(avx), || gemm(alpha as f64, av, bv, beta as f64,
+        with_kernel_path(path(pick), || gemm(alpha as f64, av, bv, beta as f64,
             MatMut::new(&mut got, oc, m, n, rc, cc).unwrap())).unwrap();
         reference::gemm(alpha as f64, av, bv, beta as f64,
             MatMut::new(&mut want, oc, m, n, rc, cc).unwrap());
@@ -113,7 +114,7 @@ proptest! {
     fn ger_random_shapes_strides_paths(
         m in 0usize..200, n in 0usize..200, sa in shape(),
         incx in -3isize..4, incy in -3isize..4, alpha in -3i64..4, seed in 0i64..1000,
-        avx in any::<bool>(),
+        pick in any::<u8>(),
     ) {
         let incx = if incx == 0 { 1 } else { incx };
         let incy = if incy == 0 { 1 } else { incy };
@@ -131,7 +132,7 @@ proptest! {
         let xv = VecRef::new(&x, ox, m, incx).unwrap();
         let yv = VecRef::new(&y, oy, n, incy).unwrap();
         let (mut got, mut want) = (a0.clone(), a0);
-        with_kernel_path(path(avx), || ger(alpha as f32, xv, yv,
+        with_kernel_path(path(pick), || ger(alpha as f32, xv, yv,
             MatMut::new(&mut got, oa, m, n, ra, ca).unwrap())).unwrap();
         if m > 0 && n > 0 && alpha != 0 {
             reference::ger(alpha as f32, xv, yv, MatMut::new(&mut want, oa, m, n, ra, ca).unwrap());
@@ -142,7 +143,7 @@ proptest! {
     #[test]
     #[ignore]
     fn outer_random_lengths_paths(
-        m in 0usize..600, n in 0usize..600, seed in 0i64..1000, avx in any::<bool>(),
+        m in 0usize..600, n in 0usize..600, seed in 0i64..1000, pick in any::<u8>(),
         col_major in any::<bool>(),
     ) {
         let a: Vec<i64> = ints(m, seed);
@@ -151,7 +152,7 @@ proptest! {
         let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
         let layout = if col_major { Layout::ColMajor } else { Layout::RowMajor };
         let mut out = vec![0.0f32; m * n];
-        with_kernel_path(path(avx), || outer_into_layout(&mut out, &af, &bf, layout)).unwrap();
+        with_kernel_path(path(pick), || outer_into_layout(&mut out, &af, &bf, layout)).unwrap();
         let want = reference::outer(&a, &b);
         for i in 0..m {
             for j in 0..n {

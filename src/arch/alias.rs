@@ -41,7 +41,7 @@ pub(crate) fn dealiased<'v, T: Copy>(
 ) -> &'v [T] {
     let Some(&first) = v.first() else { return v };
     let size = size_of::<T>();
-    if size == 0 || rows < MIN_ROWS || row_bytes % ALIAS_SPAN != 0 {
+    if size == 0 || rows < MIN_ROWS || !row_bytes.is_multiple_of(ALIAS_SPAN) {
         return v;
     }
     let above = (out as usize).wrapping_sub(v.as_ptr() as usize) % ALIAS_SPAN;
@@ -58,7 +58,7 @@ pub(crate) fn dealiased<'v, T: Copy>(
         .wrapping_sub(ALIAS_SPAN / 2)
         % ALIAS_SPAN;
     let pad = shift / size;
-    keep.extend(std::iter::repeat(first).take(pad));
+    keep.extend(std::iter::repeat_n(first, pad));
     keep.extend_from_slice(v);
     &keep[pad..]
 }

@@ -8,7 +8,7 @@
 //!
 //! Files: `outer.rs` and `ger.rs` hold the blocking and threading drivers, generic over a row
 //! kernel; `portable.rs` holds the plain-Rust row kernels (also the generic path for every
-//! non-float type); `x86.rs` the SSE2 and AVX2 row kernels behind `#[target_feature]`;
+//! non-float type); `x86.rs` the SSE2, AVX2 and AVX-512 row kernels behind `#[target_feature]`;
 //! `baseline.rs` the physical fill and read-modify-write passes the benches compare against;
 //! `small.rs` the loops of outer products too small for the dispatch; `zeroed.rs` zero-filled
 //! output buffers from `alloc_zeroed`; `alias.rs` moves a reused vector that would 4 KiB-alias
@@ -45,6 +45,11 @@ pub enum KernelPath {
     /// x86_64 AVX2 + FMA kernels (`#[target_feature]` functions, 256-bit), with non-temporal
     /// stores for large outputs.
     Avx2Fma,
+    /// x86_64 AVX-512F kernels (512-bit) for outer products, rank-1 updates and fills, with
+    /// non-temporal stores for large outputs; GEMM on this path runs the AVX2 + FMA kernels.
+    /// Needs AVX-512F, AVX2 and FMA; detected as the default only where the core also has
+    /// AVX-512 VBMI2 (Ice Lake and later, Zen 4 and later), see [`detected`].
+    Avx512,
 }
 
 impl KernelPath {
@@ -54,11 +59,26 @@ impl KernelPath {
             KernelPath::Portable => true,
             KernelPath::Sse2 => cfg!(target_arch = "x86_64"),
             KernelPath::Avx2Fma => has_avx2_fma(),
+            KernelPath::Avx512 => has_avx2_fma() && has_avx512f(),
         }
     }
 
     /// Every path, in order of preference from the most portable.
-    pub const ALL: [KernelPath; 3] = [KernelPath::Portable, KernelPath::Sse2, KernelPath::Avx2Fma];
+    pub const ALL: [KernelPath; 4] = [
+        KernelPath::Portable,
+        KernelPath::Sse2,
+        KernelPath::Avx2Fma,
+        KernelPath::Avx512,
+    ];
+
+    /// The path of the GEMM kernels, which stop at AVX2 + FMA: [`KernelPath::Avx512`] runs
+    /// them there.
+    pub(crate) fn for_gemm(self) -> KernelPath {
+        match self {
+            KernelPath::Avx512 => KernelPath::Avx2Fma,
+            other => other,
+        }
+    }
 }
 
 fn has_avx2_fma() -> bool {
@@ -72,11 +92,44 @@ fn has_avx2_fma() -> bool {
     }
 }
 
-/// The best path this CPU supports, detected once.
+fn has_avx512f() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether 512-bit kernels are the default here, not only available: AVX-512F and VBMI2.
+/// VBMI2 stands for "a core that does not slow its clock for 512-bit multiplies": Intel's
+/// first AVX-512 server cores (Skylake-SP, Cascade Lake, Cooper Lake) lack it and, by Intel's
+/// optimisation manual, run 512-bit floating-point work at a lower licence frequency that
+/// lingers after the kernel returns and slows the caller's own code; Ice Lake and later, and
+/// AMD Zen 4 and later, have it. (Not measured on those older cores: there they keep the AVX2
+/// path, which `with_kernel_path` can still override.) On an Emerald Rapids guest, scalar
+/// code timed right after 50 ms of 512-bit stores ran at the speed it had after 256-bit ones.
+fn prefers_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        KernelPath::Avx512.is_available() && std::arch::is_x86_feature_detected!("avx512vbmi2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The best path this CPU supports, detected once ([`KernelPath::Avx512`] only on cores that
+/// keep their clock under it, see `prefers_avx512`).
 pub fn detected() -> KernelPath {
     static DETECTED: OnceLock<KernelPath> = OnceLock::new();
     *DETECTED.get_or_init(|| {
-        if has_avx2_fma() {
+        if prefers_avx512() {
+            KernelPath::Avx512
+        } else if has_avx2_fma() {
             KernelPath::Avx2Fma
         } else if KernelPath::Sse2.is_available() {
             KernelPath::Sse2
@@ -363,8 +416,9 @@ pub(crate) trait FloatKernels: Scalar {
 }
 
 macro_rules! float_kernels {
-    ($t:ty, $avx_outer:ident, $sse_outer:ident, $avx_whole:ident, $sse_whole:ident,
-     $avx_rank1:ident, $sse_rank1:ident, $avx_fill:ident, $sse_fill:ident, $avx_rmw:ident,
+    ($t:ty, $z_outer:ident, $avx_outer:ident, $sse_outer:ident, $z_whole:ident,
+     $avx_whole:ident, $sse_whole:ident, $z_rank1:ident, $avx_rank1:ident, $sse_rank1:ident,
+     $z_fill:ident, $avx_fill:ident, $sse_fill:ident, $z_rmw:ident, $avx_rmw:ident,
      $sse_rmw:ident) => {
         impl FloatKernels for $t {
             #[inline]
@@ -379,6 +433,9 @@ macro_rules! float_kernels {
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path asserts).
+                    KernelPath::Avx512 => unsafe { x86::$z_whole(out, a, b, block) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe { x86::$avx_whole(out, a, b, block) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: SSE2 is part of the x86_64 baseline.
@@ -401,6 +458,9 @@ macro_rules! float_kernels {
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path asserts).
+                    KernelPath::Avx512 => unsafe { x86::$z_outer(out, first, a, b, walk, stores) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe {
                         x86::$avx_outer(out, first, a, b, walk, stores)
                     },
@@ -422,6 +482,9 @@ macro_rules! float_kernels {
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: available path (as above); the job and block come from ger::run.
+                    KernelPath::Avx512 => unsafe { x86::$z_rank1(job, outer, inner, block) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe { x86::$avx_rank1(job, outer, inner, block) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: SSE2 is baseline; the job and block come from ger::run.
@@ -435,6 +498,9 @@ macro_rules! float_kernels {
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: available path (as above).
+                    KernelPath::Avx512 => unsafe { x86::$z_fill(out, value, stores) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe { x86::$avx_fill(out, value, stores) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: SSE2 is baseline.
@@ -448,6 +514,9 @@ macro_rules! float_kernels {
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: available path (as above).
+                    KernelPath::Avx512 => unsafe { x86::$z_rmw(a, value) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe { x86::$avx_rmw(a, value) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: SSE2 is baseline.
@@ -461,27 +530,37 @@ macro_rules! float_kernels {
 
 float_kernels!(
     f32,
+    outer_chunk_avx512_f32,
     outer_chunk_avx2_f32,
     outer_chunk_sse2_f32,
+    outer_try_whole_avx512_f32,
     outer_try_whole_avx2_f32,
     outer_try_whole_sse2_f32,
+    rank1_avx512_f32,
     rank1_avx2_f32,
     rank1_sse2_f32,
+    fill_avx512_f32,
     fill_avx2_f32,
     fill_sse2_f32,
+    add_in_place_avx512_f32,
     add_in_place_avx2_f32,
     add_in_place_sse2_f32
 );
 float_kernels!(
     f64,
+    outer_chunk_avx512_f64,
     outer_chunk_avx2_f64,
     outer_chunk_sse2_f64,
+    outer_try_whole_avx512_f64,
     outer_try_whole_avx2_f64,
     outer_try_whole_sse2_f64,
+    rank1_avx512_f64,
     rank1_avx2_f64,
     rank1_sse2_f64,
+    fill_avx512_f64,
     fill_avx2_f64,
     fill_sse2_f64,
+    add_in_place_avx512_f64,
     add_in_place_avx2_f64,
     add_in_place_sse2_f64
 );

@@ -245,7 +245,7 @@ fn walk_for<T>(
     thresholds: Thresholds,
 ) -> Walk {
     let large = chunk_bytes >= thresholds.spread_min_bytes && stores == Stores::Normal;
-    let whole_lines = (n * std::mem::size_of::<T>()) % 64 == 0;
+    let whole_lines = (n * std::mem::size_of::<T>()).is_multiple_of(64);
     if large && whole_lines && n > block && n <= WHOLE_ROW_MAX_BLOCKS * block {
         Walk {
             block: n,

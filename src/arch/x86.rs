@@ -1,8 +1,11 @@
-//! x86_64 kernels: SSE2 (baseline, 128-bit) and AVX2 (256-bit) row kernels for f32 and f64.
+//! x86_64 kernels: SSE2 (baseline, 128-bit), AVX2 (256-bit) and AVX-512F (512-bit) row
+//! kernels for f32 and f64.
 //!
 //! One generic body per operation, written against the small [`Simd`] trait and marked
 //! `#[inline(always)]`, is instantiated inside thin `#[target_feature]` wrappers, so the
-//! compiler emits AVX2 code for the whole loop nest without `-C target-cpu=native`.
+//! compiler emits AVX2 or AVX-512 code for the whole loop nest without
+//! `-C target-cpu=native`. (The AVX-512 intrinsics are stable from Rust 1.89, the crate's
+//! `rust-version`.)
 //!
 //! Outer products use unaligned ordinary stores, or, for outputs bigger than the cache,
 //! aligned non-temporal stores (`movntps`/`movntpd`) with one unaligned vector at each end of a
@@ -55,12 +58,17 @@ pub(crate) trait Simd {
     /// Stores the low `lanes` lanes of `v` (a power of two below `W`) at `p` with one store of
     /// exactly that many elements; `p` need only be valid for them.
     unsafe fn store_part(p: *mut Self::E, v: Self::V, lanes: usize);
+    /// The vector `tail[..k] ++ head[..W − k]` (`0 < k < W`), read without a round trip
+    /// through memory where the instruction set can: a vector loaded from smaller stores
+    /// just made waits for them to retire (no store forwarding), a fixed cost that mattered
+    /// on 64×64 outputs. `tail` is valid for `k` elements, `head` for `W − k`.
+    unsafe fn concat(tail: *const Self::E, k: usize, head: *const Self::E) -> Self::V;
 }
 
 macro_rules! simd_impl {
     ($name:ident, $e:ty, $v:ty, $w:expr, $splat:ident, $loadu:ident, $storeu:ident,
      $stream:ident, $mul:ident, $add:ident, $movnti:ident, $int:ty, $select:path,
-     $halves:path, $load_part:path, $store_part:path) => {
+     $halves:path, $load_part:path, $store_part:path, $concat:path) => {
         /// Marker type for one instruction set and element type.
         pub(crate) struct $name;
         impl Simd for $name {
@@ -128,6 +136,13 @@ macro_rules! simd_impl {
                 // SAFETY: p is valid for `lanes` elements (caller); the enabled instruction set.
                 unsafe { $store_part(p, v, lanes) }
             }
+            #[inline(always)]
+            unsafe fn concat(tail: *const $e, k: usize, head: *const $e) -> $v {
+                debug_assert!(k > 0 && k < $w);
+                // SAFETY: tail and head are valid for k and W − k elements (caller); the
+                // enabled instruction set.
+                unsafe { $concat(tail, k, head) }
+            }
         }
     };
 }
@@ -148,7 +163,8 @@ simd_impl!(
     select_avx_ps,
     halves_avx_ps,
     load_part_avx_ps,
-    store_part_avx_ps
+    store_part_avx_ps,
+    concat_avx_ps
 );
 simd_impl!(
     Avx2F64,
@@ -166,7 +182,46 @@ simd_impl!(
     select_avx_pd,
     halves_avx_pd,
     load_part_avx_pd,
-    store_part_avx_pd
+    store_part_avx_pd,
+    concat_avx_pd
+);
+simd_impl!(
+    Avx512F32,
+    f32,
+    __m512,
+    16,
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_stream_ps,
+    _mm512_mul_ps,
+    _mm512_add_ps,
+    _mm_stream_si32,
+    i32,
+    select_avx512_ps,
+    halves_avx512_ps,
+    load_part_avx512_ps,
+    store_part_avx512_ps,
+    concat_avx512_ps
+);
+simd_impl!(
+    Avx512F64,
+    f64,
+    __m512d,
+    8,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_stream_pd,
+    _mm512_mul_pd,
+    _mm512_add_pd,
+    _mm_stream_si64,
+    i64,
+    select_avx512_pd,
+    halves_avx512_pd,
+    load_part_avx512_pd,
+    store_part_avx512_pd,
+    concat_avx512_pd
 );
 simd_impl!(
     Sse2F32,
@@ -184,7 +239,8 @@ simd_impl!(
     select_sse_ps,
     halves_sse_ps,
     load_part_sse_ps,
-    store_part_sse_ps
+    store_part_sse_ps,
+    concat_via_array::<Sse2F32>
 );
 simd_impl!(
     Sse2F64,
@@ -202,7 +258,8 @@ simd_impl!(
     select_sse_pd,
     halves_sse_pd,
     load_part_sse_pd,
-    store_part_sse_pd
+    store_part_sse_pd,
+    concat_via_array::<Sse2F64>
 );
 
 /// The first `lanes` f32 at `p` (1, 2, or 4 for AVX), zeros above. (The zeros keep the
@@ -306,6 +363,197 @@ unsafe fn load_part_avx_pd(p: *const f64, lanes: usize) -> __m256d {
 unsafe fn store_part_avx_pd(p: *mut f64, v: __m256d, lanes: usize) {
     // SAFETY: forwarded contract; the narrowing is register-only.
     unsafe { store_part_sse_pd(p, _mm256_castpd256_pd128(v), lanes) }
+}
+
+/// The first `lanes` f32 at `p` (1, 2, 4 or 8 for AVX-512), zeros above, with the AVX loads
+/// of exactly that size (a masked load would also do, but these are the instructions the
+/// other paths already test).
+///
+/// # Safety
+/// AVX-512F is available; `p` is valid for `lanes` elements (no alignment needed).
+#[inline(always)]
+unsafe fn load_part_avx512_ps(p: *const f32, lanes: usize) -> __m512 {
+    // SAFETY: each arm reads exactly `lanes` elements; the widening is register-only.
+    unsafe {
+        match lanes {
+            8 => _mm512_zextps256_ps512(_mm256_loadu_ps(p)),
+            _ => _mm512_zextps256_ps512(load_part_avx_ps(p, lanes)),
+        }
+    }
+}
+
+/// Stores the low `lanes` f32 of `v` at `p` (1, 2, 4 or 8).
+///
+/// # Safety
+/// AVX-512F is available; `p` is valid for `lanes` elements (no alignment needed).
+#[inline(always)]
+unsafe fn store_part_avx512_ps(p: *mut f32, v: __m512, lanes: usize) {
+    // SAFETY: each arm writes exactly `lanes` elements; the narrowing is register-only.
+    unsafe {
+        let low = _mm512_castps512_ps256(v);
+        match lanes {
+            8 => _mm256_storeu_ps(p, low),
+            _ => store_part_avx_ps(p, low, lanes),
+        }
+    }
+}
+
+/// The first `lanes` f64 at `p` (1, 2 or 4 for AVX-512), zeros above.
+///
+/// # Safety
+/// AVX-512F is available; `p` is valid for `lanes` elements (no alignment needed).
+#[inline(always)]
+unsafe fn load_part_avx512_pd(p: *const f64, lanes: usize) -> __m512d {
+    // SAFETY: each arm reads exactly `lanes` elements; the widening is register-only.
+    unsafe {
+        match lanes {
+            4 => _mm512_zextpd256_pd512(_mm256_loadu_pd(p)),
+            _ => _mm512_zextpd256_pd512(load_part_avx_pd(p, lanes)),
+        }
+    }
+}
+
+/// Stores the low `lanes` f64 of `v` at `p` (1, 2 or 4).
+///
+/// # Safety
+/// AVX-512F is available; `p` is valid for `lanes` elements (no alignment needed).
+#[inline(always)]
+unsafe fn store_part_avx512_pd(p: *mut f64, v: __m512d, lanes: usize) {
+    // SAFETY: each arm writes exactly `lanes` elements; the narrowing is register-only.
+    unsafe {
+        let low = _mm512_castpd512_pd256(v);
+        match lanes {
+            4 => _mm256_storeu_pd(p, low),
+            _ => store_part_avx_pd(p, low, lanes),
+        }
+    }
+}
+
+/// Lanes 0–7 of `x`, 8–15 of `y` (f32, AVX-512: one blend under an immediate mask).
+///
+/// # Safety
+/// AVX-512F is available.
+#[inline(always)]
+unsafe fn halves_avx512_ps(x: __m512, y: __m512) -> __m512 {
+    // SAFETY: register-only AVX-512F operation.
+    unsafe { _mm512_mask_blend_ps(0xFF00, x, y) }
+}
+
+/// Lanes 0–3 of `x`, 4–7 of `y` (f64, AVX-512).
+///
+/// # Safety
+/// AVX-512F is available.
+#[inline(always)]
+unsafe fn halves_avx512_pd(x: __m512d, y: __m512d) -> __m512d {
+    // SAFETY: register-only AVX-512F operation.
+    unsafe { _mm512_mask_blend_pd(0xF0, x, y) }
+}
+
+/// Lanes `0..k` of `x`, the rest of `y` (f32, AVX-512: a mask register).
+///
+/// # Safety
+/// AVX-512F is available; `k ≤ 16`.
+#[inline(always)]
+unsafe fn select_avx512_ps(k: usize, x: __m512, y: __m512) -> __m512 {
+    debug_assert!(k <= 16);
+    let low = ((1u32 << k) - 1) as __mmask16;
+    // SAFETY: register-only AVX-512F operation.
+    unsafe { _mm512_mask_blend_ps(low, y, x) }
+}
+
+/// Lanes `0..k` of `x`, the rest of `y` (f64, AVX-512).
+///
+/// # Safety
+/// AVX-512F is available; `k ≤ 8`.
+#[inline(always)]
+unsafe fn select_avx512_pd(k: usize, x: __m512d, y: __m512d) -> __m512d {
+    debug_assert!(k <= 8);
+    let low = ((1u32 << k) - 1) as __mmask8;
+    // SAFETY: register-only AVX-512F operation.
+    unsafe { _mm512_mask_blend_pd(low, y, x) }
+}
+
+/// [`Simd::concat`] through a small array: the fallback of instruction sets without a cheaper
+/// way (SSE2, and AVX2 when the two parts are not halves).
+///
+/// # Safety
+/// The CPU supports `S`; `tail` is valid for `k` elements and `head` for `W − k`.
+#[inline(always)]
+unsafe fn concat_via_array<S: Simd>(tail: *const S::E, k: usize, head: *const S::E) -> S::V {
+    debug_assert!(k > 0 && k < S::W && S::W <= MAX_LANES);
+    // SAFETY: every read is inside the two parts (caller); the array holds W ≤ MAX_LANES.
+    unsafe {
+        let mut both = [*tail; MAX_LANES];
+        for (l, x) in both.iter_mut().enumerate().take(S::W) {
+            *x = if l < k {
+                *tail.add(l)
+            } else {
+                *head.add(l - k)
+            };
+        }
+        S::loadu(both.as_ptr())
+    }
+}
+
+/// [`Simd::concat`] for AVX f32: two 128-bit loads when the parts are halves.
+///
+/// # Safety
+/// AVX is available; as [`Simd::concat`].
+#[inline(always)]
+unsafe fn concat_avx_ps(tail: *const f32, k: usize, head: *const f32) -> __m256 {
+    // SAFETY: each part is read within its k or 8 − k elements (caller).
+    unsafe {
+        if k == 4 {
+            _mm256_insertf128_ps::<1>(
+                _mm256_castps128_ps256(_mm_loadu_ps(tail)),
+                _mm_loadu_ps(head),
+            )
+        } else {
+            concat_via_array::<Avx2F32>(tail, k, head)
+        }
+    }
+}
+
+/// [`Simd::concat`] for AVX f64: two 128-bit loads when the parts are halves.
+///
+/// # Safety
+/// AVX is available; as [`Simd::concat`].
+#[inline(always)]
+unsafe fn concat_avx_pd(tail: *const f64, k: usize, head: *const f64) -> __m256d {
+    // SAFETY: each part is read within its k or 4 − k elements (caller).
+    unsafe {
+        if k == 2 {
+            _mm256_insertf128_pd::<1>(
+                _mm256_castpd128_pd256(_mm_loadu_pd(tail)),
+                _mm_loadu_pd(head),
+            )
+        } else {
+            concat_via_array::<Avx2F64>(tail, k, head)
+        }
+    }
+}
+
+/// [`Simd::concat`] for AVX-512 f32: a masked load of the tail into lanes `0..k`, then an
+/// expanding load of the head into lanes `k..16`. Masked-off lanes are not read.
+///
+/// # Safety
+/// AVX-512F is available; as [`Simd::concat`].
+#[inline(always)]
+unsafe fn concat_avx512_ps(tail: *const f32, k: usize, head: *const f32) -> __m512 {
+    let low = ((1u32 << k) - 1) as __mmask16;
+    // SAFETY: the masked load reads tail[..k] and the expanding load head[..16 − k] (caller).
+    unsafe { _mm512_mask_expandloadu_ps(_mm512_maskz_loadu_ps(low, tail), !low, head) }
+}
+
+/// [`Simd::concat`] for AVX-512 f64, as [`concat_avx512_ps`].
+///
+/// # Safety
+/// AVX-512F is available; as [`Simd::concat`].
+#[inline(always)]
+unsafe fn concat_avx512_pd(tail: *const f64, k: usize, head: *const f64) -> __m512d {
+    let low = ((1u32 << k) - 1) as __mmask8;
+    // SAFETY: the masked load reads tail[..k] and the expanding load head[..8 − k] (caller).
+    unsafe { _mm512_mask_expandloadu_pd(_mm512_maskz_loadu_pd(low, tail), !low, head) }
 }
 
 /// Lanes 0–3 of `x`, 4–7 of `y` (f32, AVX).
@@ -423,14 +671,25 @@ fn to_alignment<S: Simd>(p: *const S::E) -> usize {
     to_boundary::<S>(p, S::BYTES)
 }
 
-/// Elements from `p` to the next boundary of two vectors (`2·S::BYTES`, a 64-byte cache line
-/// with AVX), where the four-row kernel's two-vector trips start: each trip then writes one
-/// line, and stores to one line in a row are what lets the core retire two of them a cycle.
-/// (On Intel Emerald Rapids, 256×256 f32 written in trips that each touched two lines ran at
-/// 0.42–0.46 of a fill, in trips of one line at 0.90–0.98.)
+/// Bytes of one trip of the four-row kernels: two vectors, but at most a 64-byte cache line
+/// (one AVX-512 vector). Each trip then writes one line, and stores to one line in a row are
+/// what lets the core retire two of them a cycle. (On Intel Emerald Rapids, 256×256 f32
+/// written in AVX2 trips that each touched two lines ran at 0.42–0.46 of a fill, in trips of
+/// one line at 0.90–0.98.)
+#[inline(always)]
+const fn trip_bytes<S: Simd>() -> usize {
+    if 2 * S::BYTES < 64 {
+        2 * S::BYTES
+    } else {
+        64
+    }
+}
+
+/// Elements from `p` to the next trip boundary ([`trip_bytes`]), where the four-row kernels'
+/// aligned trips start.
 #[inline(always)]
 fn to_trip<S: Simd>(p: *const S::E) -> usize {
-    to_boundary::<S>(p, 2 * S::BYTES)
+    to_boundary::<S>(p, trip_bytes::<S>())
 }
 
 /// `out[k] = f(k)` over `0..len`, where `f(k)` is the vector for elements `k..k + W` and
@@ -552,8 +811,8 @@ unsafe fn outer_row<S: Simd>(out: &mut [S::E], ai: S::E, b: &[S::E], stores: Sto
 /// `rows[r]` with scalar `a[r]`, and each vector of `b` is loaded once for the `R` rows.
 ///
 /// When the rows share their alignment, every store can be naturally aligned with
-/// none overlapping another: the elements before row 0's first two-vector boundary
-/// ([`to_trip`]) go in pieces of 1, 2, 4… lanes up to a whole vector, then aligned two-vector
+/// none overlapping another: the elements before row 0's first trip boundary
+/// ([`to_trip`]) go in pieces of 1, 2, 4… lanes up to a whole vector, then aligned
 /// trips, then the ragged end in pieces of …4, 2, 1 lanes.
 /// Otherwise the stores are unaligned and the ragged end is one vector ending at `n`, which
 /// rewrites some products (same values). Overlapping a store still in flight is slow: a
@@ -648,49 +907,51 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
 /// for the two half vectors at the row ends, the row's scalar and a product.
 const PANEL_VECTORS: usize = 8;
 
-/// How a whole in-cache product of short rows can take [`outer_panels`]: `Some(false)` when
-/// the rows start on a vector boundary, `Some(true)` when half a vector before one (buffers
-/// aligned to 16 bytes, as `malloc` returns them), `None` otherwise. AVX only, rows a whole
-/// number of vectors (so that every row has the first row's alignment) and at most
-/// [`SHORT_ROW_BYTES`].
+/// How a whole in-cache product of short rows can take [`outer_panels`]: `Some(h)` with `h`
+/// the elements from the output's start to its first vector boundary (0 when aligned), `None`
+/// when it cannot. AVX and AVX-512 only; rows a whole number of vectors (so that every row has
+/// the first row's alignment), at least two and at most [`SHORT_ROW_BYTES`]; rows off a
+/// boundary either fit one register panel (joined across row ends, [`outer_joined`]) or sit
+/// half a vector off (half-vector panel ends).
 #[inline(always)]
-fn panel_fit<S: Simd>(out: *const S::E, n: usize) -> Option<bool> {
-    if S::BYTES != 32
+fn panel_fit<S: Simd>(out: *const S::E, n: usize) -> Option<usize> {
+    if S::BYTES < 32
         || n < 2 * S::W
         || !whole_vectors::<S>(n)
         || n * std::mem::size_of::<S::E>() > SHORT_ROW_BYTES
     {
         return None;
     }
-    match to_alignment::<S>(out) {
-        0 => Some(false),
-        h if h == S::W / 2 => Some(true),
-        _ => None,
-    }
+    let h = to_alignment::<S>(out);
+    let joined = n / S::W - 1 <= PANEL_VECTORS;
+    (h == 0 || joined || 2 * h == S::W).then_some(h)
 }
 
 /// The whole `m × n` product (`m = a.len()`), with each panel of up to [`PANEL_VECTORS`]
 /// vectors of `b` loaded into registers once and then written to every row, one row at a
 /// time: per vector of output one multiply and one store, and the stores of a row run in
-/// address order. With `half`, every row starts half a vector before a boundary: it begins and
-/// ends with a half-vector store and its whole vectors are aligned. On Intel Emerald Rapids,
-/// against a fill of the same aligned 64×64 f32 buffer in L1, the four-row kernel (which
-/// reloads `b` and carries its loop and addresses) ran at 0.59–0.69, this kernel at 0.80–0.88,
-/// and hand-written loops of fixed shape at 0.77–0.95 (paired medians, one process).
+/// address order. Rows `h` elements before a boundary (`h > 0`) are joined across row ends
+/// ([`outer_joined`]) when one panel holds them, and otherwise (`h = W/2`) begin and end with
+/// a half-vector store around aligned whole vectors. On Intel Emerald Rapids, against a fill
+/// of the same aligned 64×64 f32 buffer in L1, the AVX2 four-row kernel (which reloads `b`
+/// and carries its loop and addresses) ran at 0.59–0.69, this kernel at 0.80–0.88, and
+/// hand-written loops of fixed shape at 0.77–0.95 (paired medians, one process).
 ///
 /// # Safety
 /// The CPU supports `S`; `out.len() == a.len()·n`, `b.len() == n`, and `panel_fit(out, n)`
-/// returned `Some(half)`.
+/// returned `Some(h)`.
 #[inline(always)]
-unsafe fn outer_panels<S: Simd>(out: &mut [S::E], a: &[S::E], b: &[S::E], half: bool) {
+unsafe fn outer_panels<S: Simd>(out: &mut [S::E], a: &[S::E], b: &[S::E], h: usize) {
     let (w, n) = (S::W, b.len());
-    debug_assert!(out.len() == a.len() * n && panel_fit::<S>(out.as_ptr(), n) == Some(half));
+    debug_assert!(out.len() == a.len() * n && panel_fit::<S>(out.as_ptr(), n) == Some(h));
+    if h != 0 && n / w - 1 <= PANEL_VECTORS {
+        // SAFETY: forwarded contract; one panel holds the row's whole vectors.
+        return unsafe { joined_by_width::<S>(n / w - 1, out, a, b, h) };
+    }
+    let half = h != 0;
+    debug_assert!(!half || 2 * h == w);
     let hw = if half { w / 2 } else { 0 };
     let mut left = (n - 2 * hw) / w;
-    if half && left <= PANEL_VECTORS {
-        // SAFETY: forwarded contract; one panel holds the row.
-        return unsafe { joined_by_width::<S>(left, out, a, b) };
-    }
     let mut c = 0;
     while left > 0 {
         let v = left.min(PANEL_VECTORS);
@@ -741,86 +1002,140 @@ unsafe fn panel_by_width<S: Simd, const HEAD: bool, const TAIL: bool>(
 }
 
 /// [`outer_joined`] with the count of whole vectors `v` (1 to [`PANEL_VECTORS`]) made a
-/// constant.
+/// constant, and the AVX half-vector case (`2h = W`) apart: it blends with an immediate.
+/// (With AVX-512, LLVM turns that blend of two broadcasts into a two-source permute, and
+/// 64×64 f32 rows 32 bytes off ran at 0.63–0.66 of a fill against 0.68–0.69 with the mask
+/// blend of [`Simd::select_lt`].)
 ///
 /// # Safety
 /// As [`outer_joined`].
 #[inline(always)]
-unsafe fn joined_by_width<S: Simd>(v: usize, out: &mut [S::E], a: &[S::E], b: &[S::E]) {
+unsafe fn joined_by_width<S: Simd>(v: usize, out: &mut [S::E], a: &[S::E], b: &[S::E], h: usize) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if 2 * h == S::W && S::BYTES <= 32 {
+            joined_by_width_as::<S, true>(v, out, a, b, h)
+        } else {
+            joined_by_width_as::<S, false>(v, out, a, b, h)
+        }
+    }
+}
+
+/// [`joined_by_width`] for one blend.
+///
+/// # Safety
+/// As [`outer_joined`].
+#[inline(always)]
+unsafe fn joined_by_width_as<S: Simd, const HALF: bool>(
+    v: usize,
+    out: &mut [S::E],
+    a: &[S::E],
+    b: &[S::E],
+    h: usize,
+) {
     // SAFETY: forwarded contract.
     unsafe {
         match v {
-            1 => outer_joined::<S, 1>(out, a, b),
-            2 => outer_joined::<S, 2>(out, a, b),
-            3 => outer_joined::<S, 3>(out, a, b),
-            4 => outer_joined::<S, 4>(out, a, b),
-            5 => outer_joined::<S, 5>(out, a, b),
-            6 => outer_joined::<S, 6>(out, a, b),
-            7 => outer_joined::<S, 7>(out, a, b),
+            1 => outer_joined::<S, 1, HALF>(out, a, b, h),
+            2 => outer_joined::<S, 2, HALF>(out, a, b, h),
+            3 => outer_joined::<S, 3, HALF>(out, a, b, h),
+            4 => outer_joined::<S, 4, HALF>(out, a, b, h),
+            5 => outer_joined::<S, 5, HALF>(out, a, b, h),
+            6 => outer_joined::<S, 6, HALF>(out, a, b, h),
+            7 => outer_joined::<S, 7, HALF>(out, a, b, h),
             _ => {
                 debug_assert_eq!(v, PANEL_VECTORS);
-                outer_joined::<S, PANEL_VECTORS>(out, a, b)
+                outer_joined::<S, PANEL_VECTORS, HALF>(out, a, b, h)
             }
         }
     }
 }
 
-/// The whole product when every row starts half a vector before a boundary and holds `V`
-/// whole vectors between its two halves: the tail half of row `i` and the head half of row
-/// `i + 1` are adjacent and make one aligned vector, `[a[i] ×W/2, a[i+1] ×W/2]·t` with
-/// `t = b[n − W/2 ..] ++ b[.. W/2]`, so every store but the first and last halves is a whole
-/// aligned vector. 64×64 on buffers 16 bytes off, against a fill (Emerald Rapids, paired
-/// medians): rows ended and begun with half-vector stores ran at 0.62–0.64 (f32) and
-/// 0.56–0.66 (f64); joined with a select of two products 0.64–0.65 and 0.74–0.76; joined
-/// with one product of blended scalars, as here, 0.68–0.71 and 0.83–0.87. (Aligned buffers:
-/// 0.80–0.88 and 0.81–0.94.) Every element is still the one product `a[i]·b[j]`.
+/// The whole product when every row starts `h` elements (`0 < h < W`) before a vector
+/// boundary and holds `V` whole vectors after them: the last `k = W − h` elements of row `i`
+/// and the first `h` of row `i + 1` are adjacent and make one aligned vector,
+/// `[a[i] ×k, a[i+1] ×h]·t` with `t = b[n − k ..] ++ b[.. h]`, so every store but the first
+/// row's head and the last row's tail (pieces) is a whole aligned vector. 64×64 on buffers
+/// 16 bytes off, against a fill (Emerald Rapids, AVX2, paired medians): rows ended and begun
+/// with half-vector stores ran at 0.62–0.64 (f32) and 0.56–0.66 (f64); joined with a select
+/// of two products 0.64–0.65 and 0.74–0.76; joined with one product of blended scalars, as
+/// here, 0.68–0.71 and 0.83–0.87. (Aligned buffers: 0.80–0.88 and 0.81–0.94.) With AVX-512,
+/// f32 at 16, 32 and 48 bytes off ran at 0.68–0.72 with `t` built in a stack array and
+/// scalar ends, 0.73–0.78 with `t` from [`Simd::concat`] and the ends in pieces (aligned:
+/// 0.88–0.90). `HALF` (`2h = W`) blends with an immediate, otherwise with
+/// [`Simd::select_lt`] (a mask register with AVX-512). Every element is still the one
+/// product `a[i]·b[j]`.
 ///
 /// # Safety
 /// The CPU supports `S`; `out.len() == a.len()·b.len()`; `b.len() == (V + 1)·W`; every row
-/// starts `W/2` elements before a vector boundary.
+/// starts `h` elements before a vector boundary, `0 < h < W`; `HALF` iff `2h = W`.
 #[inline(always)]
-unsafe fn outer_joined<S: Simd, const V: usize>(out: &mut [S::E], a: &[S::E], b: &[S::E]) {
+unsafe fn outer_joined<S: Simd, const V: usize, const HALF: bool>(
+    out: &mut [S::E],
+    a: &[S::E],
+    b: &[S::E],
+    h: usize,
+) {
     let (w, n, m) = (S::W, b.len(), a.len());
-    let hw = w / 2;
-    debug_assert!(out.len() == m * n && n == (V + 1) * w && to_alignment::<S>(out.as_ptr()) == hw);
+    let k = w - h;
+    debug_assert!(out.len() == m * n && n == (V + 1) * w && to_alignment::<S>(out.as_ptr()) == h);
+    debug_assert!(h > 0 && h < w && HALF == (2 * h == w));
     if m == 0 {
         return;
     }
     // SAFETY: (whole body) row i occupies out[i·n .. (i + 1)·n]; its whole vectors sit at
-    // hw + v·W + W ≤ n, and the joined vector at hw + V·W covers the row's last hw elements
-    // and the first hw of row i + 1 < m; the last row ends with a half store; the CPU
-    // supports S.
+    // h + v·W + W ≤ n, and the joined vector at h + V·W covers the row's last k elements and
+    // the first h of row i + 1 < m; the first row's head is elements 0..h and the last row's
+    // tail its last k (pieces within them); the CPU supports S.
     unsafe {
         let bp = b.as_ptr();
-        let bv: [S::V; V] = std::array::from_fn(|v| S::loadu(bp.add(hw + v * w)));
-        let bh = S::load_part(bp, hw);
-        let bt = S::load_part(bp.add(n - hw), hw);
-        // The joined vector's factor: b's last half in the low lanes, its first half above
-        // (16 elements: at least W for every instruction set here).
-        let mut both = [a[0]; 16];
-        debug_assert!(w <= both.len());
-        for l in 0..hw {
-            both[l] = b[n - hw + l];
-            both[hw + l] = b[l];
-        }
-        let tb = S::loadu(both.as_ptr());
+        let bv: [S::V; V] = std::array::from_fn(|v| S::loadu(bp.add(h + v * w)));
+        // The joined vector's factor: b's last k elements in the low lanes, its first h above.
+        let tb = S::concat(bp.add(n - k), k, bp);
         let mut p = out.as_mut_ptr();
         let mut va = S::splat(a[0]);
-        S::store_part(p, S::mul(va, bh), hw);
-        for i in 0..m {
+        product_pieces::<S>(p, va, bp, h);
+        // Every row but the last ends in a joined vector; the last row's tail is scalars.
+        for &next in &a[1..] {
             for (v, &t) in bv.iter().enumerate() {
-                S::storeu(p.add(hw + v * w), S::mul(va, t));
+                S::storeu(p.add(h + v * w), S::mul(va, t));
             }
-            if i + 1 < m {
-                // One product of [a[i] ×W/2, a[i+1] ×W/2] with t: the same roundings as
-                // two products and a select, with one multiply and an immediate blend.
-                let next = S::splat(*a.get_unchecked(i + 1));
-                S::storeu(p.add(hw + V * w), S::mul(S::halves(va, next), tb));
-                va = next;
+            // One product of [a[i] ×k, a[i+1] ×h] with t: the same roundings as two
+            // products and a select, with one multiply and one blend.
+            let next = S::splat(next);
+            let both_a = if HALF {
+                S::halves(va, next)
             } else {
-                S::store_part(p.add(hw + V * w), S::mul(va, bt), hw);
-            }
+                S::select_lt(k, va, next)
+            };
+            S::storeu(p.add(h + V * w), S::mul(both_a, tb));
+            va = next;
             p = p.add(n);
+        }
+        for (v, &t) in bv.iter().enumerate() {
+            S::storeu(p.add(h + v * w), S::mul(va, t));
+        }
+        product_pieces::<S>(p.add(h + V * w), va, bp.add(n - k), k);
+    }
+}
+
+/// `p[l] = va·b[l]` for `l < len < W`, in pieces of …4, 2, 1 lanes (one load of `b` and one
+/// store each).
+///
+/// # Safety
+/// The CPU supports `S`; `p` is valid for `len` writes and `b` for `len` reads.
+#[inline(always)]
+unsafe fn product_pieces<S: Simd>(p: *mut S::E, va: S::V, b: *const S::E, len: usize) {
+    debug_assert!(len < S::W);
+    let (mut c, mut k) = (S::W / 2, 0);
+    // SAFETY: each piece covers k..k + c ≤ len (the pieces sum to len); the CPU supports S.
+    unsafe {
+        while c > 0 {
+            if len & c != 0 {
+                S::store_part(p.add(k), S::mul(va, S::load_part(b.add(k), c)), c);
+                k += c;
+            }
+            c /= 2;
         }
     }
 }
@@ -1048,7 +1363,7 @@ unsafe fn outer_flat<S: Simd>(
 /// which halves or quarters the loads of `v` that compete with `A`'s stream.
 ///
 /// Rows of [`ALIGN_MIN_VECTORS`] vectors or more are peeled (in pieces, see [`rank1_piece`])
-/// until row 0 reaches a two-vector boundary ([`to_trip`]), so for rows a whole number of
+/// until row 0 reaches a trip boundary ([`to_trip`]), so for rows a whole number of
 /// vectors apart no load or store of `A` straddles a cache line (on a 16-byte-aligned
 /// buffer, as large `Vec`s usually are, that is worth 1.3–1.8× in cache) and each trip's two
 /// stores to a row share one line; other rows keep their own offsets.
@@ -1076,7 +1391,7 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
 }
 
 /// Elements of rank-1 rows of `len` elements at `p` to peel before the vector loop: to the
-/// two-vector boundary ([`to_trip`]) on long rows (aligning pays off on long rows only; on
+/// trip boundary ([`to_trip`]) on long rows (aligning pays off on long rows only; on
 /// short ones the peel costs more than the line splits it saves), none on short ones.
 #[inline(always)]
 fn rank1_head<S: Simd>(p: *const S::E, len: usize) -> usize {
@@ -1431,7 +1746,7 @@ macro_rules! row_impls {
         }
     )*};
 }
-row_impls!(Avx2F32, Avx2F64, Sse2F32, Sse2F64);
+row_impls!(Avx512F32, Avx512F64, Avx2F32, Avx2F64, Sse2F32, Sse2F64);
 
 /// Whether segments of `len` elements of rows `n` long take the four-row kernel (ordinary
 /// stores): at least a vector, and short or a whole number of vectors (see
@@ -1452,13 +1767,13 @@ fn four_rows<S: Simd>(len: usize, n: usize) -> bool {
 /// kernel, whose stores stay aligned across row ends.
 #[inline(always)]
 fn whole_vectors<S: Simd>(n: usize) -> bool {
-    (n * std::mem::size_of::<S::E>()) % S::BYTES == 0
+    (n * std::mem::size_of::<S::E>()).is_multiple_of(S::BYTES)
 }
 
-/// Whether rows of `n` elements are a whole number of two-vector trips (see [`to_trip`]).
+/// Whether rows of `n` elements are a whole number of trips (see [`trip_bytes`]).
 #[inline(always)]
 fn whole_trips<S: Simd>(n: usize) -> bool {
-    (n * std::mem::size_of::<S::E>()) % (2 * S::BYTES) == 0
+    (n * std::mem::size_of::<S::E>()).is_multiple_of(trip_bytes::<S>())
 }
 
 /// Whether a chunk `out` of rows `n` long (at most `block` per column block) takes the flat
@@ -1481,6 +1796,9 @@ fn takes_whole<S: Simd>(out: &[S::E], m: usize, n: usize, block: usize) -> bool 
 
 /// Rows up to this many elements keep their extended copy of `b` on the stack.
 const FLAT_STACK: usize = 1024;
+
+/// The most lanes of any vector here (AVX-512 f32).
+const MAX_LANES: usize = 16;
 
 /// Outputs (chunks) from this size take the flat aligned kernel; below it the row kernels,
 /// whose fixed cost is lower, win (measured at 64×64 f32: 0.9× vs 0.5× of a fill).
@@ -1574,9 +1892,9 @@ macro_rules! entry_points {
         unsafe fn $whole(out: &mut [$e], a: &[$e], b: &[$e]) {
             let (m, n) = (a.len(), b.len());
             debug_assert!(out.len() == m * n && four_rows::<$s>(n, n));
-            if let Some(half) = panel_fit::<$s>(out.as_ptr(), n) {
+            if let Some(h) = panel_fit::<$s>(out.as_ptr(), n) {
                 // SAFETY: features as on this function; the fit was just checked.
-                unsafe { outer_panels::<$s>(out, a, b, half) };
+                unsafe { outer_panels::<$s>(out, a, b, h) };
                 return;
             }
             let groups = FourRows::new(m, false);
@@ -1599,7 +1917,7 @@ macro_rules! entry_points {
         #[inline(never)]
         unsafe fn $flat(out: &mut [$e], first: usize, a: &[$e], b: &[$e]) {
             let (n, w) = (b.len(), <$s as Simd>::W);
-            let mut stack = [const { std::mem::MaybeUninit::<$e>::uninit() }; FLAT_STACK + 8];
+            let mut stack = [const { std::mem::MaybeUninit::<$e>::uninit() }; FLAT_STACK + MAX_LANES];
             let heap: Vec<$e>;
             let bext: &[$e] = if n <= FLAT_STACK {
                 for (d, &v) in stack.iter_mut().zip(b.iter().chain(&b[..w])) {
@@ -1684,6 +2002,32 @@ macro_rules! entry_points {
     };
 }
 
+entry_points!(
+    "avx512f,avx2,fma",
+    Avx512F32,
+    f32,
+    outer_chunk_avx512_f32,
+    outer_try_whole_avx512_f32,
+    outer_chunked_avx512_f32,
+    outer_whole_avx512_f32,
+    outer_flat_avx512_f32,
+    rank1_avx512_f32,
+    fill_avx512_f32,
+    add_in_place_avx512_f32
+);
+entry_points!(
+    "avx512f,avx2,fma",
+    Avx512F64,
+    f64,
+    outer_chunk_avx512_f64,
+    outer_try_whole_avx512_f64,
+    outer_chunked_avx512_f64,
+    outer_whole_avx512_f64,
+    outer_flat_avx512_f64,
+    rank1_avx512_f64,
+    fill_avx512_f64,
+    add_in_place_avx512_f64
+);
 entry_points!(
     "avx2,fma",
     Avx2F32,
@@ -1815,13 +2159,88 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// `select_lt(k, ·, ·)` of two splats for every `k` in `0..=W`, lane by lane.
+    fn check_select<S: Simd>(x: S::E, y: S::E)
+    where
+        S::E: PartialEq + std::fmt::Debug,
+    {
+        for k in 0..=S::W {
+            let mut got = vec![x; S::W];
+            // SAFETY: callers check that the CPU supports S; got holds one vector.
+            unsafe { S::storeu(got.as_mut_ptr(), S::select_lt(k, S::splat(x), S::splat(y))) };
+            let want: Vec<S::E> = (0..S::W).map(|l| if l < k { x } else { y }).collect();
+            assert_eq!(got, want, "k = {k}");
+        }
+    }
+
+    /// `load_part` reads exactly `lanes` elements (zeros above) and `store_part` writes
+    /// exactly `lanes`, for every power of two below `W`.
+    fn check_parts<S: Simd>(of: impl Fn(u8) -> S::E, zero: S::E)
+    where
+        S::E: PartialEq + std::fmt::Debug,
+    {
+        let src: Vec<S::E> = (1..=S::W as u8).map(&of).collect();
+        let mut lanes = 1;
+        while lanes < S::W {
+            let mut back = vec![zero; S::W];
+            let mut dst = vec![of(99); S::W + 1];
+            // SAFETY: callers check that the CPU supports S; src and back hold one vector,
+            // dst holds lanes + 1 elements and more.
+            unsafe {
+                let v = S::load_part(src.as_ptr(), lanes);
+                S::storeu(back.as_mut_ptr(), v);
+                S::store_part(dst.as_mut_ptr(), v, lanes);
+            }
+            let want: Vec<S::E> = (0..S::W)
+                .map(|l| if l < lanes { src[l] } else { zero })
+                .collect();
+            assert_eq!(back, want, "load_part, lanes = {lanes}");
+            assert_eq!(&dst[..lanes], &src[..lanes], "store_part, lanes = {lanes}");
+            assert!(
+                dst[lanes..].iter().all(|&d| d == of(99)),
+                "store_part wrote past {lanes}"
+            );
+            lanes *= 2;
+        }
+    }
+
+    /// `concat(tail, k, head)` for every `k` in `1..W`, reading parts that end at the edge of
+    /// their buffers (so a read past either part would fall outside them).
+    fn check_concat<S: Simd>(of: impl Fn(u8) -> S::E)
+    where
+        S::E: PartialEq + std::fmt::Debug,
+    {
+        for k in 1..S::W {
+            let tail: Vec<S::E> = (0..k as u8).map(|l| of(10 + l)).collect();
+            let head: Vec<S::E> = (0..(S::W - k) as u8).map(|l| of(50 + l)).collect();
+            let mut got = vec![of(0); S::W];
+            // SAFETY: callers check that the CPU supports S; the parts hold k and W − k.
+            unsafe { S::storeu(got.as_mut_ptr(), S::concat(tail.as_ptr(), k, head.as_ptr())) };
+            let want: Vec<S::E> = tail.iter().chain(&head).copied().collect();
+            assert_eq!(got, want, "k = {k}");
+        }
+    }
+
     #[test]
-    fn halves_takes_the_low_lanes_of_x_and_the_high_lanes_of_y() {
-        check::<Sse2F32>(1.0, 2.0);
-        check::<Sse2F64>(1.0, 2.0);
+    fn lane_helpers_match_their_definitions_on_every_instruction_set() {
+        fn all<S: Simd>(of: impl Fn(u8) -> S::E + Copy, zero: S::E)
+        where
+            S::E: PartialEq + std::fmt::Debug,
+        {
+            check::<S>(of(1), of(2));
+            check_select::<S>(of(1), of(2));
+            check_parts::<S>(of, zero);
+            check_concat::<S>(of);
+        }
+        all::<Sse2F32>(f32::from, 0.0);
+        all::<Sse2F64>(f64::from, 0.0);
         if std::is_x86_feature_detected!("avx2") {
-            check::<Avx2F32>(1.0, 2.0);
-            check::<Avx2F64>(1.0, 2.0);
+            all::<Avx2F32>(f32::from, 0.0);
+            all::<Avx2F64>(f64::from, 0.0);
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            all::<Avx512F32>(f32::from, 0.0);
+            all::<Avx512F64>(f64::from, 0.0);
         }
     }
 }

@@ -163,9 +163,9 @@ mod tests {
         ] {
             for (mr, nr, s) in [(8, 6, 8), (16, 6, 4), (4, 4, 16), (4, 4, 1)] {
                 let b = blocking_for(caches, mr, nr, s);
-                assert!(b.kc >= 32 && b.kc % 16 == 0, "{b:?}");
-                assert!(b.mc >= mr && b.mc % mr == 0, "{b:?}");
-                assert!(b.nc >= nr && b.nc % nr == 0, "{b:?}");
+                assert!(b.kc >= 32 && b.kc.is_multiple_of(16), "{b:?}");
+                assert!(b.mc >= mr && b.mc.is_multiple_of(mr), "{b:?}");
+                assert!(b.nc >= nr && b.nc.is_multiple_of(nr), "{b:?}");
                 assert!(b.kc * nr * s <= caches.l1d, "{b:?}");
                 assert!(b.mc * b.kc * s <= caches.l2 || b.mc == mr, "{b:?}");
             }

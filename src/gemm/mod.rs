@@ -123,7 +123,7 @@ fn gemm_impl<T: Scalar>(
         }
         return Ok(());
     }
-    let path = crate::arch::active();
+    let path = crate::arch::active().for_gemm();
     if route.is_none() {
         let (m, n) = c.shape();
         // 1×n or m×1: a vector × matrix product (n = 1 as Cᵀ = BᵀAᵀ).

@@ -142,7 +142,7 @@ fn prefetch_column<T>(ptr: *const T, len: usize, valid: bool) {
 /// loads, and crowds one L1 set when the kernel walks the panels).
 pub(crate) fn panel_stride(width: usize, kc: usize, elem_size: usize) -> usize {
     let ps = width * kc;
-    if (ps * elem_size) % 4096 == 0 {
+    if (ps * elem_size).is_multiple_of(4096) {
         ps + width
     } else {
         ps

@@ -148,7 +148,7 @@ mod tests {
         for (m, nc, threads) in [(1024, 1024, 2), (256, 256, 2), (7, 500, 2), (3000, 10, 4)] {
             let s = Split::new(m, nc, 256, 8, 6, threads);
             assert!(
-                s.m_chunk % 8 == 0 && s.m_chunk <= 256 && s.n_chunk % 6 == 0,
+                s.m_chunk.is_multiple_of(8) && s.m_chunk <= 256 && s.n_chunk.is_multiple_of(6),
                 "{s:?}"
             );
             let tasks = m.div_ceil(s.m_chunk) * nc.div_ceil(s.n_chunk);

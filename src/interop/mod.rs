@@ -96,10 +96,12 @@ unsafe fn mat_ref<'a, T>(
     col_stride: isize,
 ) -> Result<MatRef<'a, T>, ShapeError> {
     let ptr = check_raw(ptr, &[(rows, row_stride), (cols, col_stride)])?;
-    debug_assert!(extent::span(0, &[(rows, row_stride), (cols, col_stride)])
-        .map_or(true, |(lo, hi)| (hi - lo + 1)
-            * std::mem::size_of::<T>() as i128
-            <= isize::MAX as i128));
+    debug_assert!(
+        extent::span(0, &[(rows, row_stride), (cols, col_stride)])
+            .is_none_or(
+                |(lo, hi)| (hi - lo + 1) * std::mem::size_of::<T>() as i128 <= isize::MAX as i128
+            )
+    );
     // SAFETY: the caller vouches for the elements (see `# Safety`); `check_raw` made the
     // pointer non-null and proved the span fits in isize, as `from_raw_parts` requires.
     Ok(unsafe { MatRef::from_raw_parts(ptr, rows, cols, row_stride, col_stride) })
