@@ -13,6 +13,7 @@ use crate::physical;
 use std::hint::black_box;
 
 const OP: &str = "outerprod ger";
+const OP_AVX2: &str = "outerprod ger, AVX2 path³";
 const OPENBLAS: &str = "OpenBLAS ?ger";
 const BLIS: &str = "BLIS ?ger";
 const FAER: &str = "faer rank-1";
@@ -22,7 +23,7 @@ const RMW: &str = "RMW pass";
 
 /// Column names.
 pub fn cols() -> Vec<String> {
-    [OP, OPENBLAS, BLIS, FAER, NA_GER, NAIVE, RMW]
+    [OP, OP_AVX2, OPENBLAS, BLIS, FAER, NA_GER, NAIVE, RMW]
         .map(String::from)
         .to_vec()
 }
@@ -134,6 +135,27 @@ fn row<T: El>(
         },
         verify,
     );
+    // Where the CPU has AVX-512, the same call forced onto the AVX2 kernels.
+    if crate::avx512_detected() {
+        row.run(
+            &mut buf,
+            OP_AVX2,
+            reset,
+            |s| {
+                let a = match lay {
+                    Lay::Row => outerprod::MatMut::row_major(&mut s[..], m, n),
+                    Lay::Col => outerprod::MatMut::col_major(&mut s[..], m, n),
+                }
+                .expect("view");
+                outerprod::testing::with_kernel_path(outerprod::testing::KernelPath::Avx2Fma, || {
+                    outerprod::ger(alpha, (&x).into(), (&y).into(), a).expect("ger")
+                });
+            },
+            verify,
+        );
+    } else {
+        row.skip(OP_AVX2, "AVX2 is the detected path");
+    }
     for (name, lib) in [(OPENBLAS, ob), (BLIS, bl)] {
         let Some(lib) = lib else {
             row.skip(name, "not loaded");

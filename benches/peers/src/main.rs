@@ -311,6 +311,14 @@ fn header(
     println!(
         "- ¹ single-threaded library: the same code runs in the multi-thread tables. \
          ² matrixmultiply: 1 thread is the library itself; with t > 1 threads we split C into t \
-         row blocks on rayon (its own threading is fixed once per process by MATMUL_NUM_THREADS)."
+         row blocks on rayon (its own threading is fixed once per process by MATMUL_NUM_THREADS). \
+         ³ on CPUs with AVX-512 (outerprod's detected path `Avx512`), the same outerprod call \
+         forced onto its AVX2 kernels (`with_kernel_path(Avx2Fma)`); the ratio tables compare \
+         the default call."
     );
+}
+
+/// Whether outerprod's detected kernel path is its AVX-512 one.
+fn avx512_detected() -> bool {
+    outerprod::testing::detected() == outerprod::testing::KernelPath::Avx512
 }

@@ -24,6 +24,7 @@ pub const SIZES: [(usize, usize); 6] = [
 
 const OP_ROW: &str = "outerprod row";
 const OP_COL: &str = "outerprod col (vec_outer)";
+const OP_AVX2: &str = "outerprod row, AVX2 path³";
 const NAIVE: &str = "naive loop¹";
 const NDARRAY: &str = "ndarray Zip broadcast";
 const NDARRAY_ROWS: &str = "ndarray Zip rows";
@@ -38,6 +39,7 @@ pub fn cols() -> Vec<String> {
     [
         OP_ROW,
         OP_COL,
+        OP_AVX2,
         NAIVE,
         NDARRAY,
         NDARRAY_ROWS,
@@ -151,6 +153,23 @@ fn row<T: El>(
         |s| outerprod::outer_into_layout(s, &a, &b, Layout::ColMajor).expect("outer_into_layout"),
         verify_col,
     );
+    // Where the CPU has AVX-512, the same call forced onto the AVX2 kernels, for the gain of
+    // the wider path in the same run.
+    if crate::avx512_detected() {
+        row.run(
+            &mut buf,
+            OP_AVX2,
+            clear,
+            |s| {
+                outerprod::testing::with_kernel_path(outerprod::testing::KernelPath::Avx2Fma, || {
+                    outerprod::outer_into(s, &a, &b).expect("outer_into")
+                })
+            },
+            verify_row,
+        );
+    } else {
+        row.skip(OP_AVX2, "AVX2 is the detected path");
+    }
     // The inputs pass through `black_box` so that the compiler cannot hoist the loop's set-up
     // (slice lengths, the vectorised loop's checks) out of the timing loop, where the same call
     // repeats on the same data: a caller's own loop pays it on every call, as a library call does.
