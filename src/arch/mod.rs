@@ -45,9 +45,9 @@ pub enum KernelPath {
     /// x86_64 AVX2 + FMA kernels (`#[target_feature]` functions, 256-bit), with non-temporal
     /// stores for large outputs.
     Avx2Fma,
-    /// x86_64 AVX-512F kernels (512-bit) for outer products, rank-1 updates and fills, with
-    /// non-temporal stores for large outputs; GEMM on this path runs the AVX2 + FMA kernels.
-    /// Needs AVX-512F, AVX2 and FMA; detected as the default only where the core also has
+    /// x86_64 AVX-512F kernels (512-bit): outer products, rank-1 updates and fills (with
+    /// non-temporal stores for large outputs) and the GEMM microkernels; GEMM's vector ×
+    /// matrix kernels stay on AVX2. Needs AVX-512F, AVX2 and FMA; detected as the default only where the core also has
     /// AVX-512 VBMI2 (Ice Lake and later, Zen 4 and later), see [`detected`].
     Avx512,
 }
@@ -70,15 +70,6 @@ impl KernelPath {
         KernelPath::Avx2Fma,
         KernelPath::Avx512,
     ];
-
-    /// The path of the GEMM kernels, which stop at AVX2 + FMA: [`KernelPath::Avx512`] runs
-    /// them there.
-    pub(crate) fn for_gemm(self) -> KernelPath {
-        match self {
-            KernelPath::Avx512 => KernelPath::Avx2Fma,
-            other => other,
-        }
-    }
 }
 
 fn has_avx2_fma() -> bool {

@@ -17,7 +17,7 @@ use std::ops::Range;
 use super::blocking::{self, PARALLEL_WORK, SMALL_WORK_GENERIC, SMALL_WORK_SIMD};
 use super::kernel::{Microkernel, Reference};
 #[cfg(target_arch = "x86_64")]
-use super::kernel_x86::{Avx2F32, Avx2F64};
+use super::kernel_x86::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
 use super::pack::{pack_a, pack_b, panel_stride, Block};
 use super::parallel::{for_each_task, with_buffer, SharedPtr, Split, PACK_A, PACK_B};
 use crate::arch::KernelPath;
@@ -233,7 +233,8 @@ pub(crate) unsafe fn run<T: Scalar>(
         (op, sums)
     };
     let work = op.m.saturating_mul(op.n).saturating_mul(op.k);
-    let simd = path == KernelPath::Avx2Fma && ScalarKind::of::<T>() != ScalarKind::Other;
+    let simd = matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512)
+        && ScalarKind::of::<T>() != ScalarKind::Other;
     let small_work = if simd {
         SMALL_WORK_SIMD
     } else {
@@ -265,6 +266,22 @@ pub(crate) unsafe fn run<T: Scalar>(
             (Route::Small, ScalarKind::F32, KernelPath::Avx2Fma) => {
                 if let Some(op32) = op.cast::<f32>() {
                     if !small_simd::<f32, Avx2F32>(op32, sums.cast()) {
+                        dispatch(op, sums, path, 1);
+                    }
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Route::Small, ScalarKind::F64, KernelPath::Avx512) => {
+                if let Some(op64) = op.cast::<f64>() {
+                    if !small_simd::<f64, Avx512F64>(op64, sums.cast()) {
+                        dispatch(op, sums, path, 1);
+                    }
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Route::Small, ScalarKind::F32, KernelPath::Avx512) => {
+                if let Some(op32) = op.cast::<f32>() {
+                    if !small_simd::<f32, Avx512F32>(op32, sums.cast()) {
                         dispatch(op, sums, path, 1);
                     }
                 }
@@ -444,6 +461,20 @@ unsafe fn dispatch<T: Scalar>(op: Operands<T>, sums: Sums<T>, path: KernelPath, 
                 debug_assert!(KernelPath::Avx2Fma.is_available());
                 if let Some(op) = op.cast::<f32>() {
                     blocked::<f32, Avx2F32>(op, sums.cast(), threads);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (ScalarKind::F64, KernelPath::Avx512) => {
+                debug_assert!(KernelPath::Avx512.is_available());
+                if let Some(op) = op.cast::<f64>() {
+                    blocked::<f64, Avx512F64>(op, sums.cast(), threads);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (ScalarKind::F32, KernelPath::Avx512) => {
+                debug_assert!(KernelPath::Avx512.is_available());
+                if let Some(op) = op.cast::<f32>() {
+                    blocked::<f32, Avx512F32>(op, sums.cast(), threads);
                 }
             }
             (ScalarKind::F32, _) => blocked::<T, Reference<8, 4>>(op, sums, threads),

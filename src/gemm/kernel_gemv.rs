@@ -31,9 +31,9 @@ pub(super) fn axpy_rows<T: Scalar>(
     debug_assert_eq!(a.len(), rows.rows());
     debug_assert_eq!(acc.len(), cols.len());
     #[cfg(target_arch = "x86_64")]
-    if path == KernelPath::Avx2Fma {
+    if matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
         debug_assert!(KernelPath::Avx2Fma.is_available());
-        // SAFETY: `arch` only makes Avx2Fma active when the CPU has AVX2 and FMA
+        // SAFETY: `arch` only makes Avx2Fma or Avx512 active when the CPU has AVX2 and FMA
         // (`with_kernel_path` refuses an unavailable path).
         unsafe { axpy_rows_avx2(acc, a, rows, cols) };
         return;
@@ -47,7 +47,7 @@ pub(super) fn axpy_rows<T: Scalar>(
 pub(super) fn dot<T: Scalar>(path: KernelPath, a: &[T], b: &[T]) -> T {
     debug_assert_eq!(a.len(), b.len());
     #[cfg(target_arch = "x86_64")]
-    if path == KernelPath::Avx2Fma {
+    if matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
         debug_assert!(KernelPath::Avx2Fma.is_available());
         // SAFETY: as in `axpy_rows`.
         return unsafe { dot_avx2(a, b) };

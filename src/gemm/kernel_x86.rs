@@ -1,9 +1,10 @@
-//! AVX2+FMA microkernels: f64 8×6 and f32 16×6.
+//! x86_64 microkernels: AVX2+FMA f64 8×6 and f32 16×6, AVX-512 f64 16×12 and f32 32×12.
 //!
-//! Both keep the tile as 12 ymm accumulators (two vectors per column of C, six columns), load one
-//! MR-element column of the packed A panel per step as two vectors, and broadcast the six
-//! elements of the packed B row: 2 loads + 6 broadcasts per 12 FMAs, which leaves the two FMA
-//! pipes of a Zen 3/4 or Haswell-class core as the bottleneck. The write-back computes
+//! All keep the tile in registers as two vectors per column of C (12 ymm accumulators for
+//! AVX2's six columns, 24 zmm for AVX-512's twelve of its 32 registers), load one MR-element
+//! column of the packed A panel per step as two vectors, and broadcast the NR elements of the
+//! packed B row: 2 loads + NR broadcasts per 2·NR FMAs, which leaves the two FMA pipes of a
+//! Zen 3/4, Haswell-class or AVX-512 server core as the bottleneck. The write-back computes
 //! `α·acc` and then `fma(β, C, α·acc)` (C not read when β = 0). Partial tiles and C with a
 //! non-unit row stride run the same write-back code on a stack copy of the m×n corner, so every
 //! element of C sees the same operations wherever its tile lies (1 vs N threads stay bitwise
@@ -17,16 +18,20 @@ use super::kernel::Microkernel;
 pub(crate) struct Avx2F64;
 /// The 16×6 f32 kernel.
 pub(crate) struct Avx2F32;
+/// The 16×12 f64 AVX-512 kernel.
+pub(crate) struct Avx512F64;
+/// The 32×12 f32 AVX-512 kernel.
+pub(crate) struct Avx512F32;
 
-macro_rules! avx2_kernel {
+macro_rules! simd_kernel {
     (
-        $kernel:ident, $body:ident, $strided:ident, $generic:ident, $t:ty, $lanes:literal,
-        $vzero:ident, $vload:ident, $vstore:ident, $vbcast:ident, $vfma:ident, $vmul:ident,
-        $vset1:ident
+        $feature:literal, $path:ident, $kernel:ident, $body:ident, $strided:ident,
+        $generic:ident, $t:ty, $lanes:literal, $nr:literal, $vzero:ident, $vload:ident,
+        $vstore:ident, $vbcast:ident, $vfma:ident, $vmul:ident, $vset1:ident
     ) => {
         impl Microkernel<$t> for $kernel {
             const MR: usize = 2 * $lanes;
-            const NR: usize = 6;
+            const NR: usize = $nr;
 
             #[inline]
             unsafe fn run(
@@ -41,9 +46,9 @@ macro_rules! avx2_kernel {
                 m: usize,
                 n: usize,
             ) {
-                debug_assert!(crate::arch::KernelPath::Avx2Fma.is_available());
+                debug_assert!(crate::arch::KernelPath::$path.is_available());
                 // SAFETY: the caller upholds `Microkernel::run`'s contract, which is exactly
-                // `$body`'s, including the AVX2+FMA requirement checked above in debug builds.
+                // `$body`'s, including the CPU features checked above in debug builds.
                 unsafe { $body(kc, alpha, a, b, beta, c, rs_c, cs_c, m, n) }
             }
 
@@ -63,9 +68,9 @@ macro_rules! avx2_kernel {
                 m: usize,
                 n: usize,
             ) {
-                debug_assert!(crate::arch::KernelPath::Avx2Fma.is_available());
+                debug_assert!(crate::arch::KernelPath::$path.is_available());
                 // SAFETY: the caller upholds `Microkernel::run_strided`'s contract, which is
-                // `$strided`'s, including the AVX2+FMA requirement.
+                // `$strided`'s, including the CPU features.
                 unsafe {
                     $strided(
                         kc, alpha, a, a_step, b, b_rs, b_cs, beta, c, rs_c, cs_c, m, n,
@@ -75,8 +80,8 @@ macro_rules! avx2_kernel {
         }
 
         /// # Safety
-        /// As [`Microkernel::run_strided`], and AVX2+FMA available.
-        #[target_feature(enable = "avx2,fma")]
+        /// As [`Microkernel::run_strided`], and the CPU features available.
+        #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn $strided(
             kc: usize,
@@ -103,8 +108,8 @@ macro_rules! avx2_kernel {
         }
 
         /// # Safety
-        /// As [`Microkernel::run`], and AVX2+FMA available.
-        #[target_feature(enable = "avx2,fma")]
+        /// As [`Microkernel::run`], and the CPU features available.
+        #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn $body(
             kc: usize,
@@ -128,9 +133,9 @@ macro_rules! avx2_kernel {
                     a,
                     MR as isize,
                     b,
-                    6,
+                    $nr,
                     1,
-                    6,
+                    $nr,
                     beta,
                     c,
                     rs_c,
@@ -170,7 +175,7 @@ macro_rules! avx2_kernel {
         ) {
             const L: usize = $lanes;
             const MR: usize = 2 * L;
-            const NR: usize = 6;
+            const NR: usize = $nr;
             debug_assert!(m <= MR && n <= NR && (1..=NR).contains(&n_read));
             let boff: [isize; NR] = std::array::from_fn(|j| j.min(n_read - 1) as isize * b_cs);
             let full = m == MR && n == NR && rs_c == 1;
@@ -260,13 +265,16 @@ macro_rules! avx2_kernel {
     };
 }
 
-avx2_kernel!(
+simd_kernel!(
+    "avx2,fma",
+    Avx2Fma,
     Avx2F64,
     kernel_f64_8x6,
     kernel_f64_8x6_strided,
     kernel_f64_8x6_body,
     f64,
     4,
+    6,
     _mm256_setzero_pd,
     _mm256_loadu_pd,
     _mm256_storeu_pd,
@@ -276,13 +284,16 @@ avx2_kernel!(
     _mm256_set1_pd
 );
 
-avx2_kernel!(
+simd_kernel!(
+    "avx2,fma",
+    Avx2Fma,
     Avx2F32,
     kernel_f32_16x6,
     kernel_f32_16x6_strided,
     kernel_f32_16x6_body,
     f32,
     8,
+    6,
     _mm256_setzero_ps,
     _mm256_loadu_ps,
     _mm256_storeu_ps,
@@ -291,6 +302,64 @@ avx2_kernel!(
     _mm256_mul_ps,
     _mm256_set1_ps
 );
+
+simd_kernel!(
+    "avx512f,avx2,fma",
+    Avx512,
+    Avx512F64,
+    kernel_f64_16xnr,
+    kernel_f64_16xnr_strided,
+    kernel_f64_16xnr_body,
+    f64,
+    8,
+    12,
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_set1_pd_ref,
+    _mm512_fmadd_pd,
+    _mm512_mul_pd,
+    _mm512_set1_pd
+);
+
+simd_kernel!(
+    "avx512f,avx2,fma",
+    Avx512,
+    Avx512F32,
+    kernel_f32_32xnr,
+    kernel_f32_32xnr_strided,
+    kernel_f32_32xnr_body,
+    f32,
+    16,
+    12,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_set1_ps_ref,
+    _mm512_fmadd_ps,
+    _mm512_mul_ps,
+    _mm512_set1_ps
+);
+
+/// `_mm512_set1_ps(*p)`, the shape of `_mm256_broadcast_ss` (a broadcast load).
+///
+/// # Safety
+/// AVX-512F is available.
+#[inline(always)]
+unsafe fn _mm512_set1_ps_ref(p: &f32) -> __m512 {
+    // SAFETY: register broadcast of a value read through a reference.
+    unsafe { _mm512_set1_ps(*p) }
+}
+
+/// `_mm512_set1_pd(*p)`, the shape of `_mm256_broadcast_sd`.
+///
+/// # Safety
+/// AVX-512F is available.
+#[inline(always)]
+unsafe fn _mm512_set1_pd_ref(p: &f64) -> __m512d {
+    // SAFETY: register broadcast of a value read through a reference.
+    unsafe { _mm512_set1_pd(*p) }
+}
 
 #[cfg(test)]
 mod tests {
@@ -334,6 +403,21 @@ mod tests {
     #[test]
     fn f32_kernel_matches_reference() {
         compare::<f32, Avx2F32, Reference<16, 6>>(|i| ((i * 7919) % 9) as f32 - 4.0);
+    }
+
+    /// The AVX-512 kernels, where the CPU has them (the test passes vacuously elsewhere, as
+    /// the dispatch tests do for an unavailable path).
+    #[test]
+    fn avx512_kernels_match_reference() {
+        if !KernelPath::Avx512.is_available() {
+            return;
+        }
+        let f64v = |i: usize| ((i * 7919) % 9) as f64 - 4.0;
+        let f32v = |i: usize| ((i * 7919) % 9) as f32 - 4.0;
+        compare::<f64, Avx512F64, Reference<16, 12>>(f64v);
+        compare::<f32, Avx512F32, Reference<32, 12>>(f32v);
+        compare_strided::<f64, Avx512F64, Reference<16, 12>>(f64v);
+        compare_strided::<f32, Avx512F32, Reference<32, 12>>(f32v);
     }
 
     /// The in-place variant on a strided B (only j < n read) and an A with a padded step.

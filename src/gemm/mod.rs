@@ -123,7 +123,7 @@ fn gemm_impl<T: Scalar>(
         }
         return Ok(());
     }
-    let path = crate::arch::active().for_gemm();
+    let path = crate::arch::active();
     if route.is_none() {
         let (m, n) = c.shape();
         // 1×n or m×1: a vector × matrix product (n = 1 as Cᵀ = BᵀAᵀ).
@@ -398,6 +398,7 @@ mod tests {
     fn straddle_cache_blocks(path: KernelPath) {
         let (mr, nr) = match path {
             KernelPath::Avx2Fma => (8, 6),
+            KernelPath::Avx512 => (16, 12),
             _ => (4, 4),
         };
         let bl = blocking::blocking(mr, nr, 8);
@@ -452,6 +453,9 @@ mod tests {
         straddle_cache_blocks(KernelPath::Portable);
         if KernelPath::Avx2Fma.is_available() {
             straddle_cache_blocks(KernelPath::Avx2Fma);
+        }
+        if KernelPath::Avx512.is_available() {
+            straddle_cache_blocks(KernelPath::Avx512);
         }
     }
 

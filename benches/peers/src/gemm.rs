@@ -16,6 +16,7 @@ use crate::outer::faer_par;
 use crate::physical;
 
 const OP: &str = "outerprod";
+const OP_AVX2: &str = "outerprod, AVX2 path³";
 const OPENBLAS: &str = "OpenBLAS";
 const BLIS: &str = "BLIS";
 const MM: &str = "matrixmultiply²";
@@ -26,7 +27,7 @@ const PEAK512: &str = "FMA peak 512-bit";
 
 /// Column names.
 pub fn cols() -> Vec<String> {
-    [OP, OPENBLAS, BLIS, MM, FAER, NALGEBRA, PEAK, PEAK512]
+    [OP, OP_AVX2, OPENBLAS, BLIS, MM, FAER, NALGEBRA, PEAK, PEAK512]
         .map(String::from)
         .to_vec()
 }
@@ -362,6 +363,19 @@ fn run_peers<T: El>(
 ) {
     let nan = |s: &mut Vec<T>| s.fill(T::of(f64::NAN));
     row.run(c, OP, nan, |s| op.outerprod(s), |s| op.verify(s));
+    // The layout tables (`all` false) have no column for it.
+    if all && crate::avx512_detected() {
+        let avx2 = outerprod::testing::KernelPath::Avx2Fma;
+        row.run(
+            c,
+            OP_AVX2,
+            nan,
+            |s| outerprod::testing::with_kernel_path(avx2, || op.outerprod(s)),
+            |s| op.verify(s),
+        );
+    } else if all {
+        row.skip(OP_AVX2, "AVX2 is the detected path");
+    }
     for (name, lib) in [(OPENBLAS, ob), (BLIS, bl)] {
         if !all && name == BLIS {
             continue;
