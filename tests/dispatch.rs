@@ -12,7 +12,8 @@
 use std::num::Wrapping;
 
 use outerprod::testing::{
-    default_thresholds, with_kernel_path, with_thresholds, KernelPath, Stores, Thresholds,
+    default_thresholds, with_kernel_path, with_thresholds, KernelPath, SpreadWrite, Stores,
+    Thresholds,
 };
 use outerprod::{ger, outer_into, outer_into_layout, reference, Layout, MatMut, VecRef};
 use rand::rngs::StdRng;
@@ -49,6 +50,7 @@ fn forced(stores: Stores, threaded: bool, spread: bool) -> Thresholds {
         // Every shape, however small, goes through the kernel under test.
         small_max_bytes: 0,
         spread_min_bytes: if spread { 0 } else { usize::MAX },
+        spread_write: d.spread_write,
     }
 }
 
@@ -172,20 +174,27 @@ fn check_outer<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
     let b: Vec<T> = vector(rng, n);
     let want = reference::outer(&a, &b);
     let want_t = reference::outer(&b, &a);
+    // The spread walk both ways (the default depends on the CPU vendor).
     let plans = [
-        (Stores::Normal, false),
-        (Stores::Normal, true),
-        (Stores::NonTemporal, false),
+        (Stores::Normal, false, SpreadWrite::FourRows),
+        (Stores::Normal, true, SpreadWrite::FourRows),
+        (Stores::Normal, true, SpreadWrite::RowByRow),
+        (Stores::NonTemporal, false, SpreadWrite::FourRows),
     ];
     for path in paths() {
-        for (stores, spread) in plans {
+        for (stores, spread, write) in plans {
             for threads in [1, 2] {
                 let what = format!(
-                    "outer {m}×{n} {path:?} {stores:?} spread {spread} {threads}t skew {skew}"
+                    "outer {m}×{n} {path:?} {stores:?} spread {spread} {write:?} {threads}t \
+                     skew {skew}"
                 );
+                let thresholds = Thresholds {
+                    spread_write: write,
+                    ..forced(stores, threads > 1, spread)
+                };
                 let mut buf = vec![T::zero(); m * n + skew];
                 pool(threads).install(|| {
-                    with_thresholds(forced(stores, threads > 1, spread), || {
+                    with_thresholds(thresholds, || {
                         with_kernel_path(path, || {
                             outer_into(&mut buf[skew..], &a, &b).unwrap();
                         })
@@ -197,7 +206,7 @@ fn check_outer<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize) {
                     "{what}: wrote before out"
                 );
                 pool(threads).install(|| {
-                    with_thresholds(forced(stores, threads > 1, spread), || {
+                    with_thresholds(thresholds, || {
                         with_kernel_path(path, || {
                             outer_into_layout(&mut buf[skew..], &a, &b, Layout::ColMajor).unwrap();
                         })

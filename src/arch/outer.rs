@@ -10,7 +10,7 @@ use std::mem::size_of_val;
 
 use super::alias::dealiased;
 use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds};
-use super::{block_elems, FloatKernels, FourRows, KernelPath, Stores, Thresholds};
+use super::{block_elems, FloatKernels, FourRows, KernelPath, SpreadWrite, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
@@ -78,6 +78,9 @@ pub(crate) struct Walk {
     /// Rows go four at a time a quarter of the chunk apart rather than four adjacent ones
     /// (see [`walk_for`], which sets it).
     pub(crate) spread: bool,
+    /// With `spread`, the four rows of a group are written one after the other
+    /// ([`SpreadWrite::RowByRow`]) rather than together.
+    pub(crate) row_by_row: bool,
 }
 
 /// Fills the flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
@@ -131,7 +134,13 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
         let c1 = (c0 + block.max(1)).min(n);
         let seg = &b[c0..c1];
         // SAFETY: body holds rows.len() rows of n elements; c1 ≤ n; 4·count ≤ rows.len().
-        unsafe { K::groups(body, n, c0, rows, seg, groups, stores) };
+        unsafe {
+            if walk.row_by_row {
+                groups_by_row::<T, K>(body, n, c0, rows, seg, groups, stores);
+            } else {
+                K::groups(body, n, c0, rows, seg, groups, stores);
+            }
+        }
         for (i, &ai) in rows.iter().enumerate().skip(4 * groups.count) {
             // SAFETY: both sides are the columns c0..c1 of one row.
             unsafe { K::row(&mut body[i * n + c0..i * n + c1], ai, seg, stores) };
@@ -228,7 +237,9 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 /// missing from cache is read before it is written, and four streams keep more of those
 /// reads in flight than one (fills of 8 and 16 MiB on Zen 3: four interleaved streams ran at
 /// 1.2× and 1.6× one stream, four adjacent 2 KiB rows at 0.9× and 0.85×; all alike in L1
-/// and L2). Non-temporal stores read nothing and keep adjacent rows.
+/// and L2). On Intel the four rows of a group are written one after the other instead
+/// ([`Thresholds::spread_write`], see `default_spread_write` for the measurements).
+/// Non-temporal stores read nothing and keep adjacent rows.
 ///
 /// Rows longer than a column block are never spread (0.2–0.5× on vec(abᵀ) 8192×256). Above
 /// `spread_min_bytes`, those that are a whole number of cache lines (up to
@@ -250,11 +261,14 @@ fn walk_for<T>(
         Walk {
             block: n,
             spread: false,
+            row_by_row: false,
         }
     } else {
+        let spread = large && n <= block;
         Walk {
             block,
-            spread: large && n <= block,
+            spread,
+            row_by_row: spread && thresholds.spread_write == SpreadWrite::RowByRow,
         }
     }
 }

@@ -2081,6 +2081,16 @@ entry_points!(
     add_in_place_sse2_f64
 );
 
+/// Whether CPUID names the vendor "GenuineIntel".
+pub(crate) fn is_intel() -> bool {
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID leaf 0 exists on every x86_64 CPU.
+    let r = unsafe { __cpuid(0) };
+    r.ebx == u32::from_le_bytes(*b"Genu")
+        && r.edx == u32::from_le_bytes(*b"ineI")
+        && r.ecx == u32::from_le_bytes(*b"ntel")
+}
+
 /// Data cache sizes from CPUID's deterministic cache parameters (leaf 4 on Intel, leaf
 /// 0x8000_001D on AMD); `None` when the CPU does not report them.
 pub(crate) fn detect_caches() -> Option<CacheSizes> {
