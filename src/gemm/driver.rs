@@ -250,44 +250,47 @@ pub(crate) unsafe fn run<T: Scalar>(
     } else {
         crate::threading::current_num_threads()
     };
-    // SAFETY: forwarded from this function's contract; the AVX2 kernels are only chosen on the
-    // Avx2Fma path, which `arch` grants only when the CPU has the features.
+    // SAFETY: forwarded from this function's contract; the SIMD kernels are only chosen on
+    // their own path (Avx2Fma, Avx512), which `arch` grants only when the CPU has the features.
     unsafe {
         match (route, ScalarKind::of::<T>(), path) {
             #[cfg(target_arch = "x86_64")]
             (Route::Small, ScalarKind::F64, KernelPath::Avx2Fma) => {
-                if let Some(op64) = op.cast::<f64>() {
-                    if !small_simd::<f64, Avx2F64>(op64, sums.cast()) {
-                        dispatch(op, sums, path, 1);
-                    }
-                }
+                small_or_blocked::<T, f64, Avx2F64>(op, sums, path)
             }
             #[cfg(target_arch = "x86_64")]
             (Route::Small, ScalarKind::F32, KernelPath::Avx2Fma) => {
-                if let Some(op32) = op.cast::<f32>() {
-                    if !small_simd::<f32, Avx2F32>(op32, sums.cast()) {
-                        dispatch(op, sums, path, 1);
-                    }
-                }
+                small_or_blocked::<T, f32, Avx2F32>(op, sums, path)
             }
             #[cfg(target_arch = "x86_64")]
             (Route::Small, ScalarKind::F64, KernelPath::Avx512) => {
-                if let Some(op64) = op.cast::<f64>() {
-                    if !small_simd::<f64, Avx512F64>(op64, sums.cast()) {
-                        dispatch(op, sums, path, 1);
-                    }
-                }
+                small_or_blocked::<T, f64, Avx512F64>(op, sums, path)
             }
             #[cfg(target_arch = "x86_64")]
             (Route::Small, ScalarKind::F32, KernelPath::Avx512) => {
-                if let Some(op32) = op.cast::<f32>() {
-                    if !small_simd::<f32, Avx512F32>(op32, sums.cast()) {
-                        dispatch(op, sums, path, 1);
-                    }
-                }
+                small_or_blocked::<T, f32, Avx512F32>(op, sums, path)
             }
             (Route::Small, _, _) => small(op, sums),
             (Route::Blocked, _, _) => dispatch(op, sums, path, threads),
+        }
+    }
+}
+
+/// The small path with kernel `K` on `F` (= `T`), or the packed engine on one thread when
+/// the operands do not suit it.
+///
+/// # Safety
+/// As [`run`], plus: `K`'s CPU features are available.
+unsafe fn small_or_blocked<T: Scalar, F: Scalar, K: Microkernel<F>>(
+    op: Operands<T>,
+    sums: Sums<T>,
+    path: KernelPath,
+) {
+    if let Some(opf) = op.cast::<F>() {
+        // SAFETY: forwarded contract; `cast` succeeded, so F is T.
+        if !unsafe { small_simd::<F, K>(opf, sums.cast()) } {
+            // SAFETY: forwarded contract.
+            unsafe { dispatch(op, sums, path, 1) };
         }
     }
 }
@@ -444,42 +447,45 @@ unsafe fn add_sums<T: Scalar>(op: &Operands<T>, sums: Sums<T>) {
 /// # Safety
 /// As [`run`].
 unsafe fn dispatch<T: Scalar>(op: Operands<T>, sums: Sums<T>, path: KernelPath, threads: usize) {
-    // SAFETY: forwarded from the caller; `cast` only succeeds when the types are the same, and
-    // the AVX2 kernels are only chosen on the Avx2Fma path, which `arch` grants only when the
-    // CPU has the features.
+    // SAFETY: forwarded from the caller; the SIMD kernels are only chosen on their own path
+    // (Avx2Fma, Avx512), which `arch` grants only when the CPU has the features.
     unsafe {
         match (ScalarKind::of::<T>(), path) {
             #[cfg(target_arch = "x86_64")]
             (ScalarKind::F64, KernelPath::Avx2Fma) => {
-                debug_assert!(KernelPath::Avx2Fma.is_available());
-                if let Some(op) = op.cast::<f64>() {
-                    blocked::<f64, Avx2F64>(op, sums.cast(), threads);
-                }
+                blocked_as::<T, f64, Avx2F64>(op, sums, threads)
             }
             #[cfg(target_arch = "x86_64")]
             (ScalarKind::F32, KernelPath::Avx2Fma) => {
-                debug_assert!(KernelPath::Avx2Fma.is_available());
-                if let Some(op) = op.cast::<f32>() {
-                    blocked::<f32, Avx2F32>(op, sums.cast(), threads);
-                }
+                blocked_as::<T, f32, Avx2F32>(op, sums, threads)
             }
             #[cfg(target_arch = "x86_64")]
             (ScalarKind::F64, KernelPath::Avx512) => {
-                debug_assert!(KernelPath::Avx512.is_available());
-                if let Some(op) = op.cast::<f64>() {
-                    blocked::<f64, Avx512F64>(op, sums.cast(), threads);
-                }
+                blocked_as::<T, f64, Avx512F64>(op, sums, threads)
             }
             #[cfg(target_arch = "x86_64")]
             (ScalarKind::F32, KernelPath::Avx512) => {
-                debug_assert!(KernelPath::Avx512.is_available());
-                if let Some(op) = op.cast::<f32>() {
-                    blocked::<f32, Avx512F32>(op, sums.cast(), threads);
-                }
+                blocked_as::<T, f32, Avx512F32>(op, sums, threads)
             }
             (ScalarKind::F32, _) => blocked::<T, Reference<8, 4>>(op, sums, threads),
             _ => blocked::<T, Reference<4, 4>>(op, sums, threads),
         }
+    }
+}
+
+/// [`blocked`] with kernel `K` on `F` (= `T`; nothing happens otherwise).
+///
+/// # Safety
+/// As [`blocked`].
+unsafe fn blocked_as<T: Scalar, F: Scalar, K: Microkernel<F>>(
+    op: Operands<T>,
+    sums: Sums<T>,
+    threads: usize,
+) {
+    debug_assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<F>());
+    if let Some(op) = op.cast::<F>() {
+        // SAFETY: forwarded contract; `cast` succeeded, so F is T.
+        unsafe { blocked::<F, K>(op, sums.cast(), threads) };
     }
 }
 

@@ -121,36 +121,24 @@ fn row<T: El>(
         )
     };
 
-    row.run(
-        &mut buf,
-        OP,
-        reset,
-        |s| {
-            let a = match lay {
-                Lay::Row => outerprod::MatMut::row_major(&mut s[..], m, n),
-                Lay::Col => outerprod::MatMut::col_major(&mut s[..], m, n),
-            }
-            .expect("view");
-            outerprod::ger(alpha, (&x).into(), (&y).into(), a).expect("ger");
-        },
-        verify,
-    );
+    // outerprod's call on the buffer: A ← A + α x yᵀ in the table's layout.
+    let op_ger = |s: &mut Vec<T>| {
+        let a = match lay {
+            Lay::Row => outerprod::MatMut::row_major(&mut s[..], m, n),
+            Lay::Col => outerprod::MatMut::col_major(&mut s[..], m, n),
+        }
+        .expect("view");
+        outerprod::ger(alpha, (&x).into(), (&y).into(), a).expect("ger");
+    };
+    row.run(&mut buf, OP, reset, op_ger, verify);
     // Where the CPU has AVX-512, the same call forced onto the AVX2 kernels.
     if crate::avx512_detected() {
+        let avx2 = outerprod::testing::KernelPath::Avx2Fma;
         row.run(
             &mut buf,
             OP_AVX2,
             reset,
-            |s| {
-                let a = match lay {
-                    Lay::Row => outerprod::MatMut::row_major(&mut s[..], m, n),
-                    Lay::Col => outerprod::MatMut::col_major(&mut s[..], m, n),
-                }
-                .expect("view");
-                outerprod::testing::with_kernel_path(outerprod::testing::KernelPath::Avx2Fma, || {
-                    outerprod::ger(alpha, (&x).into(), (&y).into(), a).expect("ger")
-                });
-            },
+            |s| outerprod::testing::with_kernel_path(avx2, || op_ger(s)),
             verify,
         );
     } else {
