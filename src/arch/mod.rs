@@ -47,8 +47,9 @@ pub enum KernelPath {
     Avx2Fma,
     /// x86_64 AVX-512F kernels (512-bit): outer products, rank-1 updates and fills (with
     /// non-temporal stores for large outputs) and the GEMM microkernels; GEMM's vector ×
-    /// matrix kernels stay on AVX2. Needs AVX-512F, AVX2 and FMA; detected as the default only where the core also has
-    /// AVX-512 VBMI2 (Ice Lake and later, Zen 4 and later), see [`detected`].
+    /// matrix kernels stay on AVX2. Needs AVX-512F, AVX2 and FMA; detected as the default
+    /// only where the core also has AVX-512 VBMI2 (Ice Lake and later, Zen 4 and later), see
+    /// [`detected`].
     Avx512,
 }
 
@@ -169,7 +170,7 @@ pub struct Thresholds {
 /// How the rows of a spread walk (see [`Thresholds::spread_min_bytes`]) are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SpreadWrite {
-    /// Rows `g, g + q, g + 2q, g + 3q` together, by the four-row kernel: four stores streams at
+    /// Rows `g, g + q, g + 2q, g + 3q` together, by the four-row kernel: four store streams at
     /// once.
     FourRows,
     /// The same rows in the same order, one whole row at a time: one store stream at a time.
