@@ -261,10 +261,10 @@ fn outer_every_alignment_of_the_output() {
     }
     // Rows that share their alignment (a whole number of vectors long, or a whole number of
     // vectors apart in the spread walk, whose rows are m/4 apart): the four-row and one-row
-    // kernels write the elements before the first two-vector boundary and after the last in
-    // naturally aligned pieces of 1, 2, 4… lanes and one whole vector. Skews up to 64 bytes
-    // meet every head; rows of 64 bytes keep it from group to group, rows of 96 and 144
-    // bytes change it.
+    // kernels write the elements before the first trip boundary (two vectors, at most a
+    // 64-byte line) and after the last in naturally aligned pieces of 1, 2, 4… lanes and one
+    // whole vector. Skews up to 64 bytes meet every head; rows of 64 bytes keep it from group
+    // to group, rows of 96 and 144 bytes change it.
     // Rows of up to 512 bytes also take the register panels: rows on a vector boundary in
     // panels of up to eight vectors (AVX2 f32: 64 is one panel, 72 eight and one, 128 eight
     // and eight), rows off a boundary joined across row ends when one panel holds them (64,
@@ -490,7 +490,7 @@ fn check_ger_skewed<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize
 
 #[test]
 fn ger_every_alignment_of_a() {
-    // Rows of eight vectors or more peel to row 0's two-vector boundary, in pieces of 1, 2,
+    // Rows of eight vectors or more peel to row 0's trip boundary, in pieces of 1, 2,
     // 4… lanes and one whole vector, and every ragged end is written in pieces; rows a whole
     // number of vectors apart then share the alignment, the others (67, 35 columns) do not.
     // Skews up to 64 bytes meet every peel; rows of 256 bytes keep it from group to group,

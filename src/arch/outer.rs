@@ -75,12 +75,9 @@ pub(crate) struct Walk {
     /// Column block, in elements: longer rows are written a block of columns at a time, so
     /// that the block of `b` stays in L1.
     pub(crate) block: usize,
-    /// Rows go four at a time a quarter of the chunk apart rather than four adjacent ones
-    /// (see [`walk_for`], which sets it).
-    pub(crate) spread: bool,
-    /// With `spread`, the four rows of a group are written one after the other
-    /// ([`SpreadWrite::RowByRow`]) rather than together.
-    pub(crate) row_by_row: bool,
+    /// `Some`: rows go four at a time a quarter of the chunk apart rather than four adjacent
+    /// ones, each group written as the [`SpreadWrite`] says (see [`walk_for`], which sets it).
+    pub(crate) spread: Option<SpreadWrite>,
 }
 
 /// Fills the flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
@@ -126,7 +123,7 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
     let rows = &a[i..i + full];
     // Four rows at a time, adjacent or spread (`walk.spread`: rows g, g + q, g + 2q, g + 3q
     // for g < q = full / 4); the rows left over go one by one.
-    let groups = FourRows::new(full, walk.spread);
+    let groups = FourRows::new(full, walk.spread.is_some());
     // Whole rows when they fit the block, else column blocks of every row in turn.
     // (A plain loop: `step_by` divides to count its steps.)
     let mut c0 = 0;
@@ -135,7 +132,7 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
         let seg = &b[c0..c1];
         // SAFETY: body holds rows.len() rows of n elements; c1 ≤ n; 4·count ≤ rows.len().
         unsafe {
-            if walk.row_by_row {
+            if walk.spread == Some(SpreadWrite::RowByRow) {
                 groups_by_row::<T, K>(body, n, c0, rows, seg, groups, stores);
             } else {
                 K::groups(body, n, c0, rows, seg, groups, stores);
@@ -198,9 +195,9 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
 /// the whole-product kernel when their rows fit it, without the chunk set-up: on Intel
 /// Emerald Rapids that set-up took 7–11 ns of a 47 ns call at 8×64 f32 and about 16 ns of
-/// 190 at 64×64 (0.67–0.70 → 0.74–0.80 of a fill, paired medians). The chunk walk would pick the same kernel for them, and
-/// they need no copy of `b` away from 4 KiB aliasing (`dealiased` acts only on 64 rows or
-/// more of at least 4 KiB each).
+/// 190 at 64×64 (0.67–0.70 → 0.74–0.80 of a fill, paired medians). The chunk walk would
+/// pick the same kernel for them, and they need no copy of `b` away from 4 KiB aliasing
+/// (`dealiased` acts only on 64 rows or more of at least 4 KiB each).
 const DIRECT_MAX_BYTES: usize = 32 * 1024;
 
 /// `a bᵀ` into `out` by [`FloatKernels::outer_whole`] for f32 and f64; `false` for other
@@ -260,15 +257,12 @@ fn walk_for<T>(
     if large && whole_lines && n > block && n <= WHOLE_ROW_MAX_BLOCKS * block {
         Walk {
             block: n,
-            spread: false,
-            row_by_row: false,
+            spread: None,
         }
     } else {
-        let spread = large && n <= block;
         Walk {
             block,
-            spread,
-            row_by_row: spread && thresholds.spread_write == SpreadWrite::RowByRow,
+            spread: (large && n <= block).then_some(thresholds.spread_write),
         }
     }
 }

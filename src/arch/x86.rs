@@ -883,17 +883,7 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
             k += w;
         }
         if k < n && ENDS {
-            let mut c = w / 2;
-            while c > 0 {
-                if (n - k) & c != 0 {
-                    let t = S::load_part(b.add(k), c);
-                    for (row, &v) in rows.iter().zip(&va) {
-                        S::store_part(row.add(k), S::mul(v, t), c);
-                    }
-                    k += c;
-                }
-                c /= 2;
-            }
+            product_pieces::<S, R>(rows.map(|row| row.add(k)), va, b.add(k), n - k);
         } else if k < n {
             let t = S::loadu(b.add(n - w));
             for (row, &v) in rows.iter().zip(&va) {
@@ -1094,8 +1084,8 @@ unsafe fn outer_joined<S: Simd, const V: usize, const HALF: bool>(
         let tb = S::concat(bp.add(n - k), k, bp);
         let mut p = out.as_mut_ptr();
         let mut va = S::splat(a[0]);
-        product_pieces::<S>(p, va, bp, h);
-        // Every row but the last ends in a joined vector; the last row's tail is scalars.
+        product_pieces::<S, 1>([p], [va], bp, h);
+        // Every row but the last ends in a joined vector; the last row's tail goes in pieces.
         for &next in &a[1..] {
             for (v, &t) in bv.iter().enumerate() {
                 S::storeu(p.add(h + v * w), S::mul(va, t));
@@ -1115,24 +1105,32 @@ unsafe fn outer_joined<S: Simd, const V: usize, const HALF: bool>(
         for (v, &t) in bv.iter().enumerate() {
             S::storeu(p.add(h + v * w), S::mul(va, t));
         }
-        product_pieces::<S>(p.add(h + V * w), va, bp.add(n - k), k);
+        product_pieces::<S, 1>([p.add(h + V * w)], [va], bp.add(n - k), k);
     }
 }
 
-/// `p[l] = va·b[l]` for `l < len < W`, in pieces of …4, 2, 1 lanes (one load of `b` and one
-/// store each).
+/// `rows[r][l] = va[r]·b[l]` for `l < len < W`, in pieces of …4, 2, 1 lanes (one load of `b`
+/// and one store per row each): the ragged ends of the four-row and joined-row kernels.
 ///
 /// # Safety
-/// The CPU supports `S`; `p` is valid for `len` writes and `b` for `len` reads.
+/// The CPU supports `S`; each row is valid for `len` writes and `b` for `len` reads.
 #[inline(always)]
-unsafe fn product_pieces<S: Simd>(p: *mut S::E, va: S::V, b: *const S::E, len: usize) {
+unsafe fn product_pieces<S: Simd, const R: usize>(
+    rows: [*mut S::E; R],
+    va: [S::V; R],
+    b: *const S::E,
+    len: usize,
+) {
     debug_assert!(len < S::W);
     let (mut c, mut k) = (S::W / 2, 0);
     // SAFETY: each piece covers k..k + c ≤ len (the pieces sum to len); the CPU supports S.
     unsafe {
         while c > 0 {
             if len & c != 0 {
-                S::store_part(p.add(k), S::mul(va, S::load_part(b.add(k), c)), c);
+                let t = S::load_part(b.add(k), c);
+                for (row, &v) in rows.iter().zip(&va) {
+                    S::store_part(row.add(k), S::mul(v, t), c);
+                }
                 k += c;
             }
             c /= 2;
@@ -1830,7 +1828,7 @@ macro_rules! entry_points {
             if stores == Stores::Normal && takes_flat::<$s>(out, n, block) {
                 // SAFETY: the CPU supports the features (caller); the conditions just checked.
                 unsafe { $flat(out, first, a, b) }
-            } else if first == 0 && stores == Stores::Normal && !walk.spread
+            } else if first == 0 && stores == Stores::Normal && walk.spread.is_none()
                 && takes_whole::<$s>(out, a.len(), n, block)
             {
                 // SAFETY: as above.
@@ -2185,10 +2183,11 @@ mod tests {
 
     /// `load_part` reads exactly `lanes` elements (zeros above) and `store_part` writes
     /// exactly `lanes`, for every power of two below `W`.
-    fn check_parts<S: Simd>(of: impl Fn(u8) -> S::E, zero: S::E)
+    fn check_parts<S: Simd>(of: impl Fn(u8) -> S::E)
     where
         S::E: PartialEq + std::fmt::Debug,
     {
+        let zero = of(0);
         let src: Vec<S::E> = (1..=S::W as u8).map(&of).collect();
         let mut lanes = 1;
         while lanes < S::W {
@@ -2233,24 +2232,24 @@ mod tests {
 
     #[test]
     fn lane_helpers_match_their_definitions_on_every_instruction_set() {
-        fn all<S: Simd>(of: impl Fn(u8) -> S::E + Copy, zero: S::E)
+        fn all<S: Simd>(of: impl Fn(u8) -> S::E + Copy)
         where
             S::E: PartialEq + std::fmt::Debug,
         {
             check::<S>(of(1), of(2));
             check_select::<S>(of(1), of(2));
-            check_parts::<S>(of, zero);
+            check_parts::<S>(of);
             check_concat::<S>(of);
         }
-        all::<Sse2F32>(f32::from, 0.0);
-        all::<Sse2F64>(f64::from, 0.0);
+        all::<Sse2F32>(f32::from);
+        all::<Sse2F64>(f64::from);
         if std::is_x86_feature_detected!("avx2") {
-            all::<Avx2F32>(f32::from, 0.0);
-            all::<Avx2F64>(f64::from, 0.0);
+            all::<Avx2F32>(f32::from);
+            all::<Avx2F64>(f64::from);
         }
         if std::is_x86_feature_detected!("avx512f") {
-            all::<Avx512F32>(f32::from, 0.0);
-            all::<Avx512F64>(f64::from, 0.0);
+            all::<Avx512F32>(f32::from);
+            all::<Avx512F64>(f64::from);
         }
     }
 }

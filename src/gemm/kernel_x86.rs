@@ -307,16 +307,16 @@ simd_kernel!(
     "avx512f,avx2,fma",
     Avx512,
     Avx512F64,
-    kernel_f64_16xnr,
-    kernel_f64_16xnr_strided,
-    kernel_f64_16xnr_body,
+    kernel_f64_16x12,
+    kernel_f64_16x12_strided,
+    kernel_f64_16x12_body,
     f64,
     8,
     12,
     _mm512_setzero_pd,
     _mm512_loadu_pd,
     _mm512_storeu_pd,
-    _mm512_set1_pd_ref,
+    broadcast_pd512,
     _mm512_fmadd_pd,
     _mm512_mul_pd,
     _mm512_set1_pd
@@ -326,16 +326,16 @@ simd_kernel!(
     "avx512f,avx2,fma",
     Avx512,
     Avx512F32,
-    kernel_f32_32xnr,
-    kernel_f32_32xnr_strided,
-    kernel_f32_32xnr_body,
+    kernel_f32_32x12,
+    kernel_f32_32x12_strided,
+    kernel_f32_32x12_body,
     f32,
     16,
     12,
     _mm512_setzero_ps,
     _mm512_loadu_ps,
     _mm512_storeu_ps,
-    _mm512_set1_ps_ref,
+    broadcast_ps512,
     _mm512_fmadd_ps,
     _mm512_mul_ps,
     _mm512_set1_ps
@@ -346,7 +346,7 @@ simd_kernel!(
 /// # Safety
 /// AVX-512F is available.
 #[inline(always)]
-unsafe fn _mm512_set1_ps_ref(p: &f32) -> __m512 {
+unsafe fn broadcast_ps512(p: &f32) -> __m512 {
     // SAFETY: register broadcast of a value read through a reference.
     unsafe { _mm512_set1_ps(*p) }
 }
@@ -356,7 +356,7 @@ unsafe fn _mm512_set1_ps_ref(p: &f32) -> __m512 {
 /// # Safety
 /// AVX-512F is available.
 #[inline(always)]
-unsafe fn _mm512_set1_pd_ref(p: &f64) -> __m512d {
+unsafe fn broadcast_pd512(p: &f64) -> __m512d {
     // SAFETY: register broadcast of a value read through a reference.
     unsafe { _mm512_set1_pd(*p) }
 }
