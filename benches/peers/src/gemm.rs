@@ -27,9 +27,11 @@ const PEAK512: &str = "FMA peak 512-bit";
 
 /// Column names.
 pub fn cols() -> Vec<String> {
-    [OP, OP_AVX2, OPENBLAS, BLIS, MM, FAER, NALGEBRA, PEAK, PEAK512]
-        .map(String::from)
-        .to_vec()
+    [
+        OP, OP_AVX2, OPENBLAS, BLIS, MM, FAER, NALGEBRA, PEAK, PEAK512,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// (m, n, k, A is dYᵀ).

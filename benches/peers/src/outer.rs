@@ -31,6 +31,7 @@ const NDARRAY_ROWS: &str = "ndarray Zip rows";
 const NA_MUL: &str = "nalgebra a·bᵀ¹";
 const NA_GER: &str = "nalgebra ger¹";
 const FAER: &str = "faer matmul k=1";
+const FAER_COL: &str = "faer matmul k=1, col-major";
 const FILL: &str = "256-bit fill";
 const NT: &str = "NT fill";
 
@@ -46,6 +47,7 @@ pub fn cols() -> Vec<String> {
         NA_MUL,
         NA_GER,
         FAER,
+        FAER_COL,
         FILL,
         NT,
     ]
@@ -161,9 +163,10 @@ fn row<T: El>(
             OP_AVX2,
             clear,
             |s| {
-                outerprod::testing::with_kernel_path(outerprod::testing::KernelPath::Avx2Fma, || {
-                    outerprod::outer_into(s, &a, &b).expect("outer_into")
-                })
+                outerprod::testing::with_kernel_path(
+                    outerprod::testing::KernelPath::Avx2Fma,
+                    || outerprod::outer_into(s, &a, &b).expect("outer_into"),
+                )
             },
             verify_row,
         );
@@ -258,6 +261,25 @@ fn row<T: El>(
             );
         },
         verify_row,
+    );
+    // The same product written column-major, the layout of vec(abᵀ): the peer of the
+    // `vec_outer` column.
+    row.run(
+        &mut buf,
+        FAER_COL,
+        clear,
+        |s| {
+            let out = faer::MatMut::from_column_major_slice_mut(&mut s[..], m, n);
+            faer::linalg::matmul::matmul(
+                out,
+                faer::Accum::Replace,
+                faer::ColRef::from_slice(&a).as_mat(),
+                faer::RowRef::from_slice(&b).as_mat(),
+                T::of(1.0),
+                par,
+            );
+        },
+        verify_col,
     );
     row.run_work(FILL, bytes as f64, || physical::fill256(&mut buf));
     row.run_work(NT, bytes as f64, || physical::fill_nt(&mut buf));
