@@ -158,23 +158,25 @@ pub struct Thresholds {
     /// four long streams, instead of four adjacent rows: each line missing from cache is read
     /// first (the write-allocate of a store, or ger's own read), and four streams keep more
     /// of those reads in flight. 0 spreads every range of four rows or more. Default: the
-    /// per-core L2 size (ranges that fit in L2 gain nothing from it). Outer-product rows
-    /// longer than a column block are not spread (that measured 0.2–0.5×); above this size
-    /// they are written whole, four adjacent rows at a time, instead of a column block of
-    /// every row in turn.
+    /// per-core L2 size (ranges that fit in L2 gain nothing from it). How an outer product's
+    /// rows longer than a column block are written above this size depends on
+    /// [`spread_write`](Self::spread_write).
     pub spread_min_bytes: usize,
-    /// How an outer product's spread walk writes its rows: four at once (four concurrent
-    /// streams) or one at a time in the same order. Default: [`default_spread_write`].
+    /// How an outer product writes its rows above `spread_min_bytes`: four at once (four
+    /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].
     pub spread_write: SpreadWrite,
 }
 
-/// How the rows of a spread walk (see [`Thresholds::spread_min_bytes`]) are written.
+/// How an outer product writes its rows above [`Thresholds::spread_min_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SpreadWrite {
     /// Rows `g, g + q, g + 2q, g + 3q` together, by the four-row kernel: four store streams at
-    /// once.
+    /// once. Rows longer than a column block are not spread: whole-line ones (up to 16 blocks)
+    /// are written whole, four adjacent rows at a time, ragged ones in column blocks.
     FourRows,
-    /// The same rows in the same order, one whole row at a time: one store stream at a time.
+    /// The same rows in the same order, one row at a time: one store stream at a time. Rows
+    /// longer than a column block go in column blocks of a third of L1d, every row's block in
+    /// turn.
     RowByRow,
 }
 
@@ -355,6 +357,17 @@ pub(crate) fn cache_sizes() -> CacheSizes {
 /// the whole 32 KiB row of `b` read from L2.)
 fn block_elems<T>() -> usize {
     (cache_sizes().l1d / 2 / std::mem::size_of::<T>().max(1)).max(64)
+}
+
+/// Column block, in elements, for rows longer than [`block_elems`] that an outer product writes
+/// past L2 one row segment at a time ([`SpreadWrite::RowByRow`]): a third of L1d, whole cache
+/// lines, so that the block of `b` and the output lines being written (each read into L1 for
+/// ownership first) fit in L1 together. On Intel Emerald Rapids (L1d 48 KiB; paired harness,
+/// 1 thread, against a fill of the same buffer) 16 KiB blocks ran at 0.93–1.01 of the fill on
+/// vec(abᵀ) 8192×256 and 16384×256, where 24 KiB blocks (half of L1d) ran at 0.86–0.96 and
+/// 32 KiB at 0.79–0.86.
+fn stream_block_elems<T>() -> usize {
+    (cache_sizes().l1d / 3 / 64 * 64 / std::mem::size_of::<T>().max(1)).max(64)
 }
 
 /// `out[i·n + j] = a[i]·b[j]` with `out.len() == a.len()·b.len()`: the row-major outer product.

@@ -10,7 +10,8 @@ use std::mem::size_of_val;
 
 use super::alias::dealiased;
 use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds};
-use super::{block_elems, FloatKernels, FourRows, KernelPath, SpreadWrite, Stores, Thresholds};
+use super::{block_elems, stream_block_elems, FloatKernels, FourRows, KernelPath, SpreadWrite};
+use super::{Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
@@ -253,22 +254,31 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 
 /// How a chunk of `chunk_bytes` of rows of `n` elements of `T` is walked.
 ///
-/// Chunks of at least `spread_min_bytes` (ordinary stores) take their rows four at a time a
-/// quarter of the chunk apart, so the stores form four long sequential streams: every line
-/// missing from cache is read before it is written, and four streams keep more of those
-/// reads in flight than one (fills of 8 and 16 MiB on Zen 3: four interleaved streams ran at
-/// 1.2× and 1.6× one stream, four adjacent 2 KiB rows at 0.9× and 0.85×; all alike in L1
-/// and L2). On Intel the four rows of a group are written one after the other instead
-/// ([`Thresholds::spread_write`], see `default_spread_write` for the measurements).
-/// Non-temporal stores read nothing and keep adjacent rows.
+/// In L1 and L2, and with non-temporal stores (which read nothing), rows go four adjacent ones
+/// at a time, in column blocks of `block` elements when longer. Past L2 ([`past_l2`]) every
+/// line written is first read for ownership from L3 or memory, and the walk follows
+/// [`Thresholds::spread_write`]:
 ///
-/// Rows longer than a column block are never spread (0.2–0.5× on vec(abᵀ) 8192×256). Above
-/// `spread_min_bytes`, those that are a whole number of cache lines (up to
-/// [`WHOLE_ROW_MAX_BLOCKS`] blocks) are written whole, four adjacent rows at a time: they
-/// come from L3 or memory either way, and in one pass per row instead of one per column
-/// block they ran 1.03–1.12× faster (vec(abᵀ) 8192×256 and 16384×256, 512×16384, f32 and
-/// f64, 1 and 2 threads, one process; one cell of sixteen at 0.96). Ragged ones keep their
-/// column blocks: whole, they would take the flat kernel, built for rows up to a block.
+/// - [`SpreadWrite::RowByRow`] (Intel): one row segment at a time, rows in the order g, g + q,
+///   g + 2q, g + 3q (q a quarter of the chunk). Rows longer than `block` go in column blocks
+///   of a third of L1d (`stream_block_elems`), every row's block in turn, so that the block of
+///   `b` stays in L1 beside the lines being written. On Intel Emerald Rapids (paired harness,
+///   1 thread, against a fill of the same buffer, aligned and 16 bytes off), against the
+///   `FourRows` walk below: vec(abᵀ) 8192×256 and 16384×256, f32 and f64, 0.94–1.01 against
+///   0.76–1.03 (`FourRows` ahead only on f64 16384×256, 0.98–1.03 against 0.94–0.96); ragged
+///   rows (1000×7000 f32, 1000×3500 f64) 0.91–0.97 against 0.72–0.81; whole-line rows of
+///   24 KiB to 512 KiB 0.90–0.97 against 0.87–1.01. Column blocks written four rows at a
+///   time ran at 0.76–0.79 (f32 vec(abᵀ)).
+/// - [`SpreadWrite::FourRows`] (elsewhere): rows up to a block go four at a time a quarter of
+///   the chunk apart, four long sequential streams that keep more of those reads in flight
+///   than one (fills of 8 and 16 MiB on Zen 3: four interleaved streams ran at 1.2× and 1.6×
+///   one stream, four adjacent 2 KiB rows at 0.9× and 0.85×). Longer rows are not spread
+///   (0.2–0.5× on vec(abᵀ) 8192×256); those that are a whole number of cache lines (up to
+///   [`WHOLE_ROW_MAX_BLOCKS`] blocks) are written whole, four adjacent rows at a time, which
+///   on Zen 3 ran 1.03–1.12× faster than column blocks (vec(abᵀ) 8192×256 and 16384×256,
+///   512×16384, f32 and f64, 1 and 2 threads; one cell of sixteen at 0.96). Ragged ones keep
+///   their column blocks: whole, they would take the flat kernel, built for rows up to a
+///   block.
 fn walk_for<T>(
     chunk_bytes: usize,
     n: usize,
@@ -277,6 +287,17 @@ fn walk_for<T>(
     thresholds: Thresholds,
 ) -> Walk {
     let large = past_l2(chunk_bytes, stores, thresholds);
+    if large && thresholds.spread_write == SpreadWrite::RowByRow {
+        let block = if n > block {
+            stream_block_elems::<T>()
+        } else {
+            block
+        };
+        return Walk {
+            block,
+            spread: Some(SpreadWrite::RowByRow),
+        };
+    }
     let whole_lines = (n * std::mem::size_of::<T>()).is_multiple_of(64);
     if large && whole_lines && n > block && n <= WHOLE_ROW_MAX_BLOCKS * block {
         Walk {
