@@ -16,7 +16,7 @@ use std::mem::size_of;
 use std::ops::Range;
 
 use super::alias::dealiased;
-use super::{block_elems, pieces_for, FloatKernels, FourRows, KernelPath, Thresholds};
+use super::{block_elems, l3_kernels, pieces_for, FloatKernels, FourRows, KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 use crate::view::{MatMut, VecRef};
 
@@ -242,6 +242,7 @@ pub(crate) fn run<T: Scalar>(
     let bytes = m * n * size_of::<T>();
     let pieces = pieces_for(bytes, thresholds);
     let spread = bytes / pieces >= thresholds.spread_min_bytes;
+    let path = l3_kernels(path, bytes, bytes / pieces, thresholds);
     let gathered: Vec<T>;
     let mut moved = Vec::new();
     let job = if row_oriented {

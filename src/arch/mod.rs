@@ -359,6 +359,39 @@ fn block_elems<T>() -> usize {
     (cache_sizes().l1d / 2 / std::mem::size_of::<T>().max(1)).max(64)
 }
 
+/// The kernels for work of `bytes` split into chunks of `chunk_bytes` (outer products, rank-1
+/// updates): `path`, except that [`KernelPath::Avx512`] hands work that lives in L3 to the
+/// AVX2 kernels. In L3 means chunks of at least `spread_min_bytes` (the L2 size by default)
+/// and the whole below `streaming_min_bytes`. On Intel Emerald Rapids (1 thread, paired
+/// harness, buffers aligned and 16 bytes off), in that band:
+/// - outer products against a 256-bit fill of the same buffer: AVX2 kernels 0.97–1.19,
+///   AVX-512 0.81–1.04 (f32 and f64, 1024×1024, 2048×2048, 8192×256), AVX2 ahead in 22 of 23
+///   paired cells, the other within 0.01;
+/// - `ger` against a 256-bit read+modify+write pass: AVX2 0.93–1.04, AVX-512 0.91–1.00 (f32
+///   and f64, 1024×1024 to 2048×4096 and 8192×256, row- and column-major A), AVX2 ahead by
+///   0.01–0.11 in 21 of 22 cells, the other tied.
+///
+/// Above it, from DRAM, AVX-512 was the faster (`ger` 4096×4096: 0.96–1.16 against
+/// 0.92–1.11; outer products use non-temporal stores there, alike on both), and in L1 and L2
+/// too. Fills of 128, 256 and 512 bits ran alike in L3, while the 512-bit read+modify+write
+/// pass ran at 0.95–0.99 of the 256-bit one: 512-bit loads and stores of lines that come from
+/// L3 lose a few per cent there. The cause is not identified (no performance counters on that
+/// guest).
+pub(crate) fn l3_kernels(
+    path: KernelPath,
+    bytes: usize,
+    chunk_bytes: usize,
+    thresholds: Thresholds,
+) -> KernelPath {
+    let in_l3 =
+        chunk_bytes >= thresholds.spread_min_bytes && bytes < thresholds.streaming_min_bytes;
+    if path == KernelPath::Avx512 && in_l3 {
+        KernelPath::Avx2Fma
+    } else {
+        path
+    }
+}
+
 /// Column block, in elements, for rows longer than [`block_elems`] that an outer product writes
 /// past L2 one row segment at a time ([`SpreadWrite::RowByRow`]): a third of L1d, whole cache
 /// lines, so that the block of `b` and the output lines being written (each read into L1 for
@@ -746,6 +779,21 @@ mod tests {
         let c = cache_sizes();
         assert!(c.l1d >= 4 * 1024 && c.l1d <= c.l2 && c.l2 <= c.llc, "{c:?}");
         assert!(default_thresholds().streaming_min_bytes >= c.l2 / 2);
+    }
+
+    #[test]
+    fn only_avx512_work_that_lives_in_l3_changes_kernels() {
+        let t = default_thresholds();
+        let (l2, stream) = (t.spread_min_bytes, t.streaming_min_bytes);
+        let avx512 = KernelPath::Avx512;
+        assert_eq!(l3_kernels(avx512, l2, l2, t), KernelPath::Avx2Fma);
+        assert_eq!(l3_kernels(avx512, stream - 1, l2, t), KernelPath::Avx2Fma);
+        // A chunk within L2, or a whole that streams from memory, keeps the path.
+        assert_eq!(l3_kernels(avx512, 2 * l2, l2 - 1, t), avx512);
+        assert_eq!(l3_kernels(avx512, stream, stream / 2, t), avx512);
+        for path in [KernelPath::Portable, KernelPath::Sse2, KernelPath::Avx2Fma] {
+            assert_eq!(l3_kernels(path, l2, l2, t), path);
+        }
     }
 
     #[test]

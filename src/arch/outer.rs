@@ -10,8 +10,8 @@ use std::mem::size_of_val;
 
 use super::alias::dealiased;
 use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds};
-use super::{block_elems, stream_block_elems, FloatKernels, FourRows, KernelPath, SpreadWrite};
-use super::{Stores, Thresholds};
+use super::{block_elems, l3_kernels, stream_block_elems, FloatKernels, FourRows, KernelPath};
+use super::{SpreadWrite, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
 /// Writes one row segment of an outer product.
@@ -185,7 +185,7 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     let pieces = pieces_for(bytes, thresholds);
     let chunk_bytes = bytes / pieces;
     let walk = walk_for::<T>(chunk_bytes, b.len(), block, stores, thresholds);
-    let path = chunk_path(path, past_l2(chunk_bytes, stores, thresholds));
+    let path = l3_kernels(path, bytes, chunk_bytes, thresholds);
     if pieces == 1 {
         dispatch(path, stores, out, 0, a, b, walk);
     } else {
@@ -199,22 +199,6 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
 /// memory and is read for ownership first.
 fn past_l2(chunk_bytes: usize, stores: Stores, thresholds: Thresholds) -> bool {
     chunk_bytes >= thresholds.spread_min_bytes && stores == Stores::Normal
-}
-
-/// The kernels for a chunk: `path`, except that [`KernelPath::Avx512`] hands chunks written
-/// past L2 with ordinary stores to the AVX2 kernels. On Intel Emerald Rapids (1 thread, paired
-/// harness against a 256-bit fill of the same buffer, buffers aligned and 16 bytes off) the
-/// AVX2 kernels ran at 0.97–1.19 of the fill where the AVX-512 ones ran at 0.81–1.04 (f32 and
-/// f64, 1024×1024, 2048×2048, 8192×256): AVX2 ahead in 22 of 23 paired cells, the other
-/// within 0.01. Fills of 128, 256 and 512 bits ran alike there, so it is not the store width alone; the
-/// cause is not identified (no performance counters on that guest). In L1 and L2 the
-/// AVX-512 kernels are the faster ones, and non-temporal stores ran alike on both.
-fn chunk_path(path: KernelPath, past_l2: bool) -> KernelPath {
-    if path == KernelPath::Avx512 && past_l2 {
-        KernelPath::Avx2Fma
-    } else {
-        path
-    }
 }
 
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
@@ -334,25 +318,5 @@ fn dispatch<T: Scalar>(
             None => unreachable!("ScalarKind::F64 means T is f64"),
         },
         ScalarKind::Other => super::portable::outer_chunk(out, first, a, b, walk),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::arch::default_thresholds;
-
-    #[test]
-    fn only_avx512_chunks_written_past_l2_with_ordinary_stores_change_path() {
-        let t = default_thresholds();
-        let l2 = t.spread_min_bytes;
-        assert!(past_l2(l2, Stores::Normal, t));
-        assert!(!past_l2(l2 - 1, Stores::Normal, t));
-        assert!(!past_l2(l2, Stores::NonTemporal, t));
-        assert_eq!(chunk_path(KernelPath::Avx512, true), KernelPath::Avx2Fma);
-        assert_eq!(chunk_path(KernelPath::Avx512, false), KernelPath::Avx512);
-        for path in [KernelPath::Portable, KernelPath::Sse2, KernelPath::Avx2Fma] {
-            assert_eq!(chunk_path(path, true), path);
-        }
     }
 }
