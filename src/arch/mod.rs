@@ -47,10 +47,10 @@ pub enum KernelPath {
     Avx2Fma,
     /// x86_64 AVX-512F kernels (512-bit): outer products, rank-1 updates and fills (with
     /// non-temporal stores for large outputs) and the GEMM microkernels; GEMM's vector ×
-    /// matrix kernels stay on AVX2, and so do outer products written past L2 with ordinary
-    /// stores (measured faster there). Needs AVX-512F, AVX2 and FMA; detected as the default
-    /// only where the core also has AVX-512 VBMI2 (Ice Lake and later, Zen 4 and later), see
-    /// [`detected`].
+    /// matrix kernels stay on AVX2, and so do outer products and rank-1 updates that live in
+    /// L3, larger than L2 and smaller than the streaming threshold (measured faster there).
+    /// Needs AVX-512F, AVX2 and FMA; detected as the default only where the core also has
+    /// AVX-512 VBMI2 (Ice Lake and later, Zen 4 and later), see [`detected`].
     Avx512,
 }
 
