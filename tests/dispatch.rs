@@ -371,6 +371,32 @@ fn outer_default_thresholds_on_a_dram_sized_output() {
     }
 }
 
+/// An L3-sized product on two threads with the default thresholds: many pieces per thread
+/// (cut mid-row, rows of 1001 elements), each written with ordinary stores.
+#[test]
+fn outer_default_thresholds_in_many_pieces() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let (m, n) = (1000, 1001);
+    let a: Vec<f32> = vector(&mut rng, m);
+    let b: Vec<f32> = vector(&mut rng, n);
+    let want = reference::outer(&a, &b);
+    let want_t = reference::outer(&b, &a);
+    let mut out = vec![0f32; m * n];
+    let bytes = std::mem::size_of_val(&out[..]);
+    let t = default_thresholds();
+    assert!(bytes >= 8 * t.parallel_min_bytes && bytes < t.streaming_min_bytes);
+    for path in paths() {
+        pool(2).install(|| with_kernel_path(path, || outer_into(&mut out, &a, &b).unwrap()));
+        assert_bitwise(&out, want.as_slice(), &format!("{path:?} row-major"));
+        pool(2).install(|| {
+            with_kernel_path(path, || {
+                outer_into_layout(&mut out, &a, &b, Layout::ColMajor).unwrap()
+            })
+        });
+        assert_bitwise(&out, want_t.as_slice(), &format!("{path:?} col-major"));
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // ger
 // ------------------------------------------------------------------------------------------

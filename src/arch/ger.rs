@@ -16,7 +16,7 @@ use std::mem::size_of;
 use std::ops::Range;
 
 use super::alias::dealiased;
-use super::{block_elems, l3_kernels, pieces_for, FloatKernels, FourRows, KernelPath, Thresholds};
+use super::{block_elems, l3_kernels, split_for, FloatKernels, FourRows, KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 use crate::view::{MatMut, VecRef};
 
@@ -240,9 +240,11 @@ pub(crate) fn run<T: Scalar>(
     let (rs, cs) = (a.row_stride(), a.col_stride());
     let row_oriented = n > 1 && (m == 1 || cs <= rs);
     let bytes = m * n * size_of::<T>();
-    let pieces = pieces_for(bytes, thresholds);
-    let spread = bytes / pieces >= thresholds.spread_min_bytes;
-    let path = l3_kernels(path, bytes, bytes / pieces, thresholds);
+    // The walk and the kernels follow one thread's share; the pieces are smaller.
+    let split = split_for(bytes, thresholds);
+    let (share, pieces) = (split.share(bytes), split.pieces);
+    let spread = share >= thresholds.spread_min_bytes;
+    let path = l3_kernels(path, bytes, share, thresholds);
     let gathered: Vec<T>;
     let mut moved = Vec::new();
     let job = if row_oriented {

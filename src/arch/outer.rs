@@ -9,7 +9,7 @@
 use std::mem::size_of_val;
 
 use super::alias::dealiased;
-use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, pieces_for, thresholds};
+use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, split_for, thresholds};
 use super::{block_elems, l3_kernels, stream_block_elems, FloatKernels, FourRows, KernelPath};
 use super::{SpreadWrite, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
@@ -182,15 +182,16 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     } else {
         Stores::Normal
     };
-    let pieces = pieces_for(bytes, thresholds);
-    let chunk_bytes = bytes / pieces;
-    let walk = walk_for::<T>(chunk_bytes, b.len(), block, stores, thresholds);
-    let path = l3_kernels(path, bytes, chunk_bytes, thresholds);
-    if pieces == 1 {
+    // The walk and the kernels follow one thread's share; the pieces are smaller.
+    let split = split_for(bytes, thresholds);
+    let share = split.share(bytes);
+    let walk = walk_for::<T>(share, b.len(), block, stores, thresholds);
+    let path = l3_kernels(path, bytes, share, thresholds);
+    if split.pieces == 1 {
         dispatch(path, stores, out, 0, a, b, walk);
     } else {
         let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
-        par_chunks_mut(out, pieces, &work);
+        par_chunks_mut(out, split.pieces, &work);
     }
 }
 
