@@ -245,40 +245,30 @@ fn row<T: El>(
         verify_col,
     );
     let par = faer_par();
-    row.run(
-        &mut buf,
-        FAER,
-        clear,
-        |s| {
-            let out = faer::MatMut::from_row_major_slice_mut(&mut s[..], m, n);
-            faer::linalg::matmul::matmul(
-                out,
-                faer::Accum::Replace,
-                faer::ColRef::from_slice(&a).as_mat(),
-                faer::RowRef::from_slice(&b).as_mat(),
-                T::of(1.0),
-                par,
-            );
-        },
-        verify_row,
-    );
+    // `a bᵀ` by faer into `s`, row-major or column-major.
+    let faer_into = |s: &mut Vec<T>, col: bool| {
+        let out = if col {
+            faer::MatMut::from_column_major_slice_mut(&mut s[..], m, n)
+        } else {
+            faer::MatMut::from_row_major_slice_mut(&mut s[..], m, n)
+        };
+        faer::linalg::matmul::matmul(
+            out,
+            faer::Accum::Replace,
+            faer::ColRef::from_slice(&a).as_mat(),
+            faer::RowRef::from_slice(&b).as_mat(),
+            T::of(1.0),
+            par,
+        );
+    };
+    row.run(&mut buf, FAER, clear, |s| faer_into(s, false), verify_row);
     // The same product written column-major, the layout of vec(abᵀ): the peer of the
     // `vec_outer` column.
     row.run(
         &mut buf,
         FAER_COL,
         clear,
-        |s| {
-            let out = faer::MatMut::from_column_major_slice_mut(&mut s[..], m, n);
-            faer::linalg::matmul::matmul(
-                out,
-                faer::Accum::Replace,
-                faer::ColRef::from_slice(&a).as_mat(),
-                faer::RowRef::from_slice(&b).as_mat(),
-                T::of(1.0),
-                par,
-            );
-        },
+        |s| faer_into(s, true),
         verify_col,
     );
     row.run_work(FILL, bytes as f64, || physical::fill256(&mut buf));
