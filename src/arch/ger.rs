@@ -127,7 +127,7 @@ pub(crate) struct Rank1Job<'v, T> {
     /// `Some(α)` when the inner vector is raw `y` and the kernel forms `α·y[j]` itself.
     pub(crate) v_scale: Option<T>,
     pub(crate) order: ProductOrder,
-    /// Groups of four outer indices are taken a quarter of each worker's range apart, as four
+    /// Groups of four outer indices are taken a quarter of each piece's range apart, as four
     /// long streams, rather than four adjacent ones (see `run_block`).
     pub(crate) spread: bool,
 }

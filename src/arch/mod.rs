@@ -359,10 +359,10 @@ fn block_elems<T>() -> usize {
     (cache_sizes().l1d / 2 / std::mem::size_of::<T>().max(1)).max(64)
 }
 
-/// The kernels for work of `bytes` split into chunks of `chunk_bytes` (outer products, rank-1
-/// updates): `path`, except that [`KernelPath::Avx512`] hands work that lives in L3 to the
-/// AVX2 kernels. In L3 means chunks of at least `spread_min_bytes` (the L2 size by default)
-/// and the whole below `streaming_min_bytes`. On Intel Emerald Rapids (1 thread, paired
+/// The kernels for work of `bytes` shared out in shares of `share_bytes` per thread (outer
+/// products, rank-1 updates): `path`, except that [`KernelPath::Avx512`] hands work that
+/// lives in L3 to the AVX2 kernels. In L3 means shares of at least `spread_min_bytes` (the L2
+/// size by default) and the whole below `streaming_min_bytes`. On Intel Emerald Rapids (1 thread, paired
 /// harness, buffers aligned and 16 bytes off), in that band:
 /// - outer products against a 256-bit fill of the same buffer: AVX2 kernels 0.97–1.19,
 ///   AVX-512 0.81–1.04 (f32 and f64, 1024×1024, 2048×2048, 8192×256), AVX2 ahead in 22 of 23
@@ -380,11 +380,11 @@ fn block_elems<T>() -> usize {
 pub(crate) fn l3_kernels(
     path: KernelPath,
     bytes: usize,
-    chunk_bytes: usize,
+    share_bytes: usize,
     thresholds: Thresholds,
 ) -> KernelPath {
     let in_l3 =
-        chunk_bytes >= thresholds.spread_min_bytes && bytes < thresholds.streaming_min_bytes;
+        share_bytes >= thresholds.spread_min_bytes && bytes < thresholds.streaming_min_bytes;
     if path == KernelPath::Avx512 && in_l3 {
         KernelPath::Avx2Fma
     } else {
@@ -784,7 +784,9 @@ impl Split {
 ///   81.3 → 94.7.
 ///
 /// Smaller pieces lost where the work is small: 256×256 f32 (256 KiB) in pieces of 8–32 KiB
-/// ran at 40.8–51.6 against 55.3 in two.
+/// ran at 40.8–51.6 against 55.3 in two. Measured on that guest only: on Zen 3, whose walk
+/// spreads four rows a quarter of a piece apart (`SpreadWrite::FourRows`), those streams are
+/// now as long as a piece rather than a thread's share, untested there.
 const PIECE_BYTES: usize = 128 * 1024;
 
 /// Most pieces per thread (so that a huge call does not queue millions of tiny jobs).

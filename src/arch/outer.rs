@@ -195,11 +195,11 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     }
 }
 
-/// Whether a chunk of `chunk_bytes` is written with ordinary stores past L2: at least
+/// Whether a thread's share of `share_bytes` is written with ordinary stores past L2: at least
 /// `spread_min_bytes` (the per-core L2 by default), so every line it writes comes from L3 or
 /// memory and is read for ownership first.
-fn past_l2(chunk_bytes: usize, stores: Stores, thresholds: Thresholds) -> bool {
-    chunk_bytes >= thresholds.spread_min_bytes && stores == Stores::Normal
+fn past_l2(share_bytes: usize, stores: Stores, thresholds: Thresholds) -> bool {
+    share_bytes >= thresholds.spread_min_bytes && stores == Stores::Normal
 }
 
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
@@ -237,7 +237,8 @@ fn as_float<'o, 'v, T: 'static, F: 'static>(
 /// `b` would no longer stay in L2 across a group of four rows).
 const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 
-/// How a chunk of `chunk_bytes` of rows of `n` elements of `T` is walked.
+/// How the pieces of a thread's share of `share_bytes`, rows of `n` elements of `T`, are
+/// walked.
 ///
 /// In L1 and L2, and with non-temporal stores (which read nothing), rows go four adjacent ones
 /// at a time, in column blocks of `block` elements when longer. Past L2 ([`past_l2`]) every
@@ -245,7 +246,7 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 /// [`Thresholds::spread_write`]:
 ///
 /// - [`SpreadWrite::RowByRow`] (Intel): one row segment at a time, rows in the order g, g + q,
-///   g + 2q, g + 3q (q a quarter of the chunk). Rows longer than `block` go in column blocks
+///   g + 2q, g + 3q (q a quarter of the piece). Rows longer than `block` go in column blocks
 ///   of a third of L1d (`stream_block_elems`), every row's block in turn, so that the block of
 ///   `b` stays in L1 beside the lines being written. On Intel Emerald Rapids (paired harness,
 ///   1 thread, against a fill of the same buffer, aligned and 16 bytes off), against the
@@ -255,7 +256,7 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 ///   24 KiB to 512 KiB 0.90–0.97 against 0.87–1.01. Column blocks written four rows at a
 ///   time ran at 0.76–0.79 (f32 vec(abᵀ)).
 /// - [`SpreadWrite::FourRows`] (elsewhere): rows up to a block go four at a time a quarter of
-///   the chunk apart, four long sequential streams that keep more of those reads in flight
+///   the piece apart, four long sequential streams that keep more of those reads in flight
 ///   than one (fills of 8 and 16 MiB on Zen 3: four interleaved streams ran at 1.2× and 1.6×
 ///   one stream, four adjacent 2 KiB rows at 0.9× and 0.85×). Longer rows are not spread
 ///   (0.2–0.5× on vec(abᵀ) 8192×256); those that are a whole number of cache lines (up to
@@ -265,13 +266,13 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 ///   their column blocks: whole, they would take the flat kernel, built for rows up to a
 ///   block.
 fn walk_for<T>(
-    chunk_bytes: usize,
+    share_bytes: usize,
     n: usize,
     block: usize,
     stores: Stores,
     thresholds: Thresholds,
 ) -> Walk {
-    let large = past_l2(chunk_bytes, stores, thresholds);
+    let large = past_l2(share_bytes, stores, thresholds);
     if large && thresholds.spread_write == SpreadWrite::RowByRow {
         let block = if n > block {
             stream_block_elems::<T>()
