@@ -176,7 +176,9 @@
 //!   Called from a pool thread, outer products and rank-1 updates split from 256 KiB of
 //!   output; called from elsewhere (the main thread, say), rayon must hand the work over and
 //!   wake the caller afterwards, about 15 µs a call, so they split only from 2 MiB. Code that
-//!   makes many mid-sized calls runs them faster inside `pool.install(|| …)`.
+//!   makes many mid-sized calls runs them faster inside `pool.install(|| …)`. Each thread's
+//!   share goes in pieces of about 128 KiB that the threads take as they come, so a worker
+//!   that wakes late does not hold the call up.
 //! - `complex` (default): `num_complex::Complex` support and [`gerc`].
 //! - `ndarray`, `nalgebra`, `faer` (off by default): zero-copy conversions between their views
 //!   and outerprod's, in the `interop` module.
