@@ -921,6 +921,8 @@ mod tests {
         }
     }
 
+    // Without the `rayon` feature every call runs on the calling thread (one piece).
+    #[cfg(feature = "rayon")]
     #[test]
     fn pieces_are_whole_shares_of_about_piece_bytes() {
         let pool = rayon::ThreadPoolBuilder::new()
