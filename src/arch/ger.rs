@@ -16,7 +16,8 @@ use std::mem::size_of;
 use std::ops::Range;
 
 use super::alias::dealiased;
-use super::{block_elems, l3_kernels, split_for, FloatKernels, FourRows, KernelPath, Thresholds};
+use super::{block_elems, l3_kernels, lives_in_l3, split_for, FloatKernels, FourRows};
+use super::{KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 use crate::view::{MatMut, VecRef};
 
@@ -244,7 +245,7 @@ pub(crate) fn run<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let (share, pieces) = (split.share(bytes), split.pieces);
     let spread = share >= thresholds.spread_min_bytes;
-    let path = l3_kernels(path, bytes, share, thresholds);
+    let path = l3_kernels(path, lives_in_l3(bytes, share, thresholds));
     let gathered: Vec<T>;
     let mut moved = Vec::new();
     let job = if row_oriented {

@@ -359,10 +359,16 @@ fn block_elems<T>() -> usize {
     (cache_sizes().l1d / 2 / std::mem::size_of::<T>().max(1)).max(64)
 }
 
-/// The kernels for work of `bytes` shared out in shares of `share_bytes` per thread (outer
-/// products, rank-1 updates): `path`, except that [`KernelPath::Avx512`] hands work that
-/// lives in L3 to the AVX2 kernels. In L3 means shares of at least `spread_min_bytes` (the L2
-/// size by default) and the whole below `streaming_min_bytes`. On Intel Emerald Rapids (1 thread, paired
+/// Whether work of `bytes`, `share_bytes` per thread, lives in L3: each share at least
+/// `spread_min_bytes` (the per-core L2 by default) and the whole below `streaming_min_bytes`
+/// (so written with ordinary stores). Every line it touches then comes from L3 (or memory)
+/// and, for a store, is read for ownership first.
+pub(crate) fn lives_in_l3(bytes: usize, share_bytes: usize, thresholds: Thresholds) -> bool {
+    share_bytes >= thresholds.spread_min_bytes && bytes < thresholds.streaming_min_bytes
+}
+
+/// The kernels for a call (outer product, rank-1 update): `path`, except that
+/// [`KernelPath::Avx512`] hands work that [lives in L3](lives_in_l3) to the AVX2 kernels. On Intel Emerald Rapids (1 thread, paired
 /// harness, buffers aligned and 16 bytes off), in that band:
 /// - outer products against a 256-bit fill of the same buffer: AVX2 kernels 0.97–1.19,
 ///   AVX-512 0.81–1.04 (f32 and f64, 1024×1024, 2048×2048, 8192×256), AVX2 ahead in 22 of 23
@@ -377,14 +383,7 @@ fn block_elems<T>() -> usize {
 /// pass ran at 0.95–0.99 of the 256-bit one: 512-bit loads and stores of lines that come from
 /// L3 lose a few per cent there. The cause is not identified (no performance counters on that
 /// guest).
-pub(crate) fn l3_kernels(
-    path: KernelPath,
-    bytes: usize,
-    share_bytes: usize,
-    thresholds: Thresholds,
-) -> KernelPath {
-    let in_l3 =
-        share_bytes >= thresholds.spread_min_bytes && bytes < thresholds.streaming_min_bytes;
+pub(crate) fn l3_kernels(path: KernelPath, in_l3: bool) -> KernelPath {
     if path == KernelPath::Avx512 && in_l3 {
         KernelPath::Avx2Fma
     } else {
@@ -753,7 +752,7 @@ impl FourRows {
 }
 
 /// How work of `bytes` is shared out (outer products and rank-1 updates): among `threads`
-/// threads, each share sizing the walk and the kernels (see `l3_kernels`), in `pieces` pieces
+/// threads, each share sizing the walk and the kernels (see `lives_in_l3`), in `pieces` pieces
 /// that the pool's threads take as they come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Split {
@@ -770,10 +769,12 @@ impl Split {
 
 /// Bytes a piece of threaded work aims at.
 ///
-/// With one piece per thread, a thread that had gone to sleep starts its half late (a rayon
-/// fork on this 2-vCPU guest took a median 12–16 µs when the other worker had been idle for
-/// 20–100 µs), and the caller, done first, sleeps and waits to be woken in turn. With pieces of
-/// about this size the threads take pieces as they come and the late start is shared.
+/// With one piece per thread, a worker that has gone idle starts its half late (a rayon fork
+/// of two empty closures on this 2-vCPU guest took a median 12–16 µs when the other worker had
+/// been idle for 20–100 µs, 0.06 µs back to back), and the caller, done with its own half,
+/// waits for it. With pieces of about this size the threads take pieces as they come, so the
+/// caller keeps working meanwhile (the intent; the gains below are measured, the mechanism
+/// is not).
 /// Emerald Rapids guest, 2 threads, paired harness, median GB/s with one piece per thread →
 /// with these pieces:
 /// - outer products, f32: 512×512 (1 MiB) 42.4 → 70.2, 1024×1024 39.6 → 53.0, 2048×2048
@@ -840,13 +841,14 @@ mod tests {
         let t = default_thresholds();
         let (l2, stream) = (t.spread_min_bytes, t.streaming_min_bytes);
         let avx512 = KernelPath::Avx512;
-        assert_eq!(l3_kernels(avx512, l2, l2, t), KernelPath::Avx2Fma);
-        assert_eq!(l3_kernels(avx512, stream - 1, l2, t), KernelPath::Avx2Fma);
-        // A chunk within L2, or a whole that streams from memory, keeps the path.
-        assert_eq!(l3_kernels(avx512, 2 * l2, l2 - 1, t), avx512);
-        assert_eq!(l3_kernels(avx512, stream, stream / 2, t), avx512);
+        let kernels = |bytes, share| l3_kernels(avx512, lives_in_l3(bytes, share, t));
+        assert_eq!(kernels(l2, l2), KernelPath::Avx2Fma);
+        assert_eq!(kernels(stream - 1, l2), KernelPath::Avx2Fma);
+        // A share within L2, or a whole that streams from memory, keeps the path.
+        assert_eq!(kernels(2 * l2, l2 - 1), avx512);
+        assert_eq!(kernels(stream, stream / 2), avx512);
         for path in [KernelPath::Portable, KernelPath::Sse2, KernelPath::Avx2Fma] {
-            assert_eq!(l3_kernels(path, l2, l2, t), path);
+            assert_eq!(l3_kernels(path, lives_in_l3(l2, l2, t)), path);
         }
     }
 

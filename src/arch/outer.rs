@@ -10,7 +10,9 @@ use std::mem::size_of_val;
 
 use super::alias::dealiased;
 use super::{active, cast_slice, cast_slice_mut, par_chunks_mut, split_for, thresholds};
-use super::{block_elems, l3_kernels, stream_block_elems, FloatKernels, FourRows, KernelPath};
+use super::{
+    block_elems, l3_kernels, lives_in_l3, stream_block_elems, FloatKernels, FourRows, KernelPath,
+};
 use super::{SpreadWrite, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
@@ -185,21 +187,15 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     // The walk and the kernels follow one thread's share; the pieces are smaller.
     let split = split_for(bytes, thresholds);
     let share = split.share(bytes);
-    let walk = walk_for::<T>(share, b.len(), block, stores, thresholds);
-    let path = l3_kernels(path, bytes, share, thresholds);
+    let in_l3 = lives_in_l3(bytes, share, thresholds);
+    let walk = walk_for::<T>(in_l3, b.len(), block, thresholds);
+    let path = l3_kernels(path, in_l3);
     if split.pieces == 1 {
         dispatch(path, stores, out, 0, a, b, walk);
     } else {
         let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
         par_chunks_mut(out, split.pieces, &work);
     }
-}
-
-/// Whether a thread's share of `share_bytes` is written with ordinary stores past L2: at least
-/// `spread_min_bytes` (the per-core L2 by default), so every line it writes comes from L3 or
-/// memory and is read for ownership first.
-fn past_l2(share_bytes: usize, stores: Stores, thresholds: Thresholds) -> bool {
-    share_bytes >= thresholds.spread_min_bytes && stores == Stores::Normal
 }
 
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
@@ -237,12 +233,12 @@ fn as_float<'o, 'v, T: 'static, F: 'static>(
 /// `b` would no longer stay in L2 across a group of four rows).
 const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 
-/// How the pieces of a thread's share of `share_bytes`, rows of `n` elements of `T`, are
-/// walked.
+/// How the pieces of a thread's share, rows of `n` elements of `T`, are walked; `in_l3` is
+/// [`lives_in_l3`] of the call.
 ///
 /// In L1 and L2, and with non-temporal stores (which read nothing), rows go four adjacent ones
-/// at a time, in column blocks of `block` elements when longer. Past L2 ([`past_l2`]) every
-/// line written is first read for ownership from L3 or memory, and the walk follows
+/// at a time, in column blocks of `block` elements when longer. In L3 (ordinary stores past L2)
+/// every line written is first read for ownership, and the walk follows
 /// [`Thresholds::spread_write`]:
 ///
 /// - [`SpreadWrite::RowByRow`] (Intel): one row segment at a time, rows in the order g, g + q,
@@ -265,15 +261,8 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 ///   512×16384, f32 and f64, 1 and 2 threads; one cell of sixteen at 0.96). Ragged ones keep
 ///   their column blocks: whole, they would take the flat kernel, built for rows up to a
 ///   block.
-fn walk_for<T>(
-    share_bytes: usize,
-    n: usize,
-    block: usize,
-    stores: Stores,
-    thresholds: Thresholds,
-) -> Walk {
-    let large = past_l2(share_bytes, stores, thresholds);
-    if large && thresholds.spread_write == SpreadWrite::RowByRow {
+fn walk_for<T>(in_l3: bool, n: usize, block: usize, thresholds: Thresholds) -> Walk {
+    if in_l3 && thresholds.spread_write == SpreadWrite::RowByRow {
         let block = if n > block {
             stream_block_elems::<T>()
         } else {
@@ -285,7 +274,7 @@ fn walk_for<T>(
         };
     }
     let whole_lines = (n * std::mem::size_of::<T>()).is_multiple_of(64);
-    if large && whole_lines && n > block && n <= WHOLE_ROW_MAX_BLOCKS * block {
+    if in_l3 && whole_lines && n > block && n <= WHOLE_ROW_MAX_BLOCKS * block {
         Walk {
             block: n,
             spread: None,
@@ -293,7 +282,7 @@ fn walk_for<T>(
     } else {
         Walk {
             block,
-            spread: (large && n <= block).then_some(thresholds.spread_write),
+            spread: (in_l3 && n <= block).then_some(thresholds.spread_write),
         }
     }
 }
