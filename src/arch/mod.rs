@@ -139,7 +139,8 @@ pub struct Thresholds {
     /// Outputs of at least this many bytes are written with non-temporal (streaming) stores,
     /// which skip the read-for-ownership a normal store does on a line not yet in cache. Below
     /// it the output is expected to stay in cache and normal stores are faster. Default: just
-    /// above the last-level cache, at most 32 MiB (a socket-wide LLC is not one core's).
+    /// above the last-level cache, at most 16 MiB on Intel and 32 MiB elsewhere (a
+    /// socket-wide LLC is not one core's).
     pub streaming_min_bytes: usize,
     /// Work of at least this many bytes is split across the threads of the current rayon pool,
     /// when the call is made from one of that pool's threads (inside `ThreadPool::install` or
@@ -195,13 +196,31 @@ pub fn default_spread_write() -> SpreadWrite {
 }
 
 /// Outputs above the last-level cache, or above this many bytes where the LLC is larger, are
-/// written with streaming stores ([`Thresholds::streaming_min_bytes`]). A large LLC shared by a
-/// whole server socket is not this core's to fill: on a 2-vCPU Intel Emerald Rapids guest that
-/// reports 260 MiB of L3, f32 outer products with ordinary stores ran at the streaming rate from
-/// 4 to 16 MiB (0.90–1.06 of it, one thread) but at 0.82 of it at 32 MiB and 0.46 at 64 MiB.
-/// On Zen 3 (32 MiB L3 per CCX) ordinary stores won up to the LLC (16 MiB: 2.0–2.4× the
+/// written with streaming stores ([`Thresholds::streaming_min_bytes`]); the cap per vendor is
+/// [`streaming_cap_bytes`]. A large LLC shared by a whole server socket is not this core's to
+/// fill. On Zen 3 (32 MiB L3 per CCX) ordinary stores won up to the LLC (16 MiB: 2.0–2.4× the
 /// streaming fill), so the cap sits at that LLC's size and changes nothing there.
 pub(crate) const STREAMING_CAP_BYTES: usize = 32 * 1024 * 1024;
+
+/// [`STREAMING_CAP_BYTES`] on Intel, whose LLC is one per socket, shared by every core on it.
+/// Two 2-vCPU server guests, f32 outer products on 1 thread against the streaming rate of
+/// the same buffer: on Emerald Rapids (260 MiB of L3 reported) ordinary stores ran at
+/// 0.90–1.06 of it from 4 to 16 MiB, 0.82 at 32 MiB and 0.46 at 64 MiB; on Sapphire Rapids
+/// (105 MiB) at 0.99–1.07 up to 12 MiB, 0.79–0.90 at 14–16 MiB, 0.63 at 20, 0.48 at 24 and
+/// 0.45 at 32 (paired medians; on 2 threads, 1.11 at 16 MiB and 0.82 at 24). With the cap,
+/// `ger` of 16–32 MiB no longer [lives in L3](lives_in_l3) and keeps AVX-512 there: on the
+/// Sapphire Rapids guest it ran at 1.01–1.07 of the AVX2 kernels (24 and 32 MiB, 1 thread).
+pub(crate) const INTEL_STREAMING_CAP_BYTES: usize = 16 * 1024 * 1024;
+
+/// The cap on the streaming threshold for this CPU's vendor: [`INTEL_STREAMING_CAP_BYTES`]
+/// on Intel, [`STREAMING_CAP_BYTES`] elsewhere (measured on Zen 3; other vendors untested).
+pub(crate) fn streaming_cap_bytes() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if x86::is_intel() {
+        return INTEL_STREAMING_CAP_BYTES;
+    }
+    STREAMING_CAP_BYTES
+}
 
 /// Below this many bytes of output (or of `A` for ger) every call runs on the calling thread.
 ///
@@ -224,7 +243,10 @@ pub const COLD_PARALLEL_MIN_BYTES: usize = 2 * 1024 * 1024;
 /// BENCHMARKS.md.)
 pub fn default_thresholds() -> Thresholds {
     Thresholds {
-        streaming_min_bytes: cache_sizes().llc.min(STREAMING_CAP_BYTES).saturating_add(1),
+        streaming_min_bytes: cache_sizes()
+            .llc
+            .min(streaming_cap_bytes())
+            .saturating_add(1),
         parallel_min_bytes: PARALLEL_MIN_BYTES,
         cold_parallel_min_bytes: COLD_PARALLEL_MIN_BYTES,
         small_max_bytes: SMALL_MAX_BYTES,
@@ -834,6 +856,15 @@ mod tests {
         let c = cache_sizes();
         assert!(c.l1d >= 4 * 1024 && c.l1d <= c.l2 && c.l2 <= c.llc, "{c:?}");
         assert!(default_thresholds().streaming_min_bytes >= c.l2 / 2);
+    }
+
+    #[test]
+    fn streaming_starts_above_the_llc_or_the_vendor_cap() {
+        let (llc, cap) = (cache_sizes().llc, streaming_cap_bytes());
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(cap == INTEL_STREAMING_CAP_BYTES, x86::is_intel());
+        assert!(cap <= STREAMING_CAP_BYTES);
+        assert_eq!(default_thresholds().streaming_min_bytes, llc.min(cap) + 1);
     }
 
     #[test]
