@@ -206,8 +206,9 @@ pub(crate) const STREAMING_CAP_BYTES: usize = 32 * 1024 * 1024;
 /// Two 2-vCPU server guests, f32 outer products on 1 thread against the streaming rate of
 /// the same buffer: on Emerald Rapids (260 MiB of L3 reported) ordinary stores ran at
 /// 0.90–1.06 of it from 4 to 16 MiB, 0.82 at 32 MiB and 0.46 at 64 MiB; on Sapphire Rapids
-/// (105 MiB) at 0.99–1.07 up to 12 MiB, 0.79–0.90 at 14–16 MiB, 0.63 at 20, 0.48 at 24 and
-/// 0.45 at 32 (paired medians; on 2 threads, 1.11 at 16 MiB and 0.82 at 24). With the cap,
+/// (105 MiB) at 1.02–1.10 up to 12 MiB, 0.74–1.01 at 14–16 MiB, 0.56–0.61 at 20, 0.49–0.51
+/// at 24 and 0.46–0.48 at 32 (paired medians of several runs; on 2 threads 1.06–1.12 at 16
+/// and 20 MiB, 0.82–1.00 at 24, 0.56–0.57 at 32). With the cap,
 /// `ger` of 16–32 MiB no longer [lives in L3](lives_in_l3) and keeps AVX-512 there: on the
 /// Sapphire Rapids guest it ran at 1.01–1.07 of the AVX2 kernels (24 and 32 MiB, 1 thread).
 pub(crate) const INTEL_STREAMING_CAP_BYTES: usize = 16 * 1024 * 1024;
