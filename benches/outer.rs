@@ -2,7 +2,8 @@
 //! A) next to the physical limits measured in the same run: a fill of the same size with the
 //! widest ordinary stores (256-bit on AVX2), a non-temporal fill, and an in-place
 //! read+modify+write pass (ger's limit), plus the naive double loop. Each at 1 and 2 threads
-//! (a local rayon pool; the baselines split the buffer in as many parts).
+//! (a local rayon pool; the baselines split the buffer in as many parts). `kron_mat` (A ⊗ B of
+//! matrices) runs next to an outer product that writes the same bytes.
 //!
 //! Throughput is in bytes: written bytes for outer and the fills, read + written bytes of A for
 //! ger and the in-place pass, so each op's GB/s divides directly by its baseline's.
@@ -10,14 +11,16 @@
 //! ```text
 //! cargo bench --bench outer -- --warm-up-time 1 --measurement-time 3 [FILTER]
 //! ```
-//! FILTER examples: `outer/f32/1024x1024`, `ger/f64`, `/2t/`.
+//! FILTER examples: `outer/f32/1024x1024`, `ger/f64`, `kron_mat`, `/2t/`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use outerprod::testing::{add_in_place, fill, Stores};
-use outerprod::{ger, outer_into, outer_into_layout, Layout, MatMut, Scalar, VecRef};
+use outerprod::{
+    ger, kron_mat_into, outer_into, outer_into_layout, Layout, MatMut, MatRef, Scalar, VecRef,
+};
 
 const SHAPES: [(usize, usize); 6] = [
     (8, 8),
@@ -188,7 +191,50 @@ fn bench_ger<T: Elem>(c: &mut Criterion) {
     g.finish();
 }
 
+/// `kron_mat_into` (A ⊗ B, row-major out) next to `outer_into` writing the same bytes: the
+/// Kronecker product is a stack of m·p small outer products, one per row pair.
+fn bench_kron_mat(c: &mut Criterion) {
+    let mut g = c.benchmark_group("kron_mat/f32");
+    for ((m, n), (p, q)) in [
+        ((32, 32), (32, 32)),
+        ((4, 4), (256, 256)),
+        ((256, 256), (4, 4)),
+        ((64, 64), (64, 64)),
+    ] {
+        let a: Vec<f32> = (0..m * n).map(f32::from_usize).collect();
+        let b: Vec<f32> = (0..p * q).map(|k| f32::from_usize(k + 7)).collect();
+        let (rows, cols) = (m * p, n * q);
+        let x: Vec<f32> = (0..rows).map(f32::from_usize).collect();
+        let y: Vec<f32> = (0..cols).map(f32::from_usize).collect();
+        let mut out = vec![0f32; rows * cols];
+        g.throughput(Throughput::Bytes((rows * cols * 4) as u64));
+        let shape = format!("{m}x{n}_kron_{p}x{q}");
+        for threads in [1, 2] {
+            let pl = pool(threads);
+            let id = |what: &str| BenchmarkId::new(format!("{shape}/{threads}t"), what);
+            g.bench_function(id("kron_mat_into"), |bn| {
+                let (av, bv) = (
+                    MatRef::row_major(&a, m, n).unwrap(),
+                    MatRef::row_major(&b, p, q).unwrap(),
+                );
+                pl.install(|| {
+                    bn.iter(|| {
+                        let o = MatMut::row_major(&mut out, rows, cols).unwrap();
+                        kron_mat_into(o, black_box(av), black_box(bv))
+                    })
+                })
+            });
+            g.bench_function(id("outer_same_bytes"), |bn| {
+                pl.install(|| bn.iter(|| outer_into(&mut out, black_box(&x), black_box(&y))))
+            });
+        }
+        black_box(&out);
+    }
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
+    bench_kron_mat(c);
     bench_outer::<f32>(c);
     bench_outer::<f64>(c);
     bench_ger::<f32>(c);

@@ -140,6 +140,12 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 /// # Ok(()) }
 /// ```
 ///
+/// Row `i·p + k` of the result is the row-major outer product of row i of A and row k of B,
+/// so the result is written as m·p outer products by the outer-product kernels, split between
+/// the threads of the current rayon pool and written with streaming stores when large, as one
+/// outer product of the same size would be; [`kron_mat_into`] does the same for a row- or
+/// column-major `out`.
+///
 /// # Panics
 /// When the result's size overflows `usize` or cannot be allocated; [`kron_mat_into`] never
 /// panics.
@@ -266,20 +272,43 @@ fn kron_shape<T>(
 }
 
 /// Writes A ⊗ B into the row-major buffer `dst` of exactly (m·p)·(n·q) elements: row
-/// `i·p + k` is kron(A[i, :], B[k, :]), one call of the row-major outer-product kernel on
-/// contiguous copies of the two rows.
+/// `i·p + k` is kron(A[i, :], B[k, :]), the row-major outer product of the two rows, so the
+/// whole result is a stack of m·p outer products of one shape, written by the outer-product
+/// driver with its threads and store kind chosen for the whole result. The rows of A and B are
+/// gathered into contiguous copies first (m·n + p·q elements).
 fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
     let width = a.cols() * b.cols();
     debug_assert_eq!(dst.len(), a.rows() * b.rows() * width);
-    if width == 0 {
+    if dst.is_empty() {
         return;
     }
-    let mut rows = dst.chunks_exact_mut(width);
-    kron_rows_with(a, b, |a_row, b_row| {
-        if let Some(row) = rows.next() {
-            arch::outer_row_major(row, a_row, b_row);
+    let (a_rows, b_rows) = (Rows::of(a), Rows::of(b));
+    let p = b.rows();
+    arch::outer_stack(dst, width, &|r| (a_rows.row(r / p), b_rows.row(r % p)));
+}
+
+/// The rows of a matrix view as slices: borrowed when each row is contiguous, else from a
+/// row-major copy.
+enum Rows<'a, T> {
+    Borrowed(MatRef<'a, T>),
+    Copied(Matrix<T>),
+}
+
+impl<'a, T: Scalar> Rows<'a, T> {
+    fn of(m: MatRef<'a, T>) -> Self {
+        if m.col_stride() == 1 || m.cols() <= 1 {
+            Rows::Borrowed(m)
+        } else {
+            Rows::Copied(m.to_matrix())
         }
-    });
+    }
+
+    fn row(&self, i: usize) -> &[T] {
+        match self {
+            Rows::Borrowed(m) => m.row(i).as_slice().expect("a row of unit column stride"),
+            Rows::Copied(c) => c.row(i),
+        }
+    }
 }
 
 /// Hands each row `r` of A ⊗ B, in order, to `emit` through a scratch buffer (for an `out`

@@ -204,7 +204,10 @@ fn isize_error(argument: &'static str, n: usize) -> ShapeError {
     )
 }
 
+/// Inlined so that the bounds test costs a compare in `get`'s caller (`to_matrix` called it
+/// once per element, out of line).
 #[track_caller]
+#[inline]
 fn check_index(what: &str, i: usize, j: usize, rows: usize, cols: usize) {
     assert!(
         i < rows && j < cols,

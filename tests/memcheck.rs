@@ -4,7 +4,9 @@
 
 use outerprod::gemm::{gemm_with_route, Route};
 use outerprod::testing::{default_thresholds, with_kernel_path, with_thresholds, KernelPath};
-use outerprod::{ger, outer_into, outer_into_layout, Layout, MatMut, MatRef, VecRef};
+use outerprod::{
+    ger, kron_mat_into, outer_into, outer_into_layout, Layout, MatMut, MatRef, VecRef,
+};
 
 /// Sizes around the register tiles (MR, NR ≤ 16) and the vector widths.
 const EDGES: [usize; 12] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17];
@@ -108,6 +110,37 @@ fn outer_every_edge_every_path() {
             }
         });
     }
+}
+
+#[test]
+fn kron_mat_every_edge_every_path() {
+    // A ⊗ B as a stack of outer products, cut between threads mid-product under the eager
+    // thresholds, into a padded row- or column-major `out`.
+    let shapes = [(1, 1), (2, 3), (3, 17), (9, 8), (5, 70)];
+    every_path_and_threshold(|| {
+        for (m, n) in shapes {
+            for (p, q) in shapes {
+                let (a, b) = (values(m * n, 1), values(p * q, 2));
+                let (av, bv) = (
+                    MatRef::row_major(&a, m, n).unwrap(),
+                    MatRef::row_major(&b, p, q).unwrap(),
+                );
+                let (rows, cols) = (m * p, n * q);
+                for col_major in [false, true] {
+                    let mut out = Padded::new(rows * cols, 3);
+                    let pad = out.pad;
+                    let buf = &mut out.data[pad..pad + rows * cols];
+                    let view = if col_major {
+                        MatMut::col_major(buf, rows, cols)
+                    } else {
+                        MatMut::row_major(buf, rows, cols)
+                    };
+                    kron_mat_into(view.unwrap(), av, bv).unwrap();
+                    assert!(out.clean());
+                }
+            }
+        }
+    });
 }
 
 #[test]

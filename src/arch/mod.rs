@@ -442,6 +442,17 @@ pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     outer::run(out, a, b);
 }
 
+/// Product `r` of `out` (rows of `width` elements) is the row-major `a_r b_rᵀ` with
+/// `(a_r, b_r) = factors(r)`: a stack of equal-shape outer products, such as the rows of a
+/// Kronecker product, with threads and store kind chosen once for the whole output.
+pub(crate) fn outer_stack<'f, T, F>(out: &mut [T], width: usize, factors: &F)
+where
+    T: Scalar + 'f,
+    F: Fn(usize) -> (&'f [T], &'f [T]) + Sync,
+{
+    outer::run_stack(out, width, factors);
+}
+
 /// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
 /// 8×8 f32 (256 B) the dispatched outer kernel ran at 8.6 GB/s against 19.7 GB/s for a naive
 /// double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4; an 8×8 f64 rank-1 update cost
