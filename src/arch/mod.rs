@@ -442,6 +442,13 @@ pub(crate) fn outer_row_major<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     outer::run(out, a, b);
 }
 
+/// Makes the streaming stores of this thread visible before its later stores (`sfence`); a
+/// no-op where the kernels have no streaming stores.
+pub(crate) fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    x86::store_fence();
+}
+
 /// Product `r` of `out` (rows of `width` elements) is the row-major `a_r b_rᵀ` with
 /// `(a_r, b_r) = factors(r)`: a stack of equal-shape outer products, such as the rows of a
 /// Kronecker product, with threads and store kind chosen once for the whole output.

@@ -1872,7 +1872,7 @@ macro_rules! entry_points {
         ) {
             // SAFETY: features enabled on this function; chunk checks its ranges.
             unsafe { super::outer::chunk::<$e, $s>(out, first, a, b, walk, stores) };
-            if stores == Stores::NonTemporal {
+            if stores == Stores::NonTemporal && walk.fence {
                 _mm_sfence();
             }
         }
@@ -2078,6 +2078,14 @@ entry_points!(
     fill_sse2_f64,
     add_in_place_sse2_f64
 );
+
+/// `sfence`: streaming stores made before it are globally visible before any store after it.
+pub(crate) fn store_fence() {
+    debug_assert!(is_x86_feature_detected!("sse"));
+    // SAFETY: SSE is part of the x86_64 baseline, so the instruction exists on every CPU this
+    // code runs on; it touches no memory of its own.
+    unsafe { _mm_sfence() }
+}
 
 /// Whether CPUID names the vendor "GenuineIntel".
 pub(crate) fn is_intel() -> bool {
