@@ -55,6 +55,16 @@ pub enum KernelPath {
 }
 
 impl KernelPath {
+    /// Bytes per vector of the path's outer-product kernels (the portable path: what the
+    /// baseline target vectorises, 16).
+    pub(crate) fn vector_bytes(self) -> usize {
+        match self {
+            KernelPath::Portable | KernelPath::Sse2 => 16,
+            KernelPath::Avx2Fma => 32,
+            KernelPath::Avx512 => 64,
+        }
+    }
+
     /// Whether this CPU can run the path.
     pub fn is_available(self) -> bool {
         match self {
@@ -152,7 +162,9 @@ pub struct Thresholds {
     pub cold_parallel_min_bytes: usize,
     /// Outer products and rank-1 updates of at most this many bytes (of output, or of `A`) run
     /// plain loops on the calling thread, without the kernel dispatch; 0 sends every call to
-    /// the kernels (how the tests reach the SIMD code on the smallest shapes).
+    /// the kernels (how the tests reach the SIMD code on the smallest shapes), except outer
+    /// products whose rows are shorter than one vector, which take the small loops at any
+    /// size.
     pub small_max_bytes: usize,
     /// Outer products (with ordinary stores) and rank-1 updates whose output or `A` takes at
     /// least this many bytes per thread work on four rows a quarter of that range apart, as

@@ -20,7 +20,7 @@ use crate::scalar::Scalar;
 const PIECE: usize = 4;
 
 /// Rows up to this many elements are written as pieces.
-const PIECES_MAX: usize = 4 * PIECE;
+pub(crate) const PIECES_MAX: usize = 4 * PIECE;
 
 /// `out[i·n + j] = a[i]·b[j]` with `out.len() == a.len()·b.len()`, on the calling thread.
 ///
@@ -40,6 +40,28 @@ pub(crate) fn outer<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
         9..=12 => pieces::<T, 3>(out, a, b),
         13..=PIECES_MAX => pieces::<T, 4>(out, a, b),
         _ => rows(out, a, b),
+    }
+}
+
+/// The flat range `first .. first + out.len()` of the row-major product `a bᵀ`: a partial
+/// first row, whole rows by [`outer`], a partial last row.
+pub(crate) fn outer_range<T: Scalar>(out: &mut [T], first: usize, a: &[T], b: &[T]) {
+    let n = b.len();
+    debug_assert!(n > 0 && first + out.len() <= a.len() * n);
+    let (mut i, j0) = (first / n, first % n);
+    let mut rest = out;
+    if j0 != 0 {
+        let (head, tail) = rest.split_at_mut((n - j0).min(rest.len()));
+        for (o, &y) in head.iter_mut().zip(&b[j0..]) {
+            *o = a[i] * y;
+        }
+        (rest, i) = (tail, i + 1);
+    }
+    let full = rest.len() / n;
+    let (body, tail) = rest.split_at_mut(full * n);
+    outer(body, &a[i..i + full], b);
+    for (o, &y) in tail.iter_mut().zip(b) {
+        *o = a[i + full] * y;
     }
 }
 
@@ -118,6 +140,27 @@ mod tests {
                 let mut out = vec![of(-1); m * n];
                 outer(&mut out, &a, &b);
                 assert_eq!(out, reference::outer(&a, &b).as_slice(), "{m}×{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_range_of_short_rows_matches_the_reference() {
+        let a: Vec<i64> = (0..7).map(|i| 3 + 2 * i).collect();
+        for n in 1..=PIECES_MAX {
+            let b: Vec<i64> = (0..n as i64).map(|j| 1000 + 7 * j).collect();
+            let want = reference::outer(&a, &b);
+            let total = a.len() * n;
+            for first in 0..total {
+                for len in 0..=total - first {
+                    let mut out = vec![-1; len];
+                    outer_range(&mut out, first, &a, &b);
+                    assert_eq!(
+                        out,
+                        &want.as_slice()[first..first + len],
+                        "n {n} {first}+{len}"
+                    );
+                }
             }
         }
     }
