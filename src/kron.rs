@@ -142,8 +142,8 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 ///
 /// Row `i·p + k` of the result is the row-major outer product of row i of A and row k of B,
 /// so the result is written as m·p outer products by the outer-product kernels, split between
-/// the threads of the current rayon pool and written with streaming stores when large, as one
-/// outer product of the same size would be; [`kron_mat_into`] does the same for a row- or
+/// the threads of the current rayon pool and written with streaming stores when large (and
+/// B's rows are at least one vector long), as one outer product of the same size would be; [`kron_mat_into`] does the same for a row- or
 /// column-major `out`.
 ///
 /// # Panics
@@ -274,8 +274,8 @@ fn kron_shape<T>(
 /// Writes A ⊗ B into the row-major buffer `dst` of exactly (m·p)·(n·q) elements: row
 /// `i·p + k` is kron(A[i, :], B[k, :]), the row-major outer product of the two rows, so the
 /// whole result is a stack of m·p outer products of one shape, written by the outer-product
-/// driver with its threads and store kind chosen for the whole result. The rows of A and B are
-/// gathered into contiguous copies first (m·n + p·q elements).
+/// driver with its threads and store kind chosen for the whole result. Rows of A and B are
+/// read in place when contiguous, else from row-major copies ([`Rows`]).
 fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
     let width = a.cols() * b.cols();
     debug_assert_eq!(dst.len(), a.rows() * b.rows() * width);

@@ -182,13 +182,9 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
         return;
     }
     if short_rows::<T>(path, b.len()) {
-        let split = split_for(bytes, thresholds);
+        let pieces = split_for(bytes, thresholds).pieces;
         let work = |chunk: &mut [T], first: usize| super::small::outer_range(chunk, first, a, b);
-        if split.pieces == 1 {
-            work(out, 0);
-        } else {
-            par_chunks_mut(out, split.pieces, &work);
-        }
+        par_chunks_mut(out, pieces, &work);
         return;
     }
     let mut moved = Vec::new();
@@ -230,8 +226,8 @@ fn short_rows<T>(path: KernelPath, n: usize) -> bool {
 /// (the rows of a Kronecker product of matrices). The threads, the store kind, the walk and
 /// the kernels are chosen once, for the whole output, as [`run`] does for one product; the
 /// pieces cut across product boundaries, and each product, or the part of it in a piece, goes
-/// to the kernel. Products of at most `small_max_bytes` with ordinary stores take the small
-/// loops instead, as a call of their own would.
+/// to the kernel. Products of at most `small_max_bytes` with ordinary stores, and products
+/// whose rows are shorter than a vector ([`short_rows`]), take the small loops instead.
 pub(crate) fn run_stack<'f, T, F>(out: &mut [T], width: usize, factors: &F)
 where
     T: Scalar + 'f,
@@ -262,7 +258,7 @@ where
         ..walk_for::<T>(false, n, block_elems::<T>(), thresholds)
     };
     let path = l3_kernels(path, in_l3);
-    let small = short
+    let small_loops = short
         || stores == Stores::Normal
             && width * std::mem::size_of::<T>() <= thresholds.small_max_bytes;
     let work = |chunk: &mut [T], first: usize| {
@@ -272,9 +268,7 @@ where
             let (part, tail) = rest.split_at_mut((width - offset).min(rest.len()));
             let (a, b) = factors(r);
             debug_assert_eq!(a.len() * b.len(), width);
-            if small && part.len() == width {
-                super::small::outer(part, a, b);
-            } else if short {
+            if small_loops {
                 super::small::outer_range(part, offset, a, b);
             } else {
                 dispatch(path, stores, part, offset, a, b, walk);
@@ -285,11 +279,7 @@ where
             super::store_fence();
         }
     };
-    if split.pieces == 1 {
-        work(out, 0);
-    } else {
-        par_chunks_mut(out, split.pieces, &work);
-    }
+    par_chunks_mut(out, split.pieces, &work);
 }
 
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
