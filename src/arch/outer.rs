@@ -160,7 +160,7 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
 
 /// The store kind and thread count for the output (under the path and thresholds of the
 /// calling thread), then the kernel on each chunk.
-#[inline(never)]
+#[inline]
 pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     if out.is_empty() {
         return;
@@ -181,6 +181,23 @@ pub(crate) fn run<T: Scalar>(out: &mut [T], a: &[T], b: &[T]) {
     {
         return;
     }
+    run_general(out, a, b, path, thresholds);
+}
+
+/// [`run`] past the direct whole-product kernel: short rows, threads, streaming stores and
+/// the chunk walk. Out of line, so that the direct call of a small product does not pay for
+/// its frame: with `run` in one piece, 64×64 f32 (16 bytes off a line) ran at 0.88 of a fill
+/// against 0.90 split, 8×64 at 0.71 against 0.77 (Sapphire Rapids guest, paired medians).
+#[inline(never)]
+fn run_general<T: Scalar>(
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    path: KernelPath,
+    thresholds: Thresholds,
+) {
+    let bytes = size_of_val(out);
+    let block = block_elems::<T>();
     if short_rows::<T>(path, b.len()) {
         let pieces = split_for(bytes, thresholds).pieces;
         let work = |chunk: &mut [T], first: usize| super::small::outer_range(chunk, first, a, b);

@@ -893,6 +893,36 @@ unsafe fn outer_rows<S: Simd, const R: usize, const ENDS: bool>(
     }
 }
 
+/// The whole-product kernels of one instruction set, one out-of-line function per shape
+/// (count of vectors and kind of row ends), implemented by `entry_points!`. Kept apart from
+/// each other and from the dispatch: compiled as one function, all the shapes shared its
+/// frame (saved registers, a realigned stack and spilled vectors), which cost about 20 ns
+/// a call on the Sapphire Rapids guest (2×64 f32 rows 16 bytes off: 45–50 ns against 25 ns
+/// for the shape on its own).
+pub(crate) trait PanelShapes: Simd {
+    /// [`outer_joined`] compiled for this instruction set.
+    ///
+    /// # Safety
+    /// As [`outer_joined`].
+    unsafe fn joined<const V: usize, const HALF: bool>(
+        out: &mut [Self::E],
+        a: &[Self::E],
+        b: &[Self::E],
+        h: usize,
+    );
+
+    /// [`outer_panel`] compiled for this instruction set.
+    ///
+    /// # Safety
+    /// As [`outer_panel`].
+    unsafe fn panel<const V: usize, const HEAD: bool, const TAIL: bool>(
+        out: &mut [Self::E],
+        a: &[Self::E],
+        b: &[Self::E],
+        c: usize,
+    );
+}
+
 /// Most vectors of `b` one register panel holds: 8 of the 16 AVX registers, which leaves room
 /// for the two half vectors at the row ends, the row's scalar and a product.
 const PANEL_VECTORS: usize = 8;
@@ -931,7 +961,7 @@ fn panel_fit<S: Simd>(out: *const S::E, n: usize) -> Option<usize> {
 /// The CPU supports `S`; `out.len() == a.len()·n`, `b.len() == n`, and `panel_fit(out, n)`
 /// returned `Some(h)`.
 #[inline(always)]
-unsafe fn outer_panels<S: Simd>(out: &mut [S::E], a: &[S::E], b: &[S::E], h: usize) {
+unsafe fn outer_panels<S: PanelShapes>(out: &mut [S::E], a: &[S::E], b: &[S::E], h: usize) {
     let (w, n) = (S::W, b.len());
     debug_assert!(out.len() == a.len() * n && panel_fit::<S>(out.as_ptr(), n) == Some(h));
     if h != 0 && n / w - 1 <= PANEL_VECTORS {
@@ -966,7 +996,7 @@ unsafe fn outer_panels<S: Simd>(out: &mut [S::E], a: &[S::E], b: &[S::E], h: usi
 /// # Safety
 /// As [`outer_panel`].
 #[inline(always)]
-unsafe fn panel_by_width<S: Simd, const HEAD: bool, const TAIL: bool>(
+unsafe fn panel_by_width<S: PanelShapes, const HEAD: bool, const TAIL: bool>(
     v: usize,
     out: &mut [S::E],
     a: &[S::E],
@@ -976,16 +1006,16 @@ unsafe fn panel_by_width<S: Simd, const HEAD: bool, const TAIL: bool>(
     // SAFETY: forwarded contract.
     unsafe {
         match v {
-            1 => outer_panel::<S, 1, HEAD, TAIL>(out, a, b, c),
-            2 => outer_panel::<S, 2, HEAD, TAIL>(out, a, b, c),
-            3 => outer_panel::<S, 3, HEAD, TAIL>(out, a, b, c),
-            4 => outer_panel::<S, 4, HEAD, TAIL>(out, a, b, c),
-            5 => outer_panel::<S, 5, HEAD, TAIL>(out, a, b, c),
-            6 => outer_panel::<S, 6, HEAD, TAIL>(out, a, b, c),
-            7 => outer_panel::<S, 7, HEAD, TAIL>(out, a, b, c),
+            1 => S::panel::<1, HEAD, TAIL>(out, a, b, c),
+            2 => S::panel::<2, HEAD, TAIL>(out, a, b, c),
+            3 => S::panel::<3, HEAD, TAIL>(out, a, b, c),
+            4 => S::panel::<4, HEAD, TAIL>(out, a, b, c),
+            5 => S::panel::<5, HEAD, TAIL>(out, a, b, c),
+            6 => S::panel::<6, HEAD, TAIL>(out, a, b, c),
+            7 => S::panel::<7, HEAD, TAIL>(out, a, b, c),
             _ => {
                 debug_assert_eq!(v, PANEL_VECTORS);
-                outer_panel::<S, PANEL_VECTORS, HEAD, TAIL>(out, a, b, c)
+                S::panel::<PANEL_VECTORS, HEAD, TAIL>(out, a, b, c)
             }
         }
     }
@@ -1000,7 +1030,13 @@ unsafe fn panel_by_width<S: Simd, const HEAD: bool, const TAIL: bool>(
 /// # Safety
 /// As [`outer_joined`].
 #[inline(always)]
-unsafe fn joined_by_width<S: Simd>(v: usize, out: &mut [S::E], a: &[S::E], b: &[S::E], h: usize) {
+unsafe fn joined_by_width<S: PanelShapes>(
+    v: usize,
+    out: &mut [S::E],
+    a: &[S::E],
+    b: &[S::E],
+    h: usize,
+) {
     // SAFETY: forwarded contract.
     unsafe {
         if 2 * h == S::W && S::BYTES <= 32 {
@@ -1016,7 +1052,7 @@ unsafe fn joined_by_width<S: Simd>(v: usize, out: &mut [S::E], a: &[S::E], b: &[
 /// # Safety
 /// As [`outer_joined`].
 #[inline(always)]
-unsafe fn joined_by_width_as<S: Simd, const HALF: bool>(
+unsafe fn joined_by_width_as<S: PanelShapes, const HALF: bool>(
     v: usize,
     out: &mut [S::E],
     a: &[S::E],
@@ -1026,16 +1062,16 @@ unsafe fn joined_by_width_as<S: Simd, const HALF: bool>(
     // SAFETY: forwarded contract.
     unsafe {
         match v {
-            1 => outer_joined::<S, 1, HALF>(out, a, b, h),
-            2 => outer_joined::<S, 2, HALF>(out, a, b, h),
-            3 => outer_joined::<S, 3, HALF>(out, a, b, h),
-            4 => outer_joined::<S, 4, HALF>(out, a, b, h),
-            5 => outer_joined::<S, 5, HALF>(out, a, b, h),
-            6 => outer_joined::<S, 6, HALF>(out, a, b, h),
-            7 => outer_joined::<S, 7, HALF>(out, a, b, h),
+            1 => S::joined::<1, HALF>(out, a, b, h),
+            2 => S::joined::<2, HALF>(out, a, b, h),
+            3 => S::joined::<3, HALF>(out, a, b, h),
+            4 => S::joined::<4, HALF>(out, a, b, h),
+            5 => S::joined::<5, HALF>(out, a, b, h),
+            6 => S::joined::<6, HALF>(out, a, b, h),
+            7 => S::joined::<7, HALF>(out, a, b, h),
             _ => {
                 debug_assert_eq!(v, PANEL_VECTORS);
-                outer_joined::<S, PANEL_VECTORS, HALF>(out, a, b, h)
+                S::joined::<PANEL_VECTORS, HALF>(out, a, b, h)
             }
         }
     }
@@ -1052,13 +1088,13 @@ unsafe fn joined_by_width_as<S: Simd, const HALF: bool>(
 /// here, 0.68–0.71 and 0.83–0.87. (Aligned buffers: 0.80–0.88 and 0.81–0.94.) With AVX-512,
 /// f32 at 16, 32 and 48 bytes off ran at 0.68–0.72 with `t` built in a stack array and
 /// scalar ends, 0.73–0.78 with `t` from [`Simd::concat`] and the ends in pieces (aligned:
-/// 0.88–0.90). `HALF` (`2h = W`) blends with an immediate, otherwise with
-/// [`Simd::select_lt`] (a mask register with AVX-512). Every element is still the one
+/// 0.88–0.90). `HALF` (`2h = W`, AVX only: see [`joined_by_width`]) blends with an
+/// immediate, otherwise with [`Simd::select_lt`] (a mask register with AVX-512). Every element is still the one
 /// product `a[i]·b[j]`.
 ///
 /// # Safety
 /// The CPU supports `S`; `out.len() == a.len()·b.len()`; `b.len() == (V + 1)·W`; every row
-/// starts `h` elements before a vector boundary, `0 < h < W`; `HALF` iff `2h = W`.
+/// starts `h` elements before a vector boundary, `0 < h < W`; `HALF` only when `2h = W`.
 #[inline(always)]
 unsafe fn outer_joined<S: Simd, const V: usize, const HALF: bool>(
     out: &mut [S::E],
@@ -1069,7 +1105,7 @@ unsafe fn outer_joined<S: Simd, const V: usize, const HALF: bool>(
     let (w, n, m) = (S::W, b.len(), a.len());
     let k = w - h;
     debug_assert!(out.len() == m * n && n == (V + 1) * w && to_alignment::<S>(out.as_ptr()) == h);
-    debug_assert!(h > 0 && h < w && HALF == (2 * h == w));
+    debug_assert!(h > 0 && h < w && (!HALF || 2 * h == w));
     if m == 0 {
         return;
     }
@@ -1805,7 +1841,7 @@ const FLAT_MIN_BYTES: usize = 64 * 1024;
 /// The `#[target_feature]` entry points, one per instruction set and element type.
 macro_rules! entry_points {
     ($feature:literal, $s:ident, $e:ty, $outer:ident, $try_whole:ident, $chunked:ident,
-     $whole:ident, $flat:ident, $rank1:ident, $fill:ident, $rmw:ident) => {
+     $whole:ident, $groups:ident, $flat:ident, $rank1:ident, $fill:ident, $rmw:ident) => {
         /// One chunk of an outer product with this kernel: the flat kernel, the whole-product
         /// groups or the general chunk walk (`outer::chunk`). Only tests and calls, no
         /// target features of its own, so it inlines into the driver: each call level
@@ -1877,30 +1913,70 @@ macro_rules! entry_points {
             }
         }
 
-        /// The whole of an in-cache product in adjacent four-row groups, the usual small
-        /// call, without the general chunk walk. Out of line, so that the group loop gets
-        /// the registers to itself: inlined into the entry point, with the walk's values
-        /// spilled around it, 64×64 f32 ran at 0.75 of a fill; out of line at 0.9–1.0.
+        /// The whole of an in-cache product, the usual small call, without the general chunk
+        /// walk: short rows whose vectors fit registers take the panel kernels (each shape
+        /// its own function, [`PanelShapes`]), others adjacent four-row groups. Only tests
+        /// and calls: each kernel keeps a frame of its own size.
         ///
         /// # Safety
         /// The CPU supports the target features; `out.len() == a.len()·b.len()`; rows of
         /// `b.len()` elements take the four-row kernel (`four_rows`).
-        #[target_feature(enable = $feature)]
-        #[inline(never)]
+        #[inline]
         unsafe fn $whole(out: &mut [$e], a: &[$e], b: &[$e]) {
             let (m, n) = (a.len(), b.len());
             debug_assert!(out.len() == m * n && four_rows::<$s>(n, n));
             if let Some(h) = panel_fit::<$s>(out.as_ptr(), n) {
-                // SAFETY: features as on this function; the fit was just checked.
+                // SAFETY: the CPU supports the features (caller); the fit was just checked.
                 unsafe { outer_panels::<$s>(out, a, b, h) };
                 return;
             }
+            // SAFETY: as above; out holds m rows of n ≥ W elements.
+            unsafe { $groups(out, a, b) }
+        }
+
+        /// The whole-product entry point's rows in adjacent four-row groups. Out of line, so
+        /// that the group loop gets the registers to itself: inlined into the entry point,
+        /// with the walk's values spilled around it, 64×64 f32 ran at 0.75 of a fill; out of
+        /// line at 0.9–1.0.
+        ///
+        /// # Safety
+        /// As the whole-product entry point.
+        #[target_feature(enable = $feature)]
+        #[inline(never)]
+        unsafe fn $groups(out: &mut [$e], a: &[$e], b: &[$e]) {
+            let (m, n) = (a.len(), b.len());
             let groups = FourRows::new(m, false);
             // SAFETY: features as on this function; out holds m rows of n ≥ W elements.
             unsafe { outer_groups4::<$s>(out, n, 0, a, b, groups) };
             for i in 4 * groups.count..m {
                 // SAFETY: one whole row of the product.
                 unsafe { outer_row::<$s>(&mut out[i * n..(i + 1) * n], a[i], b, Stores::Normal) };
+            }
+        }
+
+        impl PanelShapes for $s {
+            #[target_feature(enable = $feature)]
+            #[inline(never)]
+            unsafe fn joined<const V: usize, const HALF: bool>(
+                out: &mut [$e],
+                a: &[$e],
+                b: &[$e],
+                h: usize,
+            ) {
+                // SAFETY: features enabled on this function; forwarded contract.
+                unsafe { outer_joined::<$s, V, HALF>(out, a, b, h) }
+            }
+
+            #[target_feature(enable = $feature)]
+            #[inline(never)]
+            unsafe fn panel<const V: usize, const HEAD: bool, const TAIL: bool>(
+                out: &mut [$e],
+                a: &[$e],
+                b: &[$e],
+                c: usize,
+            ) {
+                // SAFETY: features enabled on this function; forwarded contract.
+                unsafe { outer_panel::<$s, V, HEAD, TAIL>(out, a, b, c) }
             }
         }
 
@@ -2008,6 +2084,7 @@ entry_points!(
     outer_try_whole_avx512_f32,
     outer_chunked_avx512_f32,
     outer_whole_avx512_f32,
+    outer_groups_avx512_f32,
     outer_flat_avx512_f32,
     rank1_avx512_f32,
     fill_avx512_f32,
@@ -2021,6 +2098,7 @@ entry_points!(
     outer_try_whole_avx512_f64,
     outer_chunked_avx512_f64,
     outer_whole_avx512_f64,
+    outer_groups_avx512_f64,
     outer_flat_avx512_f64,
     rank1_avx512_f64,
     fill_avx512_f64,
@@ -2034,6 +2112,7 @@ entry_points!(
     outer_try_whole_avx2_f32,
     outer_chunked_avx2_f32,
     outer_whole_avx2_f32,
+    outer_groups_avx2_f32,
     outer_flat_avx2_f32,
     rank1_avx2_f32,
     fill_avx2_f32,
@@ -2047,6 +2126,7 @@ entry_points!(
     outer_try_whole_avx2_f64,
     outer_chunked_avx2_f64,
     outer_whole_avx2_f64,
+    outer_groups_avx2_f64,
     outer_flat_avx2_f64,
     rank1_avx2_f64,
     fill_avx2_f64,
@@ -2060,6 +2140,7 @@ entry_points!(
     outer_try_whole_sse2_f32,
     outer_chunked_sse2_f32,
     outer_whole_sse2_f32,
+    outer_groups_sse2_f32,
     outer_flat_sse2_f32,
     rank1_sse2_f32,
     fill_sse2_f32,
@@ -2073,6 +2154,7 @@ entry_points!(
     outer_try_whole_sse2_f64,
     outer_chunked_sse2_f64,
     outer_whole_sse2_f64,
+    outer_groups_sse2_f64,
     outer_flat_sse2_f64,
     rank1_sse2_f64,
     fill_sse2_f64,
