@@ -307,6 +307,28 @@ fn outer_every_alignment_of_the_output() {
 }
 
 #[test]
+fn outer_rows_shorter_than_a_vector_every_length_and_alignment() {
+    // Rows of 1 to 15 f32 and 1 to 7 f64 are shorter than an AVX-512 vector (1 to 7 and 1 to
+    // 3 for AVX2): chunks of at least 16 KiB take the permute kernel, whose lane pattern
+    // repeats every n / gcd(n, W) vectors, and stop where a window of `a` would pass its
+    // end. 20 to 40 KiB (one piece, or two cut mid-row at 2 threads) and about 300 KiB
+    // (several pieces), at every skew of a 16-byte step.
+    let mut rng = StdRng::seed_from_u64(31);
+    for n in 1..16 {
+        for skew in [0, 1, 3] {
+            check_outer::<f32>(&mut rng, 5000 / n + 7, n, skew);
+        }
+        check_outer::<f32>(&mut rng, 75_000 / n + 3, n, 2);
+    }
+    for n in 1..8 {
+        for skew in [0, 1, 3] {
+            check_outer::<f64>(&mut rng, 2500 / n + 7, n, skew);
+        }
+        check_outer::<f64>(&mut rng, 37_500 / n + 3, n, 1);
+    }
+}
+
+#[test]
 fn outer_generic_types_take_the_blocked_path() {
     let mut rng = StdRng::seed_from_u64(4);
     for (m, n) in [(0, 3), (1, 1), (3, 4097), (17, 9), (40, 65)] {

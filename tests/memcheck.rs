@@ -113,6 +113,28 @@ fn outer_every_edge_every_path() {
 }
 
 #[test]
+fn outer_rows_shorter_than_a_vector_every_path() {
+    // Chunks of at least 16 KiB with rows shorter than a vector take the permute kernel,
+    // which loads a vector-wide window of `a` and stops where the window would pass the end:
+    // exact-size buffers make any read or write past an end an error to valgrind. Rows a
+    // little over a vector take the flat kernel with streaming stores (eager thresholds).
+    every_path_and_threshold(|| {
+        for n in (1..17).chain([23, 40]) {
+            let m = 16 * 1024 / (4 * n) + 37;
+            let (a, b) = (values(m, 1), values(n, 2));
+            let mut o = vec![0.0; m * n];
+            outer_into(&mut o, &a, &b).unwrap();
+            let af: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+            let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+            let mut of = vec![0.0f32; m * n];
+            outer_into(&mut of, &af, &bf).unwrap();
+            let mut of = vec![0.0f32; m * n + 1];
+            outer_into(&mut of[1..], &af, &bf).unwrap();
+        }
+    });
+}
+
+#[test]
 fn kron_mat_every_edge_every_path() {
     // A ⊗ B as a stack of outer products, cut between threads mid-product under the eager
     // thresholds, into a padded row- or column-major `out`.

@@ -162,9 +162,9 @@ pub struct Thresholds {
     pub cold_parallel_min_bytes: usize,
     /// Outer products and rank-1 updates of at most this many bytes (of output, or of `A`) run
     /// plain loops on the calling thread, without the kernel dispatch; 0 sends every call to
-    /// the kernels (how the tests reach the SIMD code on the smallest shapes), except outer
-    /// products whose rows are shorter than one vector, which take the small loops at any
-    /// size.
+    /// the kernels (how the tests reach the SIMD code on the smallest shapes). Outer products
+    /// whose rows are shorter than one vector keep the small loops, also above it, unless
+    /// they stream or are large enough for their permute kernel.
     pub small_max_bytes: usize,
     /// Outer products (with ordinary stores) and rank-1 updates whose output or `A` takes at
     /// least this many bytes per thread work on four rows a quarter of that range apart, as
@@ -510,6 +510,17 @@ pub(crate) trait FloatKernels: Scalar {
         b: &[Self],
         walk: outer::Walk,
     );
+    /// One chunk of an outer product whose rows are shorter than a vector of `path` (see
+    /// `outer::short_rows`): the permute kernel where the path has one, else the small loops
+    /// (ordinary stores).
+    fn outer_short(
+        path: KernelPath,
+        stores: Stores,
+        out: &mut [Self],
+        first: usize,
+        a: &[Self],
+        b: &[Self],
+    );
     /// The whole product `a bᵀ` with ordinary stores on the calling thread, when its rows
     /// (at most `block` long) fit the whole-product kernel; `false`, writing nothing,
     /// otherwise (see `outer::run`).
@@ -538,8 +549,33 @@ macro_rules! float_kernels {
     ($t:ty, $z_outer:ident, $avx_outer:ident, $sse_outer:ident, $z_whole:ident,
      $avx_whole:ident, $sse_whole:ident, $z_rank1:ident, $avx_rank1:ident, $sse_rank1:ident,
      $z_fill:ident, $avx_fill:ident, $sse_fill:ident, $z_rmw:ident, $avx_rmw:ident,
-     $sse_rmw:ident) => {
+     $sse_rmw:ident, $z_short:ident, $avx_short:ident) => {
         impl FloatKernels for $t {
+            #[inline]
+            fn outer_short(
+                path: KernelPath,
+                stores: Stores,
+                out: &mut [$t],
+                first: usize,
+                a: &[$t],
+                b: &[$t],
+            ) {
+                debug_assert!(path.is_available());
+                let done = match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `active()` only yields available paths (with_kernel_path
+                    // asserts); the caller passes rows shorter than a vector of the path.
+                    KernelPath::Avx512 => unsafe { x86::$z_short(out, first, a, b, stores) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
+                    KernelPath::Avx2Fma => unsafe { x86::$avx_short(out, first, a, b, stores) },
+                    _ => false,
+                };
+                if !done {
+                    small::outer_range(out, first, a, b);
+                }
+            }
+
             #[inline]
             fn outer_whole(
                 path: KernelPath,
@@ -663,7 +699,9 @@ float_kernels!(
     fill_sse2_f32,
     add_in_place_avx512_f32,
     add_in_place_avx2_f32,
-    add_in_place_sse2_f32
+    add_in_place_sse2_f32,
+    outer_short_avx512_f32,
+    outer_short_avx2_f32
 );
 float_kernels!(
     f64,
@@ -681,7 +719,9 @@ float_kernels!(
     fill_sse2_f64,
     add_in_place_avx512_f64,
     add_in_place_avx2_f64,
-    add_in_place_sse2_f64
+    add_in_place_sse2_f64,
+    outer_short_avx512_f64,
+    outer_short_avx2_f64
 );
 
 /// `s` as a `&[U]` when `U` is `T` (the slice twin of the views' `cast`).

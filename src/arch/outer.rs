@@ -198,19 +198,19 @@ fn run_general<T: Scalar>(
 ) {
     let bytes = size_of_val(out);
     let block = block_elems::<T>();
-    if short_rows::<T>(path, b.len()) {
-        let pieces = split_for(bytes, thresholds).pieces;
-        let work = |chunk: &mut [T], first: usize| super::small::outer_range(chunk, first, a, b);
-        par_chunks_mut(out, pieces, &work);
-        return;
-    }
-    let mut moved = Vec::new();
-    let b = dealiased(b, out.as_ptr(), size_of_val(b), a.len(), &mut moved);
     let stores = if bytes >= thresholds.streaming_min_bytes {
         Stores::NonTemporal
     } else {
         Stores::Normal
     };
+    if short_rows::<T>(path, b.len()) {
+        let pieces = split_for(bytes, thresholds).pieces;
+        let work = |chunk: &mut [T], first: usize| short(path, stores, chunk, first, a, b);
+        par_chunks_mut(out, pieces, &work);
+        return;
+    }
+    let mut moved = Vec::new();
+    let b = dealiased(b, out.as_ptr(), size_of_val(b), a.len(), &mut moved);
     // The walk and the kernels follow one thread's share; the pieces are smaller.
     let split = split_for(bytes, thresholds);
     let share = split.share(bytes);
@@ -225,15 +225,17 @@ fn run_general<T: Scalar>(
     }
 }
 
-/// Whether rows of `n` elements are shorter than one vector of `path`, which its kernels
-/// write one element at a time: the small loops (broadcast, multiply and store of up to four
-/// elements at a time) take them at any size, with ordinary stores. f32 on the AVX-512 path
-/// of the Sapphire Rapids guest, 1 thread, GB/s before → after (a fill: about 40): 65536×3
-/// 2.8–3.4 → 16.2–26.5, 65536×4 2.5–4.3 → 11.2–21.4, 32768×8 10.6–11.6 → 21.5–36.9,
-/// 21845×12 10.0–10.6 → 25.9–37.6; DRAM-sized, 4194304×4 1.9–2.2 → 6.4–7.0 and 1048576×12
-/// 3.4 → 6.8–7.6, against an ordinary-store fill of 7.1–8.0 (a streaming kernel for short
-/// rows would do better there). At 16 columns (one vector) the kernels won, 38.7–41.5
-/// against 23.9.
+/// Whether rows of `n` elements are shorter than one vector of `path`, which its row kernels
+/// would write one element at a time. They take the permute kernel (`x86::outer_short`,
+/// AVX2 and AVX-512: whole aligned vectors across rows, streamed for DRAM-sized outputs)
+/// where it pays, and the small loops (broadcast, multiply and store of up to four elements
+/// at a time) otherwise. f32 on the AVX-512 path of the Sapphire Rapids guest, 1 thread,
+/// GB/s, row kernels → small loops (a fill: about 40): 65536×3 2.8–3.4 → 16.2–26.5,
+/// 65536×4 2.5–4.3 → 11.2–21.4, 32768×8 10.6–11.6 → 21.5–36.9; then small loops → permute
+/// kernel (paired): 65536×3 16.4–20.7 → 29.3–30.4, 65536×4 10.4–16.8 → 19.8–29.2; from
+/// DRAM, against a streaming fill of 13–16, 4194304×4 6.1–6.6 → 11.3–12.9 and 1048576×12
+/// 6.4–7.3 → 12.6–14.5 (the reads of `a`, a quarter of the bytes written at 4 columns,
+/// bound it). At 16 columns (one vector) the row kernels won, 38.7–41.5 against 23.9.
 fn short_rows<T>(path: KernelPath, n: usize) -> bool {
     n * std::mem::size_of::<T>() < path.vector_bytes() && n <= super::small::PIECES_MAX
 }
@@ -257,7 +259,8 @@ where
     let (path, thresholds) = (active(), thresholds());
     let bytes = size_of_val(out);
     let n = factors(0).1.len();
-    // Rows shorter than a vector take the small loops, with ordinary stores, as in `run`.
+    // Rows shorter than a vector take the small loops, with ordinary stores (`run` has a
+    // kernel for them; a stack's products are short and would pay its set-up each).
     let short = short_rows::<T>(path, n);
     let stores = if bytes >= thresholds.streaming_min_bytes && !short {
         Stores::NonTemporal
@@ -388,6 +391,30 @@ fn walk_for<T>(in_l3: bool, n: usize, block: usize, thresholds: Thresholds) -> W
             spread: (in_l3 && n <= block).then_some(thresholds.spread_write),
             fence: true,
         }
+    }
+}
+
+/// Routes one chunk of a product with rows shorter than a vector ([`short_rows`]) to the
+/// permute kernel for `T` and `path`, or to the small loops.
+#[inline(always)]
+fn short<T: Scalar>(
+    path: KernelPath,
+    stores: Stores,
+    out: &mut [T],
+    first: usize,
+    a: &[T],
+    b: &[T],
+) {
+    match ScalarKind::of::<T>() {
+        ScalarKind::F32 => match as_float::<T, f32>(out, a, b) {
+            Some((o, a, b)) => f32::outer_short(path, stores, o, first, a, b),
+            None => unreachable!("ScalarKind::F32 means T is f32"),
+        },
+        ScalarKind::F64 => match as_float::<T, f64>(out, a, b) {
+            Some((o, a, b)) => f64::outer_short(path, stores, o, first, a, b),
+            None => unreachable!("ScalarKind::F64 means T is f64"),
+        },
+        ScalarKind::Other => super::small::outer_range(out, first, a, b),
     }
 }
 

@@ -1307,6 +1307,22 @@ unsafe fn group_loop<S: Simd, const ENDS: bool>(
     }
 }
 
+/// Stores `v` at `p`, streaming when `NT` (then `p` is aligned to a vector).
+///
+/// # Safety
+/// The CPU supports `S`; `p` is valid for one vector, and aligned to one when `NT`.
+#[inline(always)]
+unsafe fn put<S: Simd, const NT: bool>(p: *mut S::E, v: S::V) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if NT {
+            S::stream(p, v);
+        } else {
+            S::storeu(p, v);
+        }
+    }
+}
+
 /// The flat range `first .. first + out.len()` of the row-major outer product with aligned
 /// vector stores only: the output is written as one stream, and the vector that straddles a
 /// row boundary is `select(a[i]·b[j..], a[i+1]·b[..])`, read from `bext = b ++ b[..W]`.
@@ -1314,13 +1330,15 @@ unsafe fn group_loop<S: Simd, const ENDS: bool>(
 /// Row-at-a-time writing pays a misaligned (line-splitting) or partial store at every row
 /// end; on 16-byte-aligned buffers and rows that are not a multiple of 64 bytes that kept
 /// in-cache outputs at ~0.6× of an aligned fill (measured), where one aligned stream reaches
-/// the fill rate. Every element is still the single product `a[i]·b[j]`.
+/// the fill rate. With `NT` the vectors are streaming stores, every one a whole aligned
+/// vector, so short rows stream whole lines (see [`FLAT_NT_MAX_ROW_BYTES`]); the scalar head
+/// and tail use ordinary stores. Every element is still the single product `a[i]·b[j]`.
 ///
 /// # Safety
 /// The CPU supports `S`; `b.len() ≥ W`; `bext` is `b` followed by `b[..W]`; the range lies
 /// inside the `a.len() × b.len()` product.
 #[inline(always)]
-unsafe fn outer_flat<S: Simd>(
+unsafe fn outer_flat<S: Simd, const NT: bool>(
     out: &mut [S::E],
     first: usize,
     a: &[S::E],
@@ -1350,16 +1368,16 @@ unsafe fn outer_flat<S: Simd>(
             let run = ((n - j) / w).min((len - q) / w);
             let mut r = 0;
             while r + 4 <= run {
-                S::storeu(p.add(q), S::mul(va, S::loadu(bp.add(j))));
-                S::storeu(p.add(q + w), S::mul(va, S::loadu(bp.add(j + w))));
-                S::storeu(p.add(q + 2 * w), S::mul(va, S::loadu(bp.add(j + 2 * w))));
-                S::storeu(p.add(q + 3 * w), S::mul(va, S::loadu(bp.add(j + 3 * w))));
+                put::<S, NT>(p.add(q), S::mul(va, S::loadu(bp.add(j))));
+                put::<S, NT>(p.add(q + w), S::mul(va, S::loadu(bp.add(j + w))));
+                put::<S, NT>(p.add(q + 2 * w), S::mul(va, S::loadu(bp.add(j + 2 * w))));
+                put::<S, NT>(p.add(q + 3 * w), S::mul(va, S::loadu(bp.add(j + 3 * w))));
                 q += 4 * w;
                 j += 4 * w;
                 r += 4;
             }
             while r < run {
-                S::storeu(p.add(q), S::mul(va, S::loadu(bp.add(j))));
+                put::<S, NT>(p.add(q), S::mul(va, S::loadu(bp.add(j))));
                 q += w;
                 j += w;
                 r += 1;
@@ -1371,7 +1389,7 @@ unsafe fn outer_flat<S: Simd>(
                 // Straddles rows i and i + 1: lanes < n − j belong to row i.
                 let t = S::loadu(bp.add(j));
                 let next = S::splat(*a.get_unchecked(i + 1));
-                S::storeu(
+                put::<S, NT>(
                     p.add(q),
                     S::select_lt(n - j, S::mul(va, t), S::mul(next, t)),
                 );
@@ -1782,6 +1800,320 @@ macro_rules! row_impls {
 }
 row_impls!(Avx512F32, Avx512F64, Avx2F32, Avx2F64, Sse2F32, Sse2F64);
 
+/// Lane permutes, for the short-row kernel ([`outer_short`]).
+pub(crate) trait Permute: Simd {
+    /// A vector of lane indices.
+    type Idx: Copy;
+
+    /// Sets lane `lane` of an index vector, held as its `BYTES / 4` 32-bit words, to pick
+    /// source lane `src`.
+    fn put_index(words: &mut [u32], lane: usize, src: usize);
+
+    /// The index vector held at `p`.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; `p` is valid for `BYTES / 4` words.
+    unsafe fn load_index(p: *const u32) -> Self::Idx;
+
+    /// Lane `l` of the result is lane `idx[l]` of `v`.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set.
+    unsafe fn permute(v: Self::V, idx: Self::Idx) -> Self::V;
+}
+
+impl Permute for Avx512F32 {
+    type Idx = __m512i;
+    fn put_index(words: &mut [u32], lane: usize, src: usize) {
+        words[lane] = src as u32;
+    }
+    #[inline(always)]
+    unsafe fn load_index(p: *const u32) -> __m512i {
+        // SAFETY: p is valid for 16 words (caller); unaligned loads are allowed.
+        unsafe { _mm512_loadu_si512(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn permute(v: __m512, idx: __m512i) -> __m512 {
+        // SAFETY: register-only AVX-512F operation (caller's CPU supports it).
+        unsafe { _mm512_permutexvar_ps(idx, v) }
+    }
+}
+
+impl Permute for Avx512F64 {
+    type Idx = __m512i;
+    fn put_index(words: &mut [u32], lane: usize, src: usize) {
+        // 64-bit indices, low word first.
+        words[2 * lane] = src as u32;
+        words[2 * lane + 1] = 0;
+    }
+    #[inline(always)]
+    unsafe fn load_index(p: *const u32) -> __m512i {
+        // SAFETY: p is valid for 16 words (caller); unaligned loads are allowed.
+        unsafe { _mm512_loadu_si512(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn permute(v: __m512d, idx: __m512i) -> __m512d {
+        // SAFETY: register-only AVX-512F operation (caller's CPU supports it).
+        unsafe { _mm512_permutexvar_pd(idx, v) }
+    }
+}
+
+impl Permute for Avx2F32 {
+    type Idx = __m256i;
+    fn put_index(words: &mut [u32], lane: usize, src: usize) {
+        words[lane] = src as u32;
+    }
+    #[inline(always)]
+    unsafe fn load_index(p: *const u32) -> __m256i {
+        // SAFETY: p is valid for 8 words (caller); unaligned loads are allowed.
+        unsafe { _mm256_loadu_si256(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn permute(v: __m256, idx: __m256i) -> __m256 {
+        // SAFETY: register-only AVX2 operation (caller's CPU supports it).
+        unsafe { _mm256_permutevar8x32_ps(v, idx) }
+    }
+}
+
+impl Permute for Avx2F64 {
+    type Idx = __m256i;
+    fn put_index(words: &mut [u32], lane: usize, src: usize) {
+        // AVX2 has no variable permute of 64-bit lanes: move both 32-bit halves.
+        words[2 * lane] = 2 * src as u32;
+        words[2 * lane + 1] = 2 * src as u32 + 1;
+    }
+    #[inline(always)]
+    unsafe fn load_index(p: *const u32) -> __m256i {
+        // SAFETY: p is valid for 8 words (caller); unaligned loads are allowed.
+        unsafe { _mm256_loadu_si256(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn permute(v: __m256d, idx: __m256i) -> __m256d {
+        // SAFETY: register-only AVX2 operations (caller's CPU supports them).
+        unsafe { _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), idx)) }
+    }
+}
+
+/// Chunks of at least this many bytes per four vectors of the lane pattern's period take
+/// [`outer_short`] with ordinary stores; smaller ones the small loops, which need no
+/// patterns (building them costs W steps a vector of the period, and a loop over a period
+/// longer than one vector loads its pattern for every vector). Sapphire Rapids guest,
+/// 1 thread, GB/s small loops → kernel: at 16 KiB f32 1024×4 9–19 → 32–54 and 1366×3 13–19
+/// → 25–39, but 586×7 and 273×15 0.89–0.96× (periods 7 and 15); at 64 KiB and more f32
+/// 2341×7 1.05–1.42×, f64 32768×5 1.6–2.3×, 32768×7 1.06–1.26×.
+pub(crate) const SHORT_KERNEL_MIN_BYTES: usize = 16 * 1024;
+
+/// The longest lane-pattern period (in vectors) that takes [`outer_short`] with ordinary
+/// stores: f32 rows of 15 elements on AVX-512 (period 15) ran at 0.90–1.11× the small loops
+/// in L2 and L3 (1093×15, 65536×15), which write them in pieces of 8, 4, 2 and 1.
+const SHORT_KERNEL_MAX_PERIOD: usize = 8;
+
+/// Whether a chunk of `bytes` with rows of `n < W` elements takes [`outer_short`]: always
+/// with streaming stores (the small loops have none, and ran at half the streaming rate),
+/// and with ordinary stores when its pattern is short and the chunk large enough.
+#[inline(always)]
+fn takes_short<S: Simd>(bytes: usize, n: usize, stores: Stores) -> bool {
+    let period = n / gcd(n, S::W);
+    stores == Stores::NonTemporal
+        || period <= SHORT_KERNEL_MAX_PERIOD && bytes >= SHORT_KERNEL_MIN_BYTES * period.div_ceil(4)
+}
+
+/// The flat range `first .. first + out.len()` of a row-major product whose rows are shorter
+/// than a vector (`n < W`), in whole aligned vectors: the vector at flat position `t` holds
+/// rows `t / n ..` of it, and is `permute(a[r ..], idx)·bpat`, a window of `a` spread over
+/// the lanes by a permute and multiplied by the matching elements of `b`. The lane patterns
+/// repeat every `n / gcd(n, W)` vectors and are built once per chunk. With `NT` every vector
+/// is a streaming store (a scalar head reaches the first boundary), so short rows written to
+/// memory skip the read for ownership as long rows do. Every element is still the single
+/// product `a[i]·b[j]`.
+///
+/// # Safety
+/// The CPU supports `S`; `0 < b.len() < W`; the range lies inside the product.
+#[inline(always)]
+unsafe fn outer_short<S: Permute, const NT: bool>(
+    out: &mut [S::E],
+    first: usize,
+    a: &[S::E],
+    b: &[S::E],
+) {
+    let (w, n, m, len) = (S::W, b.len(), a.len(), out.len());
+    debug_assert!(n > 0 && n < w && w <= MAX_LANES && first + len <= m * n);
+    let head = to_alignment::<S>(out.as_ptr()).min(len);
+    let mut q = 0;
+    let (mut i, mut j) = (first / n, first % n);
+    while q < head {
+        out[q] = a[i] * b[j];
+        (q, j) = (q + 1, j + 1);
+        if j == n {
+            (i, j) = (i + 1, 0);
+        }
+    }
+    // The lane patterns: vector k of a period starts at row `r + rows[k]`, column `cols`.
+    let period = n / gcd(n, w);
+    let step = period * w / n;
+    debug_assert!(period <= MAX_LANES);
+    let mut rows = [0usize; MAX_LANES];
+    let mut idx = [0u32; MAX_LANES * MAX_LANES];
+    let mut bpat = [b[0]; MAX_LANES * MAX_LANES];
+    let (mut ti, mut tj) = (0, j);
+    for k in 0..period {
+        rows[k] = ti;
+        let words = &mut idx[k * MAX_LANES..(k + 1) * MAX_LANES];
+        for l in 0..w {
+            S::put_index(words, l, ti - rows[k]);
+            bpat[k * w + l] = b[tj];
+            tj += 1;
+            if tj == n {
+                (ti, tj) = (ti + 1, 0);
+            }
+        }
+    }
+    debug_assert!(ti == step && tj == j);
+    let (p, ap) = (out.as_mut_ptr(), a.as_ptr());
+    // Whole periods that fit both the output and the windows of `a` (the last vector of a
+    // period has the highest row), without tests inside.
+    let last = rows[period - 1];
+    let by_out = (len - q) / (period * w);
+    let by_a = if i + last + w <= m {
+        (m - w - i - last) / step + 1
+    } else {
+        0
+    };
+    let full = by_out.min(by_a);
+    // SAFETY: (both loops) each window load reads a[row .. row + W] with row + W ≤ m by
+    // `by_a`; each store writes out[q .. q + W] with q + W ≤ len by `by_out`, aligned for NT
+    // (the head reached a boundary, steps are whole vectors); idx and bpat hold `period`
+    // patterns; the CPU supports S.
+    unsafe {
+        if period == 1 {
+            // Rows dividing a vector: one pattern, kept in registers.
+            let (ix, bv) = (S::load_index(idx.as_ptr()), S::loadu(bpat.as_ptr()));
+            for _ in 0..full {
+                put::<S, NT>(p.add(q), S::mul(S::permute(S::loadu(ap.add(i)), ix), bv));
+                (q, i) = (q + w, i + step);
+            }
+        } else {
+            for _ in 0..full {
+                for (k, &row) in rows[..period].iter().enumerate() {
+                    let ix = S::load_index(idx.as_ptr().add(k * MAX_LANES));
+                    let v = S::permute(S::loadu(ap.add(i + row)), ix);
+                    put::<S, NT>(p.add(q), S::mul(v, S::loadu(bpat.as_ptr().add(k * w))));
+                    q += w;
+                }
+                i += step;
+            }
+        }
+    }
+    // The rest of a period, where it still fits.
+    for (k, &r) in rows[..period].iter().enumerate() {
+        let row = i + r;
+        if q + w > len || row + w > m {
+            break;
+        }
+        // SAFETY: as above, with both bounds just checked.
+        unsafe {
+            let ix = S::load_index(idx.as_ptr().add(k * MAX_LANES));
+            let v = S::permute(S::loadu(ap.add(row)), ix);
+            put::<S, NT>(p.add(q), S::mul(v, S::loadu(bpat.as_ptr().add(k * w))));
+        }
+        q += w;
+    }
+    // Where the loop stopped: the vectors of this period written so far fix the position.
+    let (mut i, mut j) = ((first + q) / n, (first + q) % n);
+    while q < len {
+        out[q] = a[i] * b[j];
+        (q, j) = (q + 1, j + 1);
+        if j == n {
+            (i, j) = (i + 1, 0);
+        }
+    }
+}
+
+/// Greatest common divisor (`n, w > 0`).
+#[inline(always)]
+fn gcd(mut x: usize, mut y: usize) -> usize {
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    x
+}
+
+/// The entry points of [`outer_short`].
+macro_rules! short_entry_points {
+    ($feature:literal, $s:ident, $e:ty, $name:ident, $kernel:ident) => {
+        /// [`outer_short`] with this kernel when the chunk is large enough ([`takes_short`]),
+        /// returning whether it ran; the caller writes smaller chunks with the small loops
+        /// (compiled outside this instruction set, as for every other caller of them).
+        ///
+        /// # Safety
+        /// The CPU supports the target features; `0 < b.len() < W`; the range lies inside
+        /// the product.
+        #[inline]
+        pub(crate) unsafe fn $name(
+            out: &mut [$e],
+            first: usize,
+            a: &[$e],
+            b: &[$e],
+            stores: Stores,
+        ) -> bool {
+            let fits = takes_short::<$s>(std::mem::size_of_val(out), b.len(), stores);
+            if fits {
+                // SAFETY: forwarded contract.
+                unsafe { $kernel(out, first, a, b, stores) };
+            }
+            fits
+        }
+
+        /// [`outer_short`] compiled for this instruction set, then a store fence after
+        /// streaming stores.
+        ///
+        /// # Safety
+        /// As the entry point above.
+        #[target_feature(enable = $feature)]
+        #[inline(never)]
+        unsafe fn $kernel(out: &mut [$e], first: usize, a: &[$e], b: &[$e], stores: Stores) {
+            // SAFETY: features enabled on this function; forwarded contract.
+            unsafe {
+                if stores == Stores::NonTemporal {
+                    outer_short::<$s, true>(out, first, a, b);
+                    _mm_sfence();
+                } else {
+                    outer_short::<$s, false>(out, first, a, b);
+                }
+            }
+        }
+    };
+}
+
+short_entry_points!(
+    "avx512f,avx2,fma",
+    Avx512F32,
+    f32,
+    outer_short_avx512_f32,
+    short_kernel_avx512_f32
+);
+short_entry_points!(
+    "avx512f,avx2,fma",
+    Avx512F64,
+    f64,
+    outer_short_avx512_f64,
+    short_kernel_avx512_f64
+);
+short_entry_points!(
+    "avx2,fma",
+    Avx2F32,
+    f32,
+    outer_short_avx2_f32,
+    short_kernel_avx2_f32
+);
+short_entry_points!(
+    "avx2,fma",
+    Avx2F64,
+    f64,
+    outer_short_avx2_f64,
+    short_kernel_avx2_f64
+);
+
 /// Whether segments of `len` elements of rows `n` long take the four-row kernel (ordinary
 /// stores): at least a vector, and short or a whole number of vectors (see
 /// [`whole_vectors`] and `SHORT_ROW_BYTES`).
@@ -1811,14 +2143,33 @@ fn whole_trips<S: Simd>(n: usize) -> bool {
 }
 
 /// Whether a chunk `out` of rows `n` long (at most `block` per column block) takes the flat
-/// aligned kernel, given ordinary stores: ragged rows of a large enough chunk.
+/// aligned kernel: with ordinary stores, ragged rows of a large enough chunk; with streaming
+/// stores, rows of at most [`FLAT_NT_MAX_ROW_BYTES`], whose row-at-a-time writing would end
+/// most rows in partial lines (streamed partial lines cost a read at the memory).
 #[inline(always)]
-fn takes_flat<S: Simd>(out: &[S::E], n: usize, block: usize) -> bool {
-    n >= S::W
-        && n <= block
-        && std::mem::size_of_val(out) >= FLAT_MIN_BYTES
-        && !whole_vectors::<S>(n)
+fn takes_flat<S: Simd>(out: &[S::E], n: usize, block: usize, stores: Stores) -> bool {
+    match stores {
+        Stores::Normal => {
+            n >= S::W
+                && n <= block
+                && std::mem::size_of_val(out) >= FLAT_MIN_BYTES
+                && !whole_vectors::<S>(n)
+        }
+        Stores::NonTemporal => {
+            n >= S::W && n * std::mem::size_of::<S::E>() <= FLAT_NT_MAX_ROW_BYTES
+        }
+    }
 }
+
+/// Rows of at most this many bytes (and at least a vector) are streamed by the flat kernel
+/// ([`takes_flat`]). The row kernels stream each row on its own, from its first to its last
+/// aligned vector with scalar `movnti` ends, so most lines of short rows went out partial:
+/// DRAM-sized outputs, Sapphire Rapids guest, GB/s row kernels → flat, against a streaming
+/// fill of 13–15: 1 thread, f32 1M×16 3.2 → 11.2, 256K×64 8.8 → 12.7, 64K×256 11.4 → 12.7,
+/// 16K×1024 12.6 → 12.9; f64 1M×8 5.0 → 10.7, 128K×64 10.9 → 12.5; 2 threads, f32 1M×16
+/// 4.6 → 20.7, 256K×64 14.5 → 28.3; the AVX2 kernels alike (f32 1M×16 3.5 → 8.7). Longer
+/// rows ran alike both ways (4096² f32 0.99–1.02), and keep the row kernels.
+const FLAT_NT_MAX_ROW_BYTES: usize = 4096;
 
 /// Whether the whole `m × n` product `out` takes the whole-product kernel, given ordinary
 /// stores, adjacent rows and no flat kernel: rows that fit one column block and the four-row
@@ -1861,9 +2212,9 @@ macro_rules! entry_points {
             stores: Stores,
         ) {
             let (n, block) = (b.len(), walk.block);
-            if stores == Stores::Normal && takes_flat::<$s>(out, n, block) {
+            if takes_flat::<$s>(out, n, block, stores) {
                 // SAFETY: the CPU supports the features (caller); the conditions just checked.
-                unsafe { $flat(out, first, a, b) }
+                unsafe { $flat(out, first, a, b, stores, walk.fence) }
             } else if first == 0 && stores == Stores::Normal && walk.spread.is_none()
                 && takes_whole::<$s>(out, a.len(), n, block)
             {
@@ -1884,7 +2235,8 @@ macro_rules! entry_points {
         #[inline]
         pub(crate) unsafe fn $try_whole(out: &mut [$e], a: &[$e], b: &[$e], block: usize) -> bool {
             let n = b.len();
-            let fits = !takes_flat::<$s>(out, n, block) && takes_whole::<$s>(out, a.len(), n, block);
+            let fits = !takes_flat::<$s>(out, n, block, Stores::Normal)
+                && takes_whole::<$s>(out, a.len(), n, block);
             if fits {
                 // SAFETY: the CPU supports the features (caller); the fit was just checked.
                 unsafe { $whole(out, a, b) };
@@ -1981,7 +2333,8 @@ macro_rules! entry_points {
         }
 
         /// The flat aligned kernel on one chunk, with `b ++ b[..W]` built on the stack for
-        /// short rows. Kept out of line so that small products do not pay for its 4–8 KiB
+        /// short rows, then a store fence after streaming stores when `fence` (see
+        /// `outer::Walk::fence`). Kept out of line so that small products do not pay for its 4–8 KiB
         /// stack frame.
         ///
         /// # Safety
@@ -1989,7 +2342,14 @@ macro_rules! entry_points {
         /// product.
         #[target_feature(enable = $feature)]
         #[inline(never)]
-        unsafe fn $flat(out: &mut [$e], first: usize, a: &[$e], b: &[$e]) {
+        unsafe fn $flat(
+            out: &mut [$e],
+            first: usize,
+            a: &[$e],
+            b: &[$e],
+            stores: Stores,
+            fence: bool,
+        ) {
             let (n, w) = (b.len(), <$s as Simd>::W);
             let mut stack = [const { std::mem::MaybeUninit::<$e>::uninit() }; FLAT_STACK + MAX_LANES];
             let heap: Vec<$e>;
@@ -2006,7 +2366,16 @@ macro_rules! entry_points {
             };
             // SAFETY: features enabled on this function; n ≥ W; bext as required; the driver
             // hands only ranges inside the product.
-            unsafe { outer_flat::<$s>(out, first, a, b, bext) };
+            unsafe {
+                if stores == Stores::NonTemporal {
+                    outer_flat::<$s, true>(out, first, a, b, bext);
+                    if fence {
+                        _mm_sfence();
+                    }
+                } else {
+                    outer_flat::<$s, false>(out, first, a, b, bext);
+                }
+            }
         }
 
         /// One block of a rank-1 update (`ger::run_block`) with this kernel.
