@@ -3,7 +3,8 @@
 //! widest ordinary stores (256-bit on AVX2), a non-temporal fill, and an in-place
 //! read+modify+write pass (ger's limit), plus the naive double loop. Each at 1 and 2 threads
 //! (a local rayon pool; the baselines split the buffer in as many parts). `kron_mat` (A ⊗ B of
-//! matrices) runs next to an outer product that writes the same bytes.
+//! matrices) runs next to an outer product that writes the same bytes; `outer_tall` times
+//! tall products with rows shorter than a vector or a few lines long.
 //!
 //! Throughput is in bytes: written bytes for outer and the fills, read + written bytes of A for
 //! ger and the in-place pass, so each op's GB/s divides directly by its baseline's.
@@ -11,7 +12,7 @@
 //! ```text
 //! cargo bench --bench outer -- --warm-up-time 1 --measurement-time 3 [FILTER]
 //! ```
-//! FILTER examples: `outer/f32/1024x1024`, `ger/f64`, `kron_mat`, `/2t/`.
+//! FILTER examples: `outer/f32/1024x1024`, `ger/f64`, `kron_mat`, `outer_tall`, `/2t/`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -72,9 +73,17 @@ impl Elem for f64 {
     }
 }
 
+/// Tall products with short rows: rows under one vector (the permute kernel) and, DRAM-sized,
+/// rows of a few lines (streamed by the flat kernel).
+const TALL: [(usize, usize); 4] = [(65536, 4), (65536, 12), (4194304, 4), (1048576, 16)];
+
 fn bench_outer<T: Elem>(c: &mut Criterion) {
-    let mut g = c.benchmark_group(format!("outer/{}", T::NAME));
-    for (m, n) in SHAPES {
+    bench_outer_shapes::<T>(c, "outer", &SHAPES);
+}
+
+fn bench_outer_shapes<T: Elem>(c: &mut Criterion, group: &str, shapes: &[(usize, usize)]) {
+    let mut g = c.benchmark_group(format!("{group}/{}", T::NAME));
+    for &(m, n) in shapes {
         let a: Vec<T> = (0..m).map(T::from_usize).collect();
         let b: Vec<T> = (0..n).map(|k| T::from_usize(k + 7)).collect();
         let mut out = vec![T::zero(); m * n];
@@ -237,6 +246,7 @@ fn benches(c: &mut Criterion) {
     bench_kron_mat(c);
     bench_outer::<f32>(c);
     bench_outer::<f64>(c);
+    bench_outer_shapes::<f32>(c, "outer_tall", &TALL);
     bench_ger::<f32>(c);
     bench_ger::<f64>(c);
 }
