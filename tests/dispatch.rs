@@ -446,15 +446,30 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
     let (rows, cols) = (m * p, n * q);
     for path in paths() {
         for stores in [Stores::Normal, Stores::NonTemporal] {
-            for (threaded, small) in [(false, false), (true, false), (true, true)] {
-                let mut t = forced(stores, threaded, false);
+            // The last two plans put the output "in L3" with the Intel walk, where products
+            // with long rows are written a row at a time.
+            let plans = [
+                (false, false, false),
+                (true, false, false),
+                (true, true, false),
+                (false, false, true),
+                (true, false, true),
+            ];
+            for (threaded, small, in_l3) in plans {
+                if in_l3 && stores == Stores::NonTemporal {
+                    continue; // streamed outputs are never in L3
+                }
+                let mut t = forced(stores, threaded, in_l3);
                 if small {
                     t.small_max_bytes = default_thresholds().small_max_bytes;
                 }
+                if in_l3 {
+                    t.spread_write = SpreadWrite::RowByRow;
+                }
                 for threads in [1, 2] {
                     let what = format!(
-                        "{path:?} {stores:?} threaded {threaded} small {small} {threads}T \
-                         {m}×{n} ⊗ {p}×{q}"
+                        "{path:?} {stores:?} threaded {threaded} small {small} in L3 {in_l3} \
+                         {threads}T {m}×{n} ⊗ {p}×{q}"
                     );
                     let run = |f: &mut (dyn FnMut() + Send)| {
                         pool(threads).install(|| with_kernel_path(path, || with_thresholds(t, f)))
@@ -479,9 +494,10 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
 #[test]
 fn kron_mat_every_path_store_kind_and_thread_count() {
     let mut rng = StdRng::seed_from_u64(7);
-    // Products of one element, of whole and ragged vectors, of rows longer than the column
-    // block; stacks of one product and of many (the pieces then cut products in two).
-    let shapes: [((usize, usize), (usize, usize)); 9] = [
+    // Products of one element, of whole and ragged vectors, of rows of 1 KiB and more (the
+    // row-at-a-time walk in L3) and longer than the column block; stacks of one product and
+    // of many (the pieces then cut products in two).
+    let shapes: [((usize, usize), (usize, usize)); 11] = [
         ((1, 1), (1, 1)),
         ((1, 3), (2, 1)),
         ((3, 5), (4, 7)),
@@ -490,6 +506,8 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         ((2, 3), (33, 40)),
         ((40, 33), (3, 2)),
         ((3, 2), (9, 2100)),
+        ((5, 3), (3, 256)),
+        ((1, 2), (2, 7001)),
         ((0, 3), (2, 2)),
     ];
     for (a, b) in shapes {

@@ -258,7 +258,8 @@ where
     debug_assert_eq!(out.len() % width, 0);
     let (path, thresholds) = (active(), thresholds());
     let bytes = size_of_val(out);
-    let n = factors(0).1.len();
+    let b0 = factors(0).1;
+    let (n, row_bytes) = (b0.len(), size_of_val(b0));
     // Rows shorter than a vector take the small loops, with ordinary stores (`run` has a
     // kernel for them; a stack's products are short and would pay its set-up each).
     let short = short_rows::<T>(path, n);
@@ -270,12 +271,17 @@ where
     let split = split_for(bytes, thresholds);
     let in_l3 = lives_in_l3(bytes, split.share(bytes), thresholds);
     // The products follow each other in memory, so the plain walk of each already writes the
-    // whole output in address order; the spread walk, made for one long product, measured
-    // slower on them (32×32 ⊗ 32×32 f32, 1 thread: 8.2 against 16.1 GB/s).
+    // whole output in address order. In L3 with `RowByRow` (Intel), products whose rows are
+    // long enough to be streams of their own are still written a row at a time, as `run`
+    // writes one product there (see `STACK_ROW_BY_ROW_MIN_BYTES`); shorter rows keep the
+    // plain walk.
+    let row_by_row = in_l3
+        && thresholds.spread_write == SpreadWrite::RowByRow
+        && row_bytes >= STACK_ROW_BY_ROW_MIN_BYTES;
     let walk = Walk {
         // A fence after every product cost 10–15% on 64 MiB stacks of 16 KiB products.
         fence: false,
-        ..walk_for::<T>(false, n, block_elems::<T>(), thresholds)
+        ..walk_for::<T>(row_by_row, n, block_elems::<T>(), thresholds)
     };
     let path = l3_kernels(path, in_l3);
     let small_loops = short
@@ -301,6 +307,20 @@ where
     };
     par_chunks_mut(out, split.pieces, &work);
 }
+
+/// Rows of a stack of products ([`run_stack`]) from this many bytes are written one row at a
+/// time in L3 when the spread walk writes rows that way ([`SpreadWrite::RowByRow`]); the
+/// four-row kernels write four such rows at once, four streams a row apart. Sapphire Rapids
+/// guest, `kron_mat_into` into a 4 MiB f32 or 8 MiB f64 output, GB/s four rows at once →
+/// one at a time (two interleaved runs each, 1 thread / 2 threads): f32 4×4 ⊗ 256×256 (rows
+/// of 1 KiB) 17.1–17.4 → 22.1–22.5 / 33.9–40.7 → 47.3–49.2, 1×4 ⊗ 1024×256 16.0–16.3 →
+/// 19.7–20.3 / 35.5–36.0 → 44.0–44.4, 4×2 ⊗ 256×512 (2 KiB) 19.5–20.0 → 21.5–22.2; f64 8×8
+/// ⊗ 128×128 (1 KiB) 18.5 → 21.0–21.2 / 35.5–36.1 → 40.3–40.6, 4×4 ⊗ 256×256 18.7 →
+/// 20.7–21.2; an outer product of the same bytes 23–26 (1 thread). Rows of 4 KiB ran alike
+/// both ways (0.69–0.72 of that outer product); rows of 128–512 bytes lost one at a time
+/// (f32 32×32 ⊗ 32×32 21.1 → 15.8, 16×16 ⊗ 64×64 20.9 → 15.5 GB/s), and at 512 bytes the
+/// plain walk already runs at the outer product's rate.
+const STACK_ROW_BY_ROW_MIN_BYTES: usize = 1024;
 
 /// In-cache products of at most this many bytes (ordinary stores, one thread) go straight to
 /// the whole-product kernel when their rows fit it, without the chunk set-up: on Intel
