@@ -271,10 +271,10 @@ where
     let split = split_for(bytes, thresholds);
     let in_l3 = lives_in_l3(bytes, split.share(bytes), thresholds);
     // The products follow each other in memory, so the plain walk of each already writes the
-    // whole output in address order. In L3 with `RowByRow` (Intel), products whose rows are
-    // long enough to be streams of their own are still written a row at a time, as `run`
-    // writes one product there (see `STACK_ROW_BY_ROW_MIN_BYTES`); shorter rows keep the
-    // plain walk.
+    // whole output in address order. In L3 with `RowByRow` (Intel), though, the four-row
+    // kernels' four adjacent streams lose to one row at a time once rows reach
+    // `STACK_ROW_BY_ROW_MIN_BYTES`, so those products are walked a row at a time, as `run`
+    // walks one product there; shorter rows keep the plain walk.
     let row_by_row = in_l3
         && thresholds.spread_write == SpreadWrite::RowByRow
         && row_bytes >= STACK_ROW_BY_ROW_MIN_BYTES;
