@@ -143,8 +143,8 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 /// Row `i·p + k` of the result is the row-major outer product of row i of A and row k of B,
 /// so the result is written as m·p outer products by the outer-product kernels, split between
 /// the threads of the current rayon pool and written with streaming stores when large (and
-/// B's rows are at least one vector long), as one outer product of the same size would be; [`kron_mat_into`] does the same for a row- or
-/// column-major `out`.
+/// B's rows are at least one vector long), as one outer product of the same size would be;
+/// [`kron_mat_into`] does the same for a row- or column-major `out`.
 ///
 /// # Panics
 /// When the result's size overflows `usize` or cannot be allocated; [`kron_mat_into`] never
