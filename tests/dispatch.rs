@@ -441,6 +441,17 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
     // B read column by column: a transposed view of q×p data.
     let bt_data: Vec<T> = (0..p * q).map(|k| b[(k % p) * q + k / p]).collect();
     let bt = MatRef::col_major(&bt_data, p, q).unwrap();
+    // A with a row stride of 2n (its column, when n = 1, strided too).
+    let a_wide: Vec<T> = (0..2 * m * n)
+        .map(|k| {
+            if k % (2 * n) < n {
+                a[k / (2 * n) * n + k % (2 * n)]
+            } else {
+                T::sample(rng)
+            }
+        })
+        .collect();
+    let a_str = MatRef::new(&a_wide, 0, m, n, 2 * n as isize, 1).unwrap();
     let want = reference::kron(av, bv);
     let want_col = want.vec();
     let (rows, cols) = (m * p, n * q);
@@ -480,6 +491,8 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
                     let mut out = vec![T::sample(rng); rows * cols];
                     run(&mut || kron_mat(av, bt).as_slice().clone_into(&mut got));
                     assert_bitwise(&got, want.as_slice(), &format!("{what} strided B"));
+                    run(&mut || kron_mat(a_str, bv).as_slice().clone_into(&mut got));
+                    assert_bitwise(&got, want.as_slice(), &format!("{what} strided A"));
                     run(&mut || {
                         kron_mat_into(MatMut::col_major(&mut out, rows, cols).unwrap(), av, bv)
                             .unwrap()
@@ -496,8 +509,9 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
     let mut rng = StdRng::seed_from_u64(7);
     // Products of one element, of whole and ragged vectors, of rows of 1 KiB and more (the
     // row-at-a-time walk in L3) and longer than the column block; stacks of one product and
-    // of many (the pieces then cut products in two).
-    let shapes: [((usize, usize), (usize, usize)); 11] = [
+    // of many (the pieces then cut products in two); A of one column (one outer product of
+    // its column and B's rows end to end).
+    let shapes: [((usize, usize), (usize, usize)); 14] = [
         ((1, 1), (1, 1)),
         ((1, 3), (2, 1)),
         ((3, 5), (4, 7)),
@@ -508,6 +522,9 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         ((3, 2), (9, 2100)),
         ((5, 3), (3, 256)),
         ((1, 2), (2, 7001)),
+        ((6, 1), (4, 300)),
+        ((9, 1), (1, 5)),
+        ((4, 1), (50, 3)),
         ((0, 3), (2, 2)),
     ];
     for (a, b) in shapes {
