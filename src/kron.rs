@@ -306,7 +306,7 @@ fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) 
     }
     let (a_rows, b_rows) = (Rows::of(a), Rows::of(b));
     let p = b.rows();
-    arch::outer_stack(dst, width, &|r| (a_rows.row(r / p), b_rows.row(r % p)));
+    arch::outer_stack(dst, width, p, &|r| (a_rows.row(r / p), b_rows.row(r % p)));
 }
 
 /// The rows of a matrix view as slices: borrowed when each row is contiguous, else from a

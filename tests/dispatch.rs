@@ -458,7 +458,9 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
     for path in paths() {
         for stores in [Stores::Normal, Stores::NonTemporal] {
             // The last two plans put the output "in L3" with the Intel walk, where products
-            // with long rows are written a row at a time.
+            // with long rows are written a row at a time; with L2 taken as empty they also
+            // order products of 2 KiB and more by the rows of B (for streamed outputs, that
+            // is all they change).
             let plans = [
                 (false, false, false),
                 (true, false, false),
@@ -467,9 +469,6 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
                 (true, false, true),
             ];
             for (threaded, small, in_l3) in plans {
-                if in_l3 && stores == Stores::NonTemporal {
-                    continue; // streamed outputs are never in L3
-                }
                 let mut t = forced(stores, threaded, in_l3);
                 if small {
                     t.small_max_bytes = default_thresholds().small_max_bytes;
@@ -509,9 +508,10 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
     let mut rng = StdRng::seed_from_u64(7);
     // Products of one element, of whole and ragged vectors, of rows of 1 KiB and more (the
     // row-at-a-time walk in L3) and longer than the column block; stacks of one product and
-    // of many (the pieces then cut products in two); A of one column (one outer product of
-    // its column and B's rows end to end).
-    let shapes: [((usize, usize), (usize, usize)); 14] = [
+    // of many (the pieces then cut products in two); products of 2 KiB and more in more
+    // and fewer than 8 rows of A (the order by rows of B); A of one column (one outer
+    // product of its column and B's rows end to end).
+    let shapes: [((usize, usize), (usize, usize)); 15] = [
         ((1, 1), (1, 1)),
         ((1, 3), (2, 1)),
         ((3, 5), (4, 7)),
@@ -522,6 +522,7 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         ((3, 2), (9, 2100)),
         ((5, 3), (3, 256)),
         ((1, 2), (2, 7001)),
+        ((11, 2), (5, 300)),
         ((6, 1), (4, 300)),
         ((9, 1), (1, 5)),
         ((4, 1), (50, 3)),

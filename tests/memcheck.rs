@@ -3,7 +3,9 @@
 //! the run. Natively it doubles as a quick cross-path consistency test.
 
 use outerprod::gemm::{gemm_with_route, Route};
-use outerprod::testing::{default_thresholds, with_kernel_path, with_thresholds, KernelPath};
+use outerprod::testing::{
+    default_thresholds, with_kernel_path, with_thresholds, KernelPath, Thresholds,
+};
 use outerprod::{
     ger, kron_mat_into, outer_into, outer_into_layout, Layout, MatMut, MatRef, VecRef,
 };
@@ -18,17 +20,26 @@ fn paths() -> Vec<KernelPath> {
         .collect()
 }
 
-/// Runs `f` under every kernel path, with the default thresholds and with the thresholds
-/// forced to zero (so even tiny outputs take the kernels, streaming stores and threads).
+/// Runs `f` under every kernel path, with the default thresholds, with the thresholds
+/// forced to zero (so even tiny outputs take the kernels, streaming stores and threads), and
+/// so again but with ordinary stores into an "L3" that starts at zero bytes.
 fn every_path_and_threshold(f: impl Fn()) {
     let mut eager = default_thresholds();
     eager.streaming_min_bytes = 0;
     eager.parallel_min_bytes = 0;
     eager.cold_parallel_min_bytes = 0;
     eager.small_max_bytes = 0;
+    // Ordinary stores with L2 taken as empty: the walks of outputs in L3, and Kronecker
+    // products ordered by the rows of B.
+    let in_l3 = Thresholds {
+        streaming_min_bytes: usize::MAX,
+        spread_min_bytes: 0,
+        ..eager
+    };
     for path in paths() {
         with_kernel_path(path, &f);
         with_kernel_path(path, || with_thresholds(eager, &f));
+        with_kernel_path(path, || with_thresholds(in_l3, &f));
     }
 }
 

@@ -462,14 +462,15 @@ pub(crate) fn store_fence() {
 }
 
 /// Product `r` of `out` (rows of `width` elements) is the row-major `a_r b_rᵀ` with
-/// `(a_r, b_r) = factors(r)`: a stack of equal-shape outer products, such as the rows of a
-/// Kronecker product, with threads and store kind chosen once for the whole output.
-pub(crate) fn outer_stack<'f, T, F>(out: &mut [T], width: usize, factors: &F)
+/// `(a_r, b_r) = factors(r)`, where `b_r` depends only on `r % period`: a stack of
+/// equal-shape outer products, such as the rows of a Kronecker product (`period` rows of B),
+/// with threads and store kind chosen once for the whole output.
+pub(crate) fn outer_stack<'f, T, F>(out: &mut [T], width: usize, period: usize, factors: &F)
 where
     T: Scalar + 'f,
     F: Fn(usize) -> (&'f [T], &'f [T]) + Sync,
 {
-    outer::run_stack(out, width, factors);
+    outer::run_stack(out, width, period, factors);
 }
 
 /// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
@@ -808,6 +809,26 @@ where
     go(out, 0, pieces, f);
 }
 
+/// Calls `f(i, &mut items[i])` for every item, in parallel (the halves joined recursively).
+pub(crate) fn par_each_mut<I, F>(items: &mut [I], f: &F)
+where
+    I: Send,
+    F: Fn(usize, &mut I) + Sync,
+{
+    fn go<I: Send, F: Fn(usize, &mut I) + Sync>(items: &mut [I], first: usize, f: &F) {
+        match items {
+            [] => {}
+            [item] => f(first, item),
+            _ => {
+                let mid = items.len() / 2;
+                let (l, r) = items.split_at_mut(mid);
+                crate::threading::join(|| go(l, first, f), || go(r, first + mid, f));
+            }
+        }
+    }
+    go(items, 0, f);
+}
+
 /// The rows `0..len` of one thread's range taken four at a time, as the outer and rank-1
 /// drivers walk them: group `g < count` is the rows `rows(g)`; the rows from `4·count` on are
 /// left over. Adjacent groups are rows 4g..4g+4; spread groups are rows g, g + q, g + 2q,
@@ -1010,6 +1031,18 @@ mod tests {
                 seen.into_inner().unwrap().iter().all(|&c| c == 1),
                 "{len} {pieces}"
             );
+        }
+    }
+
+    #[test]
+    fn par_each_mut_visits_every_item_once_with_its_index() {
+        for len in [0, 1, 2, 7] {
+            let mut items = vec![(usize::MAX, 0u8); len];
+            par_each_mut(&mut items, &|i, item: &mut (usize, u8)| {
+                *item = (i, item.1 + 1)
+            });
+            let want: Vec<(usize, u8)> = (0..len).map(|i| (i, 1)).collect();
+            assert_eq!(items, want, "{len}");
         }
     }
 
