@@ -161,9 +161,9 @@ pub fn kron_mat<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Matrix<T> {
 }
 
 /// Writes A ⊗ B into `out`, a view of any layout, without allocating the result (it copies
-/// A or B to row-major scratch when they are not row-major, seen from a column-major `out`
-/// when that is what `out` is, and, when `out` is neither row- nor column-major, uses one
-/// result row).
+/// A or B into row-major scratch when they are not row-major, or, for a column-major `out`,
+/// when Aᵀ or Bᵀ is not; when `out` is neither row- nor column-major it also uses one result
+/// row).
 ///
 /// # Errors
 /// `DimensionMismatch` naming `out` when it is not (m·p)×(n·q); `Overflow` naming `out` when

@@ -253,9 +253,9 @@ fn short_rows<T>(path: KernelPath, n: usize) -> bool {
 /// would no longer be in cache when next used, the products go in the order of `b_r` instead
 /// ([`b_major`]).
 ///
-/// Small products in a larger stack take the kernels: with the small loops for products up to
-/// `small_max_bytes`, as a single product would, Sapphire Rapids guest, f32 `kron_mat_into`,
-/// GB/s 1 thread / 2 threads, small loops → kernels: 64×2 ⊗ 16×16 (products of 128 bytes)
+/// Small products in a larger stack take the kernels. Against the small loops for products
+/// up to `small_max_bytes` (the rule for a single product), Sapphire Rapids guest, f32
+/// `kron_mat_into`, GB/s 1 thread / 2 threads, small loops → kernels: 64×2 ⊗ 16×16 (products of 128 bytes)
 /// 2.8 → 3.4 / 2.8 → 3.4, 64×4 ⊗ 16×16 5.0 → 6.4 / 7.6 → 8.6, 32×4 ⊗ 32×32 (512 bytes)
 /// 9.0 → 11.9 / 11.8 → 15.9, 16×16 ⊗ 16×16 (1 KiB) 12.0 → 17.3 / 16.7 → 22.0, 8×8 ⊗
 /// 32×32 12.9 → 21.1 / 18.2 → 24.2; f64 16×8 ⊗ 16×16 12.6 → 20.8 / 16.4 → 26.2, 64×4 ⊗ 16×8
