@@ -162,8 +162,8 @@ pub fn kron_mat<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>) -> Matrix<T> {
 
 /// Writes A ⊗ B into `out`, a view of any layout, without allocating the result (it copies
 /// A or B into row-major scratch when they are not row-major, or, for a column-major `out`,
-/// when Aᵀ or Bᵀ is not; when `out` is neither row- nor column-major it also uses one result
-/// row).
+/// when Aᵀ or Bᵀ is not; when `out` is neither row- nor column-major it also uses one
+/// result row).
 ///
 /// # Errors
 /// `DimensionMismatch` naming `out` when it is not (m·p)×(n·q); `Overflow` naming `out` when
@@ -287,7 +287,8 @@ fn kron_shape<T>(
 /// m·p products of a single row each, a call per row; as one product it takes the outer
 /// product's walks (Sapphire Rapids guest, f32, 1 thread, GB/s, stack → one product: 8×1 ⊗
 /// 8×8 1.0 → 13.5, 64×1 ⊗ 64×64 5.6 → 26.8, 2×1 ⊗ 512×1024 7.3 → 9.8, 8×1 ⊗ 8192×64
-/// 5.0 → 6.4, 16×1 ⊗ 512×1024 (streamed) 2.0 → 12.5).
+/// 5.0 → 6.4, 16×1 ⊗ 512×1024 (streamed) 2.0, or 6.9–7.5 with the flat kernel's copy of `b`
+/// fixed, → 12.5).
 fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
     let width = a.cols() * b.cols();
     debug_assert_eq!(dst.len(), a.rows() * b.rows() * width);
@@ -335,30 +336,14 @@ impl<'a, T: Scalar> Rows<'a, T> {
 /// Hands each row `r` of A ⊗ B, in order, to `emit` through a scratch buffer (for an `out`
 /// of arbitrary strides).
 fn kron_rows<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, mut emit: impl FnMut(usize, &[T])) {
-    let mut row = vec![T::zero(); a.cols() * b.cols()];
-    let mut r = 0;
-    kron_rows_with(a, b, |a_row, b_row| {
-        arch::outer_row_major(&mut row, a_row, b_row);
-        emit(r, &row);
-        r += 1;
-    });
-}
-
-/// Calls `f(A[i, :], B[k, :])` for every row pair in result order (i outer, k inner), with
-/// both rows as contiguous slices (gathered once when the views are strided).
-fn kron_rows_with<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, mut f: impl FnMut(&[T], &[T])) {
     if a.is_empty() || b.is_empty() {
         return;
     }
-    let b_rows = b.to_matrix();
-    let mut a_row = vec![T::zero(); a.cols()];
-    for i in 0..a.rows() {
-        for (j, v) in a_row.iter_mut().enumerate() {
-            *v = a.get(i, j);
-        }
-        for k in 0..b.rows() {
-            f(&a_row, b_rows.row(k));
-        }
+    let (a_rows, b_rows, p) = (Rows::of(a), Rows::of(b), b.rows());
+    let mut row = vec![T::zero(); a.cols() * b.cols()];
+    for r in 0..a.rows() * p {
+        arch::outer_row_major(&mut row, a_rows.row(r / p), b_rows.row(r % p));
+        emit(r, &row);
     }
 }
 

@@ -255,11 +255,12 @@ fn short_rows<T>(path: KernelPath, n: usize) -> bool {
 ///
 /// Small products in a larger stack take the kernels. Against the small loops for products
 /// up to `small_max_bytes` (the rule for a single product), Sapphire Rapids guest, f32
-/// `kron_mat_into`, GB/s 1 thread / 2 threads, small loops → kernels: 64×2 ⊗ 16×16 (products of 128 bytes)
-/// 2.8 → 3.4 / 2.8 → 3.4, 64×4 ⊗ 16×16 5.0 → 6.4 / 7.6 → 8.6, 32×4 ⊗ 32×32 (512 bytes)
-/// 9.0 → 11.9 / 11.8 → 15.9, 16×16 ⊗ 16×16 (1 KiB) 12.0 → 17.3 / 16.7 → 22.0, 8×8 ⊗
-/// 32×32 12.9 → 21.1 / 18.2 → 24.2; f64 16×8 ⊗ 16×16 12.6 → 20.8 / 16.4 → 26.2, 64×4 ⊗ 16×8
-/// (256 bytes) 7.7 → 6.9 / 10.3 → 9.2 (base runs of the same code: 0.96–1.09 apart).
+/// `kron_mat_into`, GB/s 1 thread / 2 threads, small loops → kernels: 64×2 ⊗ 16×16
+/// (products of 128 bytes) 2.8 → 3.4 / 2.8 → 3.4, 64×4 ⊗ 16×16 5.0 → 6.4 / 7.6 → 8.6,
+/// 32×4 ⊗ 32×32 (512 bytes) 9.0 → 11.9 / 11.8 → 15.9, 16×16 ⊗ 16×16 (1 KiB) 12.0 → 17.3 /
+/// 16.7 → 22.0, 8×8 ⊗ 32×32 12.9 → 21.1 / 18.2 → 24.2; f64 16×8 ⊗ 16×16 12.6 → 20.8 / 16.4
+/// → 26.2, 64×4 ⊗ 16×8 (256 bytes) 7.7 → 6.9 / 10.3 → 9.2. The old code timed against
+/// itself in the same runs spread 0.93–1.16 (1 thread) and 0.92–1.38 (2 threads).
 pub(crate) fn run_stack<'f, T, F>(out: &mut [T], width: usize, period: usize, factors: &F)
 where
     T: Scalar + 'f,
@@ -339,9 +340,10 @@ where
 /// have passed through the caches; from L2's size on, it is read from L3 again for every row
 /// of A. Sapphire Rapids guest, `kron_mat_into`, GB/s 1 thread / 2 threads, address order →
 /// by rows of B: f32 2×2 ⊗ 512×1024 (8 MiB) 9.9 → 10.7 / 21.0 → 23.7, 4×2 ⊗ 512×512
-/// 10.1 → 12.7 / 20.7 → 24.1, 2×2 ⊗ 1024×1024 (16 MiB) 5.5 → 5.7 / 16.2 → 23.3; f64
-/// 4×2 ⊗ 256×512 9.9–10.0 → 12.4–12.5 / 19.3–19.9 → 22.1–23.2, 2×2 ⊗ 512×512 10.2 → 11.7 /
-/// 18.4 → 18.5. Below L2 the address order stayed: forced, 16×2 ⊗ 256×512 (1.5 MiB between
+/// 9.1–11.5 → 9.9–13.5 / 15.7–24.3 → 21.0–27.2, 2×2 ⊗ 1024×1024 (16 MiB) 5.5–7.5 →
+/// 5.7–7.6 / 16.2–24.0 → 21.2–26.6 (three runs each); f64 4×2 ⊗ 256×512 9.9–10.9 →
+/// 12.4–13.1 / 19.3–22.5 → 22.1–26.1 (three runs; a fourth, noisier: 7.5 → 11.2 / 18.7 →
+/// 13.1), 2×2 ⊗ 512×512 10.2 → 11.7 / 18.4 → 18.5. Below L2 the address order stayed: forced, 16×2 ⊗ 256×512 (1.5 MiB between
 /// uses) lost at 1 thread (0.84–0.95), though it gained at 2 (1.14–1.48).
 fn b_major<T>(
     groups: usize,
@@ -358,14 +360,15 @@ fn b_major<T>(
 }
 
 /// Products smaller than this keep the address order (see [`b_major`]): by rows of B,
-/// products of 256 bytes to 1 KiB ran alike (0.94–1.05 at 1 thread, f32, B of 1–2 MiB), their
-/// cost being the call per product rather than the reads of B.
+/// products of 256 bytes to 1 KiB ran alike (0.96–1.03 at 1 thread, f32, B of 1–2 MiB, A of
+/// one or two columns), their cost being the call per product rather than the reads of B.
 const B_MAJOR_MIN_PRODUCT_BYTES: usize = 2048;
 
 /// Rows of A whose products with one row of B are written together by [`by_b_row`]: a row of
 /// B is read once from L3 per this many rows of A, and as many output streams are written in
-/// turn. f32 8 rows of A ⊗ 512×512, 1 thread, against the address order: 1.29 with 4, 1.45
-/// with 8, 1.52 with 16 (one run, the machine noisy).
+/// turn. f32 8×1 ⊗ 512×512 (measured before an A of one column became one outer product),
+/// 1 thread, against the address order: 1.29 with 4, 1.45 with 8, 1.52 with 16 (one run, the
+/// machine noisy).
 const B_MAJOR_GROUPS: usize = 8;
 
 /// Runs `product(part, r)` on every product `r` of the stack `out` (products of `width`
