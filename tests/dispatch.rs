@@ -431,6 +431,19 @@ fn outer_default_thresholds_in_many_pieces() {
 /// (one per row pair) cut into pieces across product boundaries: every path, both store
 /// kinds, the small loops and the kernels, 1 and 2 threads, row- and column-major `out`
 /// (the latter is Aᵀ ⊗ Bᵀ row-major) and strided factors, against the reference bit for bit.
+/// The row-major `data` (rows of `cols`) with each row followed by `cols` random elements.
+fn padded_rows<T: Sample>(rng: &mut StdRng, data: &[T], cols: usize) -> Vec<T> {
+    (0..2 * data.len())
+        .map(|k| {
+            if k % (2 * cols) < cols {
+                data[k / (2 * cols) * cols + k % (2 * cols)]
+            } else {
+                T::sample(rng)
+            }
+        })
+        .collect()
+}
+
 fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usize, usize)) {
     let a: Vec<T> = vector(rng, m * n);
     let b: Vec<T> = vector(rng, p * q);
@@ -441,17 +454,10 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
     // B read column by column: a transposed view of q×p data.
     let bt_data: Vec<T> = (0..p * q).map(|k| b[(k % p) * q + k / p]).collect();
     let bt = MatRef::col_major(&bt_data, p, q).unwrap();
-    // A with a row stride of 2n (its column, when n = 1, strided too).
-    let a_wide: Vec<T> = (0..2 * m * n)
-        .map(|k| {
-            if k % (2 * n) < n {
-                a[k / (2 * n) * n + k % (2 * n)]
-            } else {
-                T::sample(rng)
-            }
-        })
-        .collect();
+    // A and B with row strides of twice their widths (a single column strided too).
+    let (a_wide, b_wide) = (padded_rows(rng, &a, n), padded_rows(rng, &b, q));
     let a_str = MatRef::new(&a_wide, 0, m, n, 2 * n as isize, 1).unwrap();
+    let b_str = MatRef::new(&b_wide, 0, p, q, 2 * q as isize, 1).unwrap();
     let want = reference::kron(av, bv);
     let want_col = want.vec();
     let (rows, cols) = (m * p, n * q);
@@ -492,6 +498,8 @@ fn check_kron<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usiz
                     assert_bitwise(&got, want.as_slice(), &format!("{what} strided B"));
                     run(&mut || kron_mat(a_str, bv).as_slice().clone_into(&mut got));
                     assert_bitwise(&got, want.as_slice(), &format!("{what} strided A"));
+                    run(&mut || kron_mat(av, b_str).as_slice().clone_into(&mut got));
+                    assert_bitwise(&got, want.as_slice(), &format!("{what} row-strided B"));
                     run(&mut || {
                         kron_mat_into(MatMut::col_major(&mut out, rows, cols).unwrap(), av, bv)
                             .unwrap()
@@ -510,8 +518,9 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
     // row-at-a-time walk in L3) and longer than the column block; stacks of one product and
     // of many (the pieces then cut products in two); products of 2 KiB and more in more
     // and fewer than 8 rows of A (the order by rows of B); A of one column (one outer
-    // product of its column and B's rows end to end).
-    let shapes: [((usize, usize), (usize, usize)); 15] = [
+    // product of its column and B's rows end to end); B of one column (a product of B's
+    // column and each row of A), and of one row (B's column of the column-major `out`).
+    let shapes: [((usize, usize), (usize, usize)); 19] = [
         ((1, 1), (1, 1)),
         ((1, 3), (2, 1)),
         ((3, 5), (4, 7)),
@@ -526,6 +535,10 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         ((6, 1), (4, 300)),
         ((9, 1), (1, 5)),
         ((4, 1), (50, 3)),
+        ((3, 40), (7, 1)),
+        ((2, 300), (9, 1)),
+        ((5, 4), (6, 1)),
+        ((3, 5), (1, 40)),
         ((0, 3), (2, 2)),
     ];
     for (a, b) in shapes {

@@ -148,29 +148,32 @@ fn outer_rows_shorter_than_a_vector_every_path() {
 #[test]
 fn kron_mat_every_edge_every_path() {
     // A ⊗ B as a stack of outer products, cut between threads mid-product under the eager
-    // thresholds, into a padded row- or column-major `out`.
+    // thresholds, into a padded row- or column-major `out`; and with B of one column.
     let shapes = [(1, 1), (2, 3), (3, 17), (9, 8), (5, 70)];
+    let mut pairs: Vec<_> = shapes
+        .iter()
+        .flat_map(|&a| shapes.iter().map(move |&b| (a, b)))
+        .collect();
+    pairs.extend([((9, 8), (4, 1)), ((5, 70), (4, 1))]);
     every_path_and_threshold(|| {
-        for (m, n) in shapes {
-            for (p, q) in shapes {
-                let (a, b) = (values(m * n, 1), values(p * q, 2));
-                let (av, bv) = (
-                    MatRef::row_major(&a, m, n).unwrap(),
-                    MatRef::row_major(&b, p, q).unwrap(),
-                );
-                let (rows, cols) = (m * p, n * q);
-                for col_major in [false, true] {
-                    let mut out = Padded::new(rows * cols, 3);
-                    let pad = out.pad;
-                    let buf = &mut out.data[pad..pad + rows * cols];
-                    let view = if col_major {
-                        MatMut::col_major(buf, rows, cols)
-                    } else {
-                        MatMut::row_major(buf, rows, cols)
-                    };
-                    kron_mat_into(view.unwrap(), av, bv).unwrap();
-                    assert!(out.clean());
-                }
+        for &((m, n), (p, q)) in &pairs {
+            let (a, b) = (values(m * n, 1), values(p * q, 2));
+            let (av, bv) = (
+                MatRef::row_major(&a, m, n).unwrap(),
+                MatRef::row_major(&b, p, q).unwrap(),
+            );
+            let (rows, cols) = (m * p, n * q);
+            for col_major in [false, true] {
+                let mut out = Padded::new(rows * cols, 3);
+                let pad = out.pad;
+                let buf = &mut out.data[pad..pad + rows * cols];
+                let view = if col_major {
+                    MatMut::col_major(buf, rows, cols)
+                } else {
+                    MatMut::row_major(buf, rows, cols)
+                };
+                kron_mat_into(view.unwrap(), av, bv).unwrap();
+                assert!(out.clean());
             }
         }
     });
