@@ -249,7 +249,9 @@ fn short_rows<T>(path: KernelPath, n: usize) -> bool {
 /// the whole output, as [`run`] does for one product; the pieces cut across product
 /// boundaries, and each product, or the part of it in a piece, goes to the kernel. Products
 /// whose rows are shorter than a vector ([`short_rows`]), and stacks of at most
-/// `small_max_bytes` in all with ordinary stores, take the small loops instead. When the `b_r`
+/// `small_max_bytes` in all with ordinary stores, take the small loops instead, but for
+/// streamed stacks of products of [`SHORT_STACK_NT_MIN_BYTES`] and more with short rows,
+/// which take the permute kernel with streaming stores. When the `b_r`
 /// would no longer be in cache when next used, the products go in the order of `b_r` instead
 /// ([`b_major`]).
 ///
@@ -275,10 +277,13 @@ where
     let bytes = size_of_val(out);
     let b0 = factors(0).1;
     let (n, row_bytes) = (b0.len(), size_of_val(b0));
-    // Rows shorter than a vector take the small loops, with ordinary stores (`run` has a
-    // kernel for them; a stack's products are short and would pay its set-up each).
+    // Rows shorter than a vector take the small loops, with ordinary stores, but in streamed
+    // stacks of long products, which take the permute kernel ([`SHORT_STACK_NT_MIN_BYTES`]).
     let short = short_rows::<T>(path, n);
-    let stores = if bytes >= thresholds.streaming_min_bytes && !short {
+    let streamed = bytes >= thresholds.streaming_min_bytes;
+    let short_kernel =
+        short && streamed && width * std::mem::size_of::<T>() >= SHORT_STACK_NT_MIN_BYTES;
+    let stores = if streamed && (!short || short_kernel) {
         Stores::NonTemporal
     } else {
         Stores::Normal
@@ -320,7 +325,9 @@ where
             let (part, tail) = rest.split_at_mut((width - offset).min(rest.len()));
             let (a, b) = factors(r);
             debug_assert_eq!(a.len() * b.len(), width);
-            if small_loops {
+            if short_kernel {
+                self::short(path, stores, part, offset, a, b);
+            } else if small_loops {
                 super::small::outer_range(part, offset, a, b);
             } else {
                 dispatch(path, stores, part, offset, a, b, walk);
@@ -358,6 +365,17 @@ fn b_major<T>(
         .saturating_mul(size);
     groups >= 2 && reuse >= thresholds.spread_min_bytes && width * size >= B_MAJOR_MIN_PRODUCT_BYTES
 }
+
+/// Streamed stacks ([`run_stack`]) of products with rows shorter than a vector take the
+/// permute kernel with streaming stores from this product size on, rather than the small
+/// loops with ordinary stores. Each product begins and ends off a line (its head and tail
+/// elements are plain stores), which costs more than streaming saves on short products:
+/// Sapphire Rapids guest, f32 `kron_mat_into` into 64 MiB and 128 MiB outputs, B of 2
+/// columns, GB/s 1 thread / 2 threads, small loops → kernel: products of 512 bytes
+/// (1024×64 ⊗ 256×2) 5.0 → 1.3 / 8.6 → 2.6, 2 KiB 4.8 → 3.8 / 8.6 → 7.2, 4 KiB 4.6 → 5.5 /
+/// 8.9 → 11.5, 8 KiB (256×1024 ⊗ 64×2) 4.9 → 8.8 / 9.4 → 16.4, 16 KiB (2048×2048 ⊗ 2×2)
+/// 4.9 → 8.1–8.4 / 9.5 → 15.7; 12 KiB (f32 1024×1024 ⊗ 3×3) 4.8 → 7.1–7.5 / 9.3 → 16.1–16.3.
+const SHORT_STACK_NT_MIN_BYTES: usize = 8 * 1024;
 
 /// Products smaller than this keep the address order (see [`b_major`]): by rows of B,
 /// products of 256 bytes to 1 KiB ran alike (0.96–1.03 at 1 thread, f32, B of 1–2 MiB, A of
