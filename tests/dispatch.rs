@@ -519,10 +519,11 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
     // of many (the pieces then cut products in two); products of 2 KiB and more in more
     // and fewer than 8 rows of A (the order by rows of B); A of one column (one outer
     // product of its column and B's rows end to end); B of one column (a product of B's
-    // column and each row of A), and of one row (B's column of the column-major `out`);
+    // column and each row of A), and of one row (one outer product of A's rows end to end
+    // and B's row; B's column of the column-major `out`);
     // rows shorter than a vector in products of 8 KiB and more (streamed: the permute
     // kernel).
-    let shapes: [((usize, usize), (usize, usize)); 21] = [
+    let shapes: [((usize, usize), (usize, usize)); 22] = [
         ((1, 1), (1, 1)),
         ((1, 3), (2, 1)),
         ((3, 5), (4, 7)),
@@ -541,6 +542,7 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         ((2, 300), (9, 1)),
         ((5, 4), (6, 1)),
         ((3, 5), (1, 40)),
+        ((40, 33), (1, 2)),
         ((2, 2100), (3, 2)),
         ((3, 1100), (2, 3)),
         ((0, 3), (2, 2)),
@@ -550,6 +552,8 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         check_kron::<f64>(&mut rng, a, b);
     }
     check_kron::<i64>(&mut rng, (5, 6), (7, 3));
+    check_kron::<i64>(&mut rng, (5, 6), (1, 3));
+    check_kron::<i64>(&mut rng, (5, 6), (3, 1));
 }
 
 /// Default thresholds on a product large enough to be split between two threads (about
