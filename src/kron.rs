@@ -146,6 +146,9 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 /// so the result is written as m·p outer products by the outer-product kernels, split between
 /// the threads of the current rayon pool and written with streaming stores when large (and
 /// B's rows are at least one vector long), as one outer product of the same size would be.
+/// When B's rows are shorter than a vector and divide it (f32 and f64, 2, 4 or 8 columns on
+/// AVX-512 and AVX2 machines) and the result fits in L2, the rows of the result are written
+/// by a kernel of their own instead, which spreads A's elements over the lanes by a permute.
 /// When A has one column, the result is that one outer product: A's column times B's rows end
 /// to end; when B has one row, the outer product of A's rows end to end and B's row. When B
 /// has one column (f32 and f64), block i of the result, rows `i·p .. i·p + p`,
@@ -332,6 +335,9 @@ fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) 
         return;
     }
     let (a_rows, b_rows) = (Rows::of(a), Rows::of(b));
+    if arch::kron_short_rows(dst, &a_rows.data, a.cols(), &b_rows.data, b.cols()) {
+        return;
+    }
     let p = b.rows();
     arch::outer_stack(dst, width, p, &|r| (a_rows.row(r / p), b_rows.row(r % p)));
 }

@@ -522,8 +522,9 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
     // column and each row of A), and of one row (one outer product of A's rows end to end
     // and B's row; B's column of the column-major `out`);
     // rows shorter than a vector in products of 8 KiB and more (streamed: the permute
-    // kernel).
-    let shapes: [((usize, usize), (usize, usize)); 22] = [
+    // kernel); rows of B of 2, 4 and 8 elements, dividing a vector (in cache: the short-row
+    // Kronecker kernel), with rows of the result of whole and ragged vectors.
+    let shapes: [((usize, usize), (usize, usize)); 26] = [
         ((1, 1), (1, 1)),
         ((1, 3), (2, 1)),
         ((3, 5), (4, 7)),
@@ -545,6 +546,10 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
         ((40, 33), (1, 2)),
         ((2, 2100), (3, 2)),
         ((3, 1100), (2, 3)),
+        ((5, 13), (3, 4)),
+        ((4, 21), (6, 8)),
+        ((9, 3), (2, 2)),
+        ((2, 40), (5, 2)),
         ((0, 3), (2, 2)),
     ];
     for (a, b) in shapes {

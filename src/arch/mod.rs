@@ -473,6 +473,20 @@ where
     outer::run_stack(out, width, period, factors);
 }
 
+/// A ⊗ B into the row-major `out` (A: rows of `n` of the row-major `a`; B: rows of `q` of
+/// the row-major `b`) with the short-row Kronecker kernel, when B's rows are shorter than a
+/// vector and divide it and the output is in cache; `false`, writing nothing, otherwise
+/// (see `outer::run_kron_short`).
+pub(crate) fn kron_short_rows<T: Scalar>(
+    out: &mut [T],
+    a: &[T],
+    n: usize,
+    b: &[T],
+    q: usize,
+) -> bool {
+    outer::run_kron_short(out, a, n, b, q)
+}
+
 /// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
 /// 8×8 f32 (256 B) the dispatched outer kernel ran at 8.6 GB/s against 19.7 GB/s for a naive
 /// double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4; an 8×8 f64 rank-1 update cost
@@ -522,6 +536,18 @@ pub(crate) trait FloatKernels: Scalar {
         a: &[Self],
         b: &[Self],
     );
+    /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`,
+    /// B rows of `q`) on a path with the short-row Kronecker kernel (see
+    /// `outer::kron_short_fits`); element by element on any other.
+    fn kron_short(
+        path: KernelPath,
+        out: &mut [Self],
+        first: usize,
+        a: &[Self],
+        n: usize,
+        b: &[Self],
+        q: usize,
+    );
     /// The whole product `a bᵀ` with ordinary stores on the calling thread, when its rows
     /// (at most `block` long) fit the whole-product kernel; `false`, writing nothing,
     /// otherwise (see `outer::run`).
@@ -550,8 +576,32 @@ macro_rules! float_kernels {
     ($t:ty, $z_outer:ident, $avx_outer:ident, $sse_outer:ident, $z_whole:ident,
      $avx_whole:ident, $sse_whole:ident, $z_rank1:ident, $avx_rank1:ident, $sse_rank1:ident,
      $z_fill:ident, $avx_fill:ident, $sse_fill:ident, $z_rmw:ident, $avx_rmw:ident,
-     $sse_rmw:ident, $z_short:ident, $avx_short:ident) => {
+     $sse_rmw:ident, $z_short:ident, $avx_short:ident, $z_kron:ident, $avx_kron:ident) => {
         impl FloatKernels for $t {
+            #[inline]
+            fn kron_short(
+                path: KernelPath,
+                out: &mut [$t],
+                first: usize,
+                a: &[$t],
+                n: usize,
+                b: &[$t],
+                q: usize,
+            ) {
+                debug_assert!(path.is_available());
+                debug_assert!(outer::kron_short_fits::<$t>(path, n, q));
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `active()` only yields available paths (with_kernel_path
+                    // asserts); the caller checked the shape with `kron_short_fits`.
+                    KernelPath::Avx512 => unsafe { x86::$z_kron(out, first, a, n, b, q) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
+                    KernelPath::Avx2Fma => unsafe { x86::$avx_kron(out, first, a, n, b, q) },
+                    _ => outer::kron_elements(out, first, a, n, b, q),
+                }
+            }
+
             #[inline]
             fn outer_short(
                 path: KernelPath,
@@ -702,7 +752,9 @@ float_kernels!(
     add_in_place_avx2_f32,
     add_in_place_sse2_f32,
     outer_short_avx512_f32,
-    outer_short_avx2_f32
+    outer_short_avx2_f32,
+    kron_short_avx512_f32,
+    kron_short_avx2_f32
 );
 float_kernels!(
     f64,
@@ -722,7 +774,9 @@ float_kernels!(
     add_in_place_avx2_f64,
     add_in_place_sse2_f64,
     outer_short_avx512_f64,
-    outer_short_avx2_f64
+    outer_short_avx2_f64,
+    kron_short_avx512_f64,
+    kron_short_avx2_f64
 );
 
 /// `s` as a `&[U]` when `U` is `T` (the slice twin of the views' `cast`).

@@ -341,6 +341,95 @@ where
     par_chunks_mut(out, split.pieces, &work);
 }
 
+/// A ⊗ B into the row-major `out`, A the rows of `n` elements of the row-major `a` and B
+/// the rows of `q` of the row-major `b`, by the short-row Kronecker kernel
+/// (`x86::kron_short`) on each thread's piece, when [`kron_short_fits`] and the output is
+/// larger than `small_max_bytes` and written with ordinary stores; otherwise `false`, and
+/// nothing is written. [`run_stack`] would write each row of the result as a product of rows
+/// shorter than a vector with the small loops. Sapphire Rapids guest, `kron_mat_into`, GB/s
+/// 1 thread / 2 threads, small loops → this kernel: f32 64×64 ⊗ 2×2 (64 KiB) 10.0 → 17.6–18.6
+/// / 9.7–10.4 → 17.7–18.7, 32×32 ⊗ 4×4 7.0 → 15.0–16.4 / 7.0 → 15.1–16.4, 16×16 ⊗ 4×4 (rows
+/// of 4 vectors) 5.1–7.6 → 7.5–8.4 / 5.3–9.0 → 7.5–10.3, 128×128 ⊗ 2×2 (256 KiB) 12.0–17.4 →
+/// 22.6–23.6 / 18.6–20.0 → 28.4–29.7, 256×128 ⊗ 2×4 (1 MiB) 9.2 → 24.2 / 15.9 → 34.6; f64
+/// 64×64 ⊗ 2×2 10.6 → 21.4 / 11.3 → 20.7; the AVX2 kernel alike (f32 32×32 ⊗ 4×4 6.5 → 15.0).
+/// Outputs in L3 keep the small loops: there this kernel's unaligned stores, split across
+/// lines where the output is not aligned, ran at 0.89–0.93 of them (1 thread) and 0.70–0.78
+/// (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB).
+pub(crate) fn run_kron_short<T: Scalar>(
+    out: &mut [T],
+    a: &[T],
+    n: usize,
+    b: &[T],
+    q: usize,
+) -> bool {
+    let (path, thresholds) = (active(), thresholds());
+    let bytes = size_of_val(out);
+    let split = split_for(bytes, thresholds);
+    if ScalarKind::of::<T>() == ScalarKind::Other
+        || bytes <= thresholds.small_max_bytes
+        || bytes >= thresholds.streaming_min_bytes
+        || lives_in_l3(bytes, split.share(bytes), thresholds)
+        || !kron_short_fits::<T>(path, n, q)
+    {
+        return false;
+    }
+    debug_assert!(n > 0 && q > 0 && out.len() == a.len() * b.len());
+    let work = |chunk: &mut [T], first: usize| match ScalarKind::of::<T>() {
+        ScalarKind::F32 => kron_short_as::<T, f32>(path, chunk, first, a, n, b, q),
+        ScalarKind::F64 => kron_short_as::<T, f64>(path, chunk, first, a, n, b, q),
+        ScalarKind::Other => unreachable!("checked above"),
+    };
+    par_chunks_mut(out, split.pieces, &work);
+    true
+}
+
+/// [`FloatKernels::kron_short`] for `F`, which is `T`.
+#[inline(always)]
+fn kron_short_as<T: 'static, F: FloatKernels>(
+    path: KernelPath,
+    out: &mut [T],
+    first: usize,
+    a: &[T],
+    n: usize,
+    b: &[T],
+    q: usize,
+) {
+    match as_float::<T, F>(out, a, b) {
+        Some((o, a, b)) => F::kron_short(path, o, first, a, n, b, q),
+        None => unreachable!("F is T"),
+    }
+}
+
+/// Whether `path` has the short-row Kronecker kernel for rows of B of `q` elements of `T`
+/// (`2 ≤ q < W`, `q` dividing the vector's W lanes) and rows of A of `n ≥ W/q` elements
+/// (a result row of at least one vector).
+pub(crate) fn kron_short_fits<T>(path: KernelPath, n: usize, q: usize) -> bool {
+    let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
+    matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
+        && cfg!(target_arch = "x86_64")
+        && q >= 2
+        && q < w
+        && w.is_multiple_of(q)
+        && n.saturating_mul(q) >= w
+}
+
+/// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`, B
+/// rows of `q`), element by element: the fallback of [`FloatKernels::kron_short`].
+pub(crate) fn kron_elements<T: Scalar>(
+    out: &mut [T],
+    first: usize,
+    a: &[T],
+    n: usize,
+    b: &[T],
+    q: usize,
+) {
+    let (width, p) = (n * q, b.len() / q);
+    for (t, o) in out.iter_mut().enumerate() {
+        let (r, col) = ((first + t) / width, (first + t) % width);
+        *o = a[r / p * n + col / q] * b[r % p * q + col % q];
+    }
+}
+
 /// Whether a stack of `groups · period` products of `width` elements, `period` rows of B of
 /// `n` elements each, is written [`by_b_row`] rather than in address order. In address order
 /// a row of B comes back `period` products later, after about `period · (width + n)` elements

@@ -2085,6 +2085,116 @@ macro_rules! short_entry_points {
     };
 }
 
+/// The flat range `first .. first + out.len()` of the row-major Kronecker product A ⊗ B of
+/// the row-major m×n `a` and p×q `b`, rows of B shorter than a vector and dividing it
+/// (`2 ≤ q < W`, `W % q == 0`). Row `r = i·p + k` of the result is `kron(A[i, :], B[k, :])`;
+/// its vector at column `v·W` is `permute(a[i·n + v·W/q ..], lane ↦ lane / q)` times
+/// `permute(B[k, :], lane ↦ lane % q)`. The two lane patterns are the same for every row, and
+/// B's vector is built with one load and one permute, so a row costs a few instructions more
+/// than its vectors: [`outer_short`] on each row as its own product builds its patterns
+/// element by element, a set-up that outweighs the vectors of rows of a few hundred bytes.
+/// The loads of `a` read W elements where W/q are used, past the row of A into the next;
+/// vectors whose load would pass the end of `a`, the rest of a row past its last whole vector
+/// and rows cut by the range go element by element. Every element is the single product
+/// `A[i, j]·B[k, l]`, with A's element first. Ordinary unaligned stores.
+///
+/// # Safety
+/// The CPU supports `S`; `2 ≤ q < W`, `W % q == 0`, `n ≥ 1`, `a.len() % n == 0`,
+/// `b.len() % q == 0`, and the range lies inside the (a.len()/n·b.len()/q) × (n·q) product.
+#[inline(always)]
+unsafe fn kron_short<S: Permute>(
+    out: &mut [S::E],
+    first: usize,
+    a: &[S::E],
+    n: usize,
+    b: &[S::E],
+    q: usize,
+) {
+    let (w, width) = (S::W, n * q);
+    let (p, per) = (b.len() / q, w / q);
+    debug_assert!(q >= 2 && q < w && w.is_multiple_of(q) && n >= 1 && w <= MAX_LANES);
+    debug_assert!(a.len().is_multiple_of(n) && b.len().is_multiple_of(q));
+    debug_assert!(first + out.len() <= a.len() / n * p * width);
+    let mut words_a = [0u32; MAX_LANES];
+    let mut words_b = [0u32; MAX_LANES];
+    for l in 0..w {
+        S::put_index(&mut words_a, l, l / q);
+        S::put_index(&mut words_b, l, l % q);
+    }
+    // SAFETY: the arrays hold MAX_LANES ≥ BYTES / 4 words; the CPU supports S (caller).
+    let (ix_a, ix_b) = unsafe {
+        (
+            S::load_index(words_a.as_ptr()),
+            S::load_index(words_b.as_ptr()),
+        )
+    };
+    // Element `col` of row (i, k), one product.
+    let elem = |i: usize, k: usize, col: usize| a[i * n + col / q] * b[k * q + col % q];
+    let (len, out_ptr) = (out.len(), out.as_mut_ptr());
+    let (mut t, mut r, mut c) = (0, first / width, first % width);
+    while t < len {
+        let take = (width - c).min(len - t);
+        let (i, k) = (r / p, r % p);
+        let mut done = c;
+        if c == 0 && take == width {
+            // Whole vectors whose load of W elements of `a` stays inside it.
+            let start = i * n;
+            let vectors = if a.len() >= start + w {
+                ((a.len() - start - w) / per + 1).min(n / per)
+            } else {
+                0
+            };
+            debug_assert!(vectors == 0 || start + (vectors - 1) * per + w <= a.len());
+            debug_assert!(vectors * w <= width && k * q + q <= b.len());
+            // SAFETY: B's row k has q elements, a power of two below W (q divides W); each
+            // load reads a[start + v·per .. + W] inside `a` (just bounded); each store writes
+            // out[t + v·W .. + W] inside this row of the range (vectors·W ≤ width = take);
+            // the CPU supports S.
+            unsafe {
+                let bv = S::permute(S::load_part(b.as_ptr().add(k * q), q), ix_b);
+                let (src, dst) = (a.as_ptr().add(start), out_ptr.add(t));
+                for v in 0..vectors {
+                    let av = S::permute(S::loadu(src.add(v * per)), ix_a);
+                    S::storeu(dst.add(v * w), S::mul(av, bv));
+                }
+            }
+            done = vectors * w;
+        }
+        for col in done..c + take {
+            out[t + col - c] = elem(i, k, col);
+        }
+        (t, r, c) = (t + take, r + 1, 0);
+    }
+}
+
+/// The entry points of [`kron_short`].
+macro_rules! kron_short_entry_points {
+    ($feature:literal, $s:ident, $e:ty, $name:ident) => {
+        /// [`kron_short`] compiled for this instruction set.
+        ///
+        /// # Safety
+        /// The CPU supports the target features; as [`kron_short`].
+        #[target_feature(enable = $feature)]
+        #[inline(never)]
+        pub(crate) unsafe fn $name(
+            out: &mut [$e],
+            first: usize,
+            a: &[$e],
+            n: usize,
+            b: &[$e],
+            q: usize,
+        ) {
+            // SAFETY: features enabled on this function; forwarded contract.
+            unsafe { kron_short::<$s>(out, first, a, n, b, q) }
+        }
+    };
+}
+
+kron_short_entry_points!("avx512f,avx2,fma", Avx512F32, f32, kron_short_avx512_f32);
+kron_short_entry_points!("avx512f,avx2,fma", Avx512F64, f64, kron_short_avx512_f64);
+kron_short_entry_points!("avx2,fma", Avx2F32, f32, kron_short_avx2_f32);
+kron_short_entry_points!("avx2,fma", Avx2F64, f64, kron_short_avx2_f64);
+
 short_entry_points!(
     "avx512f,avx2,fma",
     Avx512F32,
