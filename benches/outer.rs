@@ -203,7 +203,9 @@ fn bench_ger<T: Elem>(c: &mut Criterion) {
 /// `kron_mat_into` (A ⊗ B, row-major out) next to `outer_into` writing the same bytes: the
 /// Kronecker product is a stack of m·p small outer products, one per row pair (products of
 /// 1 KiB, of 1 KiB rows, of short rows, of 1 KiB in DRAM), one outer product when A has one
-/// column, and written by rows of B when B would leave L2 between uses (4 × 2 ⊗ 512 × 512).
+/// column, and written by rows of B when B would leave L2 between uses (4 × 2 ⊗ 512 × 512);
+/// B of one column (a product per row of A), of two columns in cache (the short-row
+/// Kronecker kernel) and streamed (the permute kernel on products of 16 KiB).
 fn bench_kron_mat(c: &mut Criterion) {
     let mut g = c.benchmark_group("kron_mat/f32");
     for ((m, n), (p, q)) in [
@@ -214,6 +216,9 @@ fn bench_kron_mat(c: &mut Criterion) {
         ((64, 64), (64, 64)),
         ((64, 1), (64, 64)),
         ((4, 2), (512, 512)),
+        ((64, 64), (16, 1)),
+        ((64, 64), (2, 2)),
+        ((2048, 2048), (2, 2)),
     ] {
         let a: Vec<f32> = (0..m * n).map(f32::from_usize).collect();
         let b: Vec<f32> = (0..p * q).map(|k| f32::from_usize(k + 7)).collect();

@@ -301,15 +301,16 @@ fn kron_shape<T>(
 /// With one row in B, the result is one outer product too: element `(i, j·q + l)` sits at
 /// `(i·n + j)·q + l`, so the result is the row-major `vec_r(A) B[0, :]ᵀ`, where the stack
 /// would make m products of rows of q elements (Sapphire Rapids guest, f32, new rate over
-/// old, 1 thread / 2 threads: 64×64 ⊗ 1×2 1.6 / 2.8, 32×32 ⊗ 1×3 1.8 / 1.6, 2048×2048 ⊗ 1×2
-/// 1.7 / 2.0, 512×512 ⊗ 1×4 1.1 / 1.3, 64×64 ⊗ 1×16 1.1 / 1.0).
+/// old, 1 thread / 2 threads, three runs: 64×64 ⊗ 1×2 1.58–1.94 / 1.82–2.76, 2048×2048 ⊗ 1×2
+/// 1.69–1.88 / 2.04–2.34; one run: 32×32 ⊗ 1×3 1.8 / 1.6, 512×512 ⊗ 1×4 1.1 / 1.3, 64×64 ⊗
+/// 1×16 1.1 / 1.0).
 ///
 /// With one column in B (f32 and f64), the p rows of block i are the row-major product
 /// `B[:, 0] A[i, :]ᵀ`, so the result is a stack of m products of rows n long rather than m·p
 /// products of rows of one element, which the small loops wrote with ordinary stores at any
-/// size. Sapphire Rapids guest, f32, 1 thread, new rate over old in two runs: 16×16 ⊗ 4×1
-/// 2.8 / 3.9, 32×32 ⊗ 8×1 4.9 / 7.0, 64×64 ⊗ 16×1 4.0 / 3.0, 256×256 ⊗ 4×1 1.6 / 2.3,
-/// 2048×2048 ⊗ 2×1 (32 MiB, streamed) 1.7 / 1.5; in L3 (8 MiB) alike, 0.99 / 1.15.
+/// size. Sapphire Rapids guest, f32, 1 thread, new rate over old in four runs: 32×32 ⊗ 8×1
+/// 4.3–7.0, 64×64 ⊗ 16×1 3.0–4.0, 2048×2048 ⊗ 2×1 (32 MiB, streamed) 1.5–1.7, in L3 (512×512 ⊗
+/// 8×1, 8 MiB) alike, 0.92–1.15; two runs: 16×16 ⊗ 4×1 2.8 / 3.9, 256×256 ⊗ 4×1 1.6 / 2.3.
 fn kron_row_major<T: Scalar>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
     let width = a.cols() * b.cols();
     debug_assert_eq!(dst.len(), a.rows() * b.rows() * width);

@@ -347,11 +347,14 @@ where
 /// larger than `small_max_bytes` and written with ordinary stores; otherwise `false`, and
 /// nothing is written. [`run_stack`] would write each row of the result as a product of rows
 /// shorter than a vector with the small loops. Sapphire Rapids guest, `kron_mat_into`, GB/s
-/// 1 thread / 2 threads, small loops → this kernel: f32 64×64 ⊗ 2×2 (64 KiB) 10.0 → 17.6–18.6
-/// / 9.7–10.4 → 17.7–18.7, 32×32 ⊗ 4×4 7.0 → 15.0–16.4 / 7.0 → 15.1–16.4, 16×16 ⊗ 4×4 (rows
-/// of 4 vectors) 5.1–7.6 → 7.5–8.4 / 5.3–9.0 → 7.5–10.3, 128×128 ⊗ 2×2 (256 KiB) 12.0–17.4 →
-/// 22.6–23.6 / 18.6–20.0 → 28.4–29.7, 256×128 ⊗ 2×4 (1 MiB) 9.2 → 24.2 / 15.9 → 34.6; f64
-/// 64×64 ⊗ 2×2 10.6 → 21.4 / 11.3 → 20.7; the AVX2 kernel alike (f32 32×32 ⊗ 4×4 6.5 → 15.0).
+/// 1 thread / 2 threads, small loops → this kernel, four runs: f32 64×64 ⊗ 2×2 (64 KiB)
+/// 9.6–16.1 → 17.6–20.1 / 9.7–15.8 → 17.7–21.0, 32×32 ⊗ 4×4 7.0–10.5 → 15.0–18.0 / 7.0–8.6 →
+/// 15.1–19.5, 128×128 ⊗ 2×2 (256 KiB) 12.0–18.7 → 21.6–24.3 / 17.2–20.0 → 27.1–31.3; three
+/// runs: 256×128 ⊗ 2×4 (1 MiB) 9.2–12.7 → 21.8–24.2 / 15.9–17.4 → 32.3–34.6, f64 64×64 ⊗ 2×2
+/// 10.6–16.2 → 21.4–23.3 / 11.3–16.1 → 20.7–23.3; two runs: 16×16 ⊗ 4×4 (rows of
+/// 4 vectors) 5.1–7.6 → 7.5–8.4 / 5.3–9.0 → 7.5–10.3; the AVX2 kernel alike, one run (f32
+/// 32×32 ⊗ 4×4 6.5 → 15.0).
+/// The old rates moved with the run (the output's placement) more than the new ones.
 /// Outputs in L3 keep the small loops: there this kernel's unaligned stores, split across
 /// lines where the output is not aligned, ran at 0.89–0.93 of them (1 thread) and 0.70–0.78
 /// (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB).
