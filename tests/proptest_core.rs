@@ -6,8 +6,8 @@ mod common;
 use std::collections::HashSet;
 
 use outerprod::{
-    ger, kron, kron_mat, outer, outer_into, reference, unvec, vec_outer, vec_outer_into, ErrorKind,
-    MatMut, MatRef, Matrix, Rank1, VecMut, VecRef,
+    ger, kron, kron_mat, kron_mat_into, outer, outer_into, reference, unvec, vec_outer,
+    vec_outer_into, ErrorKind, MatMut, MatRef, Matrix, Rank1, VecMut, VecRef,
 };
 use proptest::prelude::*;
 
@@ -297,6 +297,32 @@ proptest! {
         prop_assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
         prop_assert_eq!(e.argument(), if xl != m { "x" } else { "y" });
         prop_assert!(a.iter().all(|&v| v == 5));
+    }
+
+    #[test]
+    fn kron_mat_f32_matches_reference_on_any_shape(
+        (m, n) in (0usize..40, 0usize..40),
+        p in prop::sample::select(vec![0usize, 1, 2, 3, 5, 16]),
+        q in prop::sample::select(vec![1usize, 2, 3, 4, 8, 16, 17]),
+        seed in any::<u32>(),
+        col_major in any::<bool>(),
+    ) {
+        // Every route of A ⊗ B (one outer product, a product per row of A, the short-row
+        // Kronecker kernel, the stack) against the reference loop, bit for bit: each
+        // element is one rounded product of finite values, whichever order.
+        let value = |k: usize| ((k as u32).wrapping_mul(2_654_435_761) ^ seed) as f32 / 7.0e6 - 300.0;
+        let a: Vec<f32> = (0..m * n).map(value).collect();
+        let b: Vec<f32> = (0..p * q).map(|k| value(k + 9_999)).collect();
+        let (av, bv) = (MatRef::row_major(&a, m, n).unwrap(), MatRef::row_major(&b, p, q).unwrap());
+        let want = reference::kron(av, bv);
+        if col_major {
+            let mut buf = vec![f32::NAN; m * p * n * q];
+            kron_mat_into(MatMut::col_major(&mut buf, m * p, n * q).unwrap(), av, bv).unwrap();
+            prop_assert!(buf.iter().zip(want.vec()).all(|(x, y)| x.to_bits() == y.to_bits()));
+        } else {
+            let got = kron_mat(av, bv);
+            prop_assert!(got.as_slice().iter().zip(want.as_slice()).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
     }
 
     #[test]
