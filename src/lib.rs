@@ -157,7 +157,8 @@
 //!
 //! - [`outer`], [`vec_outer`], [`kron`], [`kron_mat`]: every element is the correctly rounded
 //!   product `a[i]·b[j]`, bit for bit what `a[i] * b[j]` gives (NaN, ±∞, −0.0 and subnormals
-//!   included).
+//!   included). Where both factors are NaN, [`kron_mat`] of f32 or f64 with a B of one column
+//!   may return B's NaN rather than A's, a choice Rust's own float arithmetic leaves open.
 //! - [`ger`], [`syr`] (and [`gerc`] per real operation): every element becomes
 //!   `A[i][j] + x[i]·t` with `t = α·y[j]`, each of the three operations rounded once, the order
 //!   of the reference BLAS `xGER`. No FMA is used, so every path gives the same bits.

@@ -9,7 +9,7 @@
 //!   product (Ogita–Rump–Oishi Dot2) that is accurate to about ε·|C|.
 
 use outerprod::testing::{with_kernel_path, KernelPath};
-use outerprod::{gemm, ger, outer_into_layout, Layout, MatMut, MatRef, VecRef};
+use outerprod::{gemm, ger, kron_mat, outer_into_layout, Layout, MatMut, MatRef, VecRef};
 
 fn paths() -> Vec<KernelPath> {
     KernelPath::ALL
@@ -94,6 +94,43 @@ fn outer_is_the_rounded_product_bit_for_bit_f64() {
             .unwrap();
             for (k, got) in out.iter().enumerate() {
                 assert_eq!(got.to_bits(), (a[k / n] * b[k % n]).to_bits());
+            }
+        }
+    }
+}
+
+#[test]
+fn kron_mat_is_the_rounded_product_bit_for_bit_on_every_route() {
+    // A holds the special values; B has one row, one column, two columns (the short-row
+    // Kronecker kernel in cache) or many. Each element must be A[i, j]·B[k, l] to the bit,
+    // except that a product of two NaNs need only be a NaN.
+    let (m, n) = (6, 40);
+    let mut a: Vec<f32> = spread(m * n, 8).iter().map(|&v| v as f32).collect();
+    for (i, &v) in SPECIALS_F32.iter().enumerate() {
+        a[i * 7] = v;
+    }
+    for (p, q) in [(1, 3), (5, 1), (4, 2), (3, 17)] {
+        let mut b: Vec<f32> = spread(p * q, 9).iter().map(|&v| v as f32).collect();
+        b[0] = -0.0;
+        b[p * q - 1] = f32::NAN;
+        let (av, bv) = (
+            MatRef::row_major(&a, m, n).unwrap(),
+            MatRef::row_major(&b, p, q).unwrap(),
+        );
+        for path in paths() {
+            let got = with_kernel_path(path, || kron_mat(av, bv));
+            for (r, c) in (0..m * p).flat_map(|r| (0..n * q).map(move |c| (r, c))) {
+                let (x, y) = (a[r / p * n + c / q], b[r % p * q + c % q]);
+                let g = got[(r, c)];
+                if x.is_nan() && y.is_nan() {
+                    assert!(g.is_nan(), "{path:?} {p}×{q} ({r}, {c})");
+                } else {
+                    assert_eq!(
+                        g.to_bits(),
+                        (x * y).to_bits(),
+                        "{path:?} {p}×{q} ({r}, {c})"
+                    );
+                }
             }
         }
     }
