@@ -146,9 +146,11 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 /// so the result is written as m·p outer products by the outer-product kernels, split between
 /// the threads of the current rayon pool and written with streaming stores when large (and
 /// B's rows are at least one vector long), as one outer product of the same size would be.
-/// When B's rows are shorter than a vector and divide it (f32 and f64, 2, 4 or 8 columns on
-/// AVX-512 and AVX2 machines) and the result fits in L2, the rows of the result are written
-/// by a kernel of their own instead, which spreads A's elements over the lanes by a permute.
+/// When B's rows are shorter than a vector (f32 and f64, from 2 columns to one fewer than a
+/// vector holds: 15 f32 or 7 f64 on AVX-512 machines, 7 or 3 on AVX2; for column counts
+/// that do not divide a vector, B of up to 17–170 rows, by column count and vector) and the
+/// result fits in L2, the rows of the result are written by a kernel of their own instead,
+/// which spreads A's elements over the lanes by a permute.
 /// When A has one column, the result is that one outer product: A's column times B's rows end
 /// to end; when B has one row, the outer product of A's rows end to end and B's row. When B
 /// has one column (f32 and f64), block i of the result, rows `i·p .. i·p + p`,

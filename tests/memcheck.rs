@@ -150,7 +150,7 @@ fn kron_mat_every_edge_every_path() {
     // A ⊗ B as a stack of outer products, cut between threads mid-product under the eager
     // thresholds, into a padded row- or column-major `out`; and with B of one column, and
     // with rows of 2 in products of 9.6 KiB (streamed: the permute kernel), and rows of B
-    // of 2 and 4 (in cache: the short-row Kronecker kernel, whose loads of A pass the end
+    // of 2, 3 and 4 (in cache: the short-row Kronecker kernel, whose loads of A pass the end
     // of a row of A).
     let shapes = [(1, 1), (2, 3), (3, 17), (9, 8), (5, 70)];
     let mut pairs: Vec<_> = shapes
@@ -163,6 +163,7 @@ fn kron_mat_every_edge_every_path() {
         ((2, 600), (3, 2)),
         ((5, 9), (4, 2)),
         ((3, 7), (5, 4)),
+        ((12, 30), (3, 3)),
     ]);
     every_path_and_threshold(|| {
         for &((m, n), (p, q)) in &pairs {

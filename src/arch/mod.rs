@@ -589,7 +589,14 @@ macro_rules! float_kernels {
                 q: usize,
             ) {
                 debug_assert!(path.is_available());
-                debug_assert!(outer::kron_short_fits::<$t>(path, n, q));
+                // (The size condition was checked on the whole output; this is one piece.)
+                debug_assert!(outer::kron_short_fits::<$t>(
+                    path,
+                    usize::MAX,
+                    n,
+                    b.len() / q,
+                    q
+                ));
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path

@@ -343,7 +343,8 @@ where
 
 /// A ⊗ B into the row-major `out`, A the rows of `n` elements of the row-major `a` and B
 /// the rows of `q` of the row-major `b`, by the short-row Kronecker kernel
-/// (`x86::kron_short`) on each thread's piece, when [`kron_short_fits`] and the output is
+/// (`x86::kron_short`, or `x86::kron_short_periodic` for rows of B that do not divide a
+/// vector) on each thread's piece, when [`kron_short_fits`] and the output is
 /// larger than `small_max_bytes` and written with ordinary stores; otherwise `false`, and
 /// nothing is written. [`run_stack`] would write each row of the result as a product of rows
 /// shorter than a vector with the small loops. Sapphire Rapids guest, `kron_mat_into`, GB/s
@@ -354,7 +355,14 @@ where
 /// 10.6–16.2 → 21.4–23.3 / 11.3–16.1 → 20.7–23.3; two runs: 16×16 ⊗ 4×4 (rows of
 /// 4 vectors) 5.1–7.6 → 7.5–8.4 / 5.3–9.0 → 7.5–10.3; the AVX2 kernel alike, one run (f32
 /// 32×32 ⊗ 4×4 6.5 → 15.0).
-/// The old rates moved with the run (the output's placement) more than the new ones.
+/// The old rates moved with the run (the output's placement) more than the new ones. Then,
+/// with the divisions per row taken out of the row loop and a last overlapping vector for
+/// rows that W does not divide (both had cost as much as the vectors of short rows), and
+/// the periodic form for q not dividing W, f32, 1 thread, new over old, two runs: 64×64 ⊗
+/// 2×2 2.14–2.17, 32×32 ⊗ 4×4 2.41–2.66, 16×16 ⊗ 4×4 1.60–1.70, 20×30 ⊗ 2×2 (rows of 60)
+/// 1.61–1.67; periodic: 64×64 ⊗ 3×3 1.75–1.93, 64×32 ⊗ 3×5 1.90–2.12, 128×128 ⊗ 4×3
+/// 1.94–1.95, 32×32 ⊗ 3×3 1.43–1.76, 40×20 ⊗ 3×3 1.04–1.50; f64 64×64 ⊗ 3×3 1.67 and the
+/// AVX2 kernels 1.37–1.86 (one run).
 /// Outputs in L3 keep the small loops: there this kernel's unaligned stores, split across
 /// lines where the output is not aligned, ran at 0.89–0.93 of them (1 thread) and 0.70–0.78
 /// (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB).
@@ -372,7 +380,7 @@ pub(crate) fn run_kron_short<T: Scalar>(
         || bytes <= thresholds.small_max_bytes
         || bytes >= thresholds.streaming_min_bytes
         || lives_in_l3(bytes, split.share(bytes), thresholds)
-        || !kron_short_fits::<T>(path, n, q)
+        || !kron_short_fits::<T>(path, bytes, n, b.len() / q, q)
     {
         return false;
     }
@@ -403,18 +411,45 @@ fn kron_short_as<T: 'static, F: FloatKernels>(
     }
 }
 
-/// Whether `path` has the short-row Kronecker kernel for rows of B of `q` elements of `T`
-/// (`2 ≤ q < W`, `q` dividing the vector's W lanes) and rows of A of `n ≥ W/q` elements
-/// (a result row of at least one vector).
-pub(crate) fn kron_short_fits<T>(path: KernelPath, n: usize, q: usize) -> bool {
-    let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
+/// Whether `path` has the short-row Kronecker kernel for p rows of B of `q` elements of `T`
+/// (`2 ≤ q < W`, W the vector's lanes) and rows of A of `n` elements with `n·q ≥ W` (a
+/// result row of at least one vector); when `q` does not divide W, B's pattern table must
+/// also stay within [`KRON_TABLE_MAX_BYTES`] and the output of `bytes` reach
+/// `x86::kron_short_min_bytes`.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn kron_short_fits<T>(
+    path: KernelPath,
+    bytes: usize,
+    n: usize,
+    p: usize,
+    q: usize,
+) -> bool {
+    let size = std::mem::size_of::<T>().max(1);
+    let w = path.vector_bytes() / size;
     matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
-        && cfg!(target_arch = "x86_64")
         && q >= 2
         && q < w
-        && w.is_multiple_of(q)
         && n.saturating_mul(q) >= w
+        && super::x86::kron_short_table_len(p, q, w).saturating_mul(size) <= KRON_TABLE_MAX_BYTES
+        && bytes >= super::x86::kron_short_min_bytes(q, w)
 }
+
+/// No short-row Kronecker kernel off x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn kron_short_fits<T>(
+    _path: KernelPath,
+    _bytes: usize,
+    _n: usize,
+    _p: usize,
+    _q: usize,
+) -> bool {
+    false
+}
+
+/// The largest table of B's lane patterns (p rows × P vectors, built per thread's piece) for
+/// rows of B that do not divide a vector: half of a 32 KiB L1d, so that it stays there
+/// beside the rows being written. Larger B (many rows) keeps the small loops.
+const KRON_TABLE_MAX_BYTES: usize = 16 * 1024;
 
 /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`, B
 /// rows of `q`), element by element: the fallback of [`FloatKernels::kron_short`].
