@@ -2093,10 +2093,11 @@ macro_rules! short_entry_points {
 /// B's vector is built with one load and one permute, so a row costs a few instructions more
 /// than its vectors: [`outer_short`] on each row as its own product builds its patterns
 /// element by element, a set-up that outweighs the vectors of rows of a few hundred bytes.
-/// The loads of `a` read W elements where W/q are used, past the row of A into the next;
-/// vectors whose load would pass the end of `a`, the rest of a row past its last whole vector
-/// and rows cut by the range go element by element. Every element is the single product
-/// `A[i, j]·B[k, l]`, with A's element first. Ordinary unaligned stores.
+/// The loads of `a` read W elements where W/q are used, past the row of A into the next. A
+/// row that W does not divide ends with one vector overlapping its last whole one (the same
+/// values written twice); in the last rows of A, vectors whose load would pass the end of
+/// `a` go element by element, as do rows cut by the range. Every element is the single
+/// product `A[i, j]·B[k, l]`, with A's element first. Ordinary unaligned stores.
 ///
 /// # Safety
 /// The CPU supports `S`; `2 ≤ q < W`, `W % q == 0`, `n ≥ 1`, `a.len() % n == 0`,
@@ -2201,9 +2202,10 @@ unsafe fn kron_short<S: Permute>(
 /// patterns are built once per call, and B's vectors once per call for every row of B (a
 /// table of p·P vectors, [`kron_short_table_len`]), so a row of the result again costs its
 /// vectors and a few instructions; each vector loads its B pattern from the table. As
-/// [`kron_short`], the loads of `a` read W elements, past the row of A; vectors whose load
-/// would pass the end of `a`, the rest of a row and rows cut by the range go element by
-/// element.
+/// [`kron_short`], the loads of `a` read W elements, past the row of A, a ragged row ends with
+/// an overlapping vector (patterns of its own, B's from a second table), and in the last
+/// rows of A vectors whose load would pass the end of `a`, and rows cut by the range, go
+/// element by element.
 ///
 /// # Safety
 /// The CPU supports `S`; `2 ≤ q < W`, `n ≥ 1`, `a.len() % n == 0`, `b.len() % q == 0`, and
