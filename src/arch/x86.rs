@@ -2139,16 +2139,9 @@ unsafe fn kron_short<S: Permute>(
     let full = n / per;
     let ragged = full * w < width;
     let reach = n - per + w;
-    let fitting = if a.len() >= reach {
-        (a.len() - reach) / n + 1
-    } else {
-        0
-    };
-    let (len, out_ptr) = (out.len(), out.as_mut_ptr());
-    let (mut t, mut c) = (0, first % width);
-    let (mut i, mut k) = (first / width / p, first / width % p);
-    while t < len {
-        let take = (width - c).min(len - t);
+    let fitting = rows_within(a.len(), reach, n);
+    let out_ptr = out.as_mut_ptr();
+    for KronRow { t, c, take, i, k } in KronRows::new(first, out.len(), width, p) {
         let start = i * n;
         let (mut j, mut l) = if c == 0 { (0, 0) } else { (c / q, c % q) };
         if c == 0 && take == width {
@@ -2188,11 +2181,6 @@ unsafe fn kron_short<S: Permute>(
         let done = j * q + l;
         let (a_row, b_row) = (&a[start..start + n], &b[k * q..k * q + q]);
         kron_row_elements(&mut out[t + done - c..t + take], a_row, b_row, j, l);
-        (t, c) = (t + take, 0);
-        k += 1;
-        if k == p {
-            (i, k) = (i + 1, 0);
-        }
     }
 }
 
@@ -2285,16 +2273,9 @@ unsafe fn kron_short_periodic<S: Permute>(
         (full - 1) * advance + skip[period - 1] + w
     };
     let reach = if ragged { reach.max(j0 + w) } else { reach };
-    let fitting = if a.len() >= reach {
-        (a.len() - reach) / n + 1
-    } else {
-        0
-    };
-    let (len, out_ptr) = (out.len(), out.as_mut_ptr());
-    let (mut t, mut c) = (0, first % width);
-    let (mut i, mut k) = (first / width / p, first / width % p);
-    while t < len {
-        let take = (width - c).min(len - t);
+    let fitting = rows_within(a.len(), reach, n);
+    let out_ptr = out.as_mut_ptr();
+    for KronRow { t, c, take, i, k } in KronRows::new(first, out.len(), width, p) {
         let start = i * n;
         let (mut j, mut l) = if c == 0 { (0, 0) } else { (c / q, c % q) };
         if c == 0 && take == width {
@@ -2358,11 +2339,6 @@ unsafe fn kron_short_periodic<S: Permute>(
         let done = j * q + l;
         let (a_row, b_row) = (&a[start..start + n], &b[k * q..k * q + q]);
         kron_row_elements(&mut out[t + done - c..t + take], a_row, b_row, j, l);
-        (t, c) = (t + take, 0);
-        k += 1;
-        if k == p {
-            (i, k) = (i + 1, 0);
-        }
     }
 }
 
@@ -2388,6 +2364,77 @@ pub(crate) fn kron_short_table_len(p: usize, q: usize, w: usize) -> usize {
         0
     } else {
         p.saturating_mul(q / gcd(q, w)).saturating_mul(w)
+    }
+}
+
+/// How many rows of A (rows of `n` from the start of its `len` elements) have their
+/// furthest load, `reach` elements from the row's start, inside A.
+#[inline(always)]
+fn rows_within(len: usize, reach: usize, n: usize) -> usize {
+    if len >= reach {
+        (len - reach) / n + 1
+    } else {
+        0
+    }
+}
+
+/// One row of A ⊗ B met by a flat range of it: from `out[t]`, its columns `c .. c + take`
+/// (all of it when `c == 0` and `take` is the row's width), row `i` of A and `k` of B.
+#[derive(Clone, Copy)]
+struct KronRow {
+    t: usize,
+    c: usize,
+    take: usize,
+    i: usize,
+    k: usize,
+}
+
+/// The rows of A ⊗ B (rows `width` long, p rows of B) that the flat range `first .. first +
+/// len` meets, in order; the row and column are found by division once, then counted.
+struct KronRows {
+    next: KronRow,
+    len: usize,
+    width: usize,
+    p: usize,
+}
+
+impl KronRows {
+    #[inline(always)]
+    fn new(first: usize, len: usize, width: usize, p: usize) -> Self {
+        let (r, c) = (first / width, first % width);
+        let next = KronRow {
+            t: 0,
+            c,
+            take: 0,
+            i: r / p,
+            k: r % p,
+        };
+        KronRows {
+            next,
+            len,
+            width,
+            p,
+        }
+    }
+}
+
+impl Iterator for KronRows {
+    type Item = KronRow;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<KronRow> {
+        let row = &mut self.next;
+        if row.t >= self.len {
+            return None;
+        }
+        let take = (self.width - row.c).min(self.len - row.t);
+        let item = KronRow { take, ..*row };
+        (row.t, row.c) = (row.t + take, 0);
+        row.k += 1;
+        if row.k == self.p {
+            (row.i, row.k) = (row.i + 1, 0);
+        }
+        Some(item)
     }
 }
 
