@@ -144,19 +144,22 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 ///
 /// Row `i·p + k` of the result is the row-major outer product of row i of A and row k of B,
 /// so the result is written as m·p outer products by the outer-product kernels, split between
-/// the threads of the current rayon pool and written with streaming stores when large (and
-/// B's rows are at least one vector long), as one outer product of the same size would be.
-/// When B's rows are shorter than a vector (f32 and f64, from 2 columns to one fewer than a
-/// vector holds: 15 f32 or 7 f64 on AVX-512 machines, 7 or 3 on AVX2; for column counts
-/// that do not divide a vector, B of up to 17–170 rows, by column count and vector) and the
-/// result fits in L2, the rows of the result are written by a kernel of their own instead,
-/// which spreads A's elements over the lanes by a permute.
-/// When A has one column, the result is that one outer product: A's column times B's rows end
-/// to end; when B has one row, the outer product of A's rows end to end and B's row. When B
-/// has one column (f32 and f64), block i of the result, rows `i·p .. i·p + p`,
-/// is one outer product, B's column times row i of A; its elements are then computed as
-/// `B[k, 0]·A[i, j]`, equal to `A[i, j]·B[k, 0]` except that, where both are NaN, which of
-/// the two NaNs the result carries is not specified (as for any float product in Rust).
+/// the threads of the current rayon pool and written with streaming stores when large, as
+/// one outer product of the same size would be (when B's rows are shorter than a vector,
+/// only rows of the result of 8 KiB and more are streamed). Special shapes go other ways:
+///
+/// - B's rows shorter than a vector (f32 and f64, from 2 columns to one fewer than a vector
+///   holds: 15 f32 or 7 f64 on AVX-512 machines, 7 or 3 on AVX2) and a result that fits in
+///   L2: a kernel of its own, which spreads A's elements over the lanes by a permute. For
+///   column counts that do not divide a vector it needs B of at most 17–170 rows (by column
+///   count and vector) and results of 16 KiB or more per four vectors of its lane period.
+/// - A of one column: one outer product, A's column times B's rows end to end.
+/// - B of one row: one outer product, A's rows end to end times B's row.
+/// - B of one column (f32 and f64): block i of the result, rows `i·p .. i·p + p`, is one
+///   outer product, B's column times row i of A. Its elements are computed as
+///   `B[k, 0]·A[i, j]`, equal to `A[i, j]·B[k, 0]` except that, where both are NaN, which of
+///   the two NaNs the result carries is not specified (as for any float product in Rust).
+///
 /// [`kron_mat_into`] does the same for a row- or column-major `out`.
 ///
 /// # Panics
