@@ -537,8 +537,8 @@ pub(crate) trait FloatKernels: Scalar {
         b: &[Self],
     );
     /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`,
-    /// B rows of `q`) on a path with the short-row Kronecker kernel (see
-    /// `outer::kron_short_fits`); element by element on any other.
+    /// B rows of `q`) on a path with the short-row Kronecker kernel; callers check the path
+    /// and shape with `outer::kron_short_fits` first.
     fn kron_short(
         path: KernelPath,
         out: &mut [Self],
@@ -605,7 +605,7 @@ macro_rules! float_kernels {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe { x86::$avx_kron(out, first, a, n, b, q) },
-                    _ => outer::kron_elements(out, first, a, n, b, q),
+                    _ => unreachable!("kron_short_fits admits only the AVX-512 and AVX2 paths"),
                 }
             }
 

@@ -363,9 +363,9 @@ where
 /// 1.61–1.67; periodic: 64×64 ⊗ 3×3 1.75–1.93, 64×32 ⊗ 3×5 1.90–2.12, 128×128 ⊗ 4×3
 /// 1.94–1.95, 32×32 ⊗ 3×3 1.43–1.76, 40×20 ⊗ 3×3 1.04–1.50; f64 64×64 ⊗ 3×3 1.67 and the
 /// AVX2 kernels 1.37–1.86 (one run).
-/// Outputs in L3 keep the small loops: there this kernel's unaligned stores, split across
-/// lines where the output is not aligned, ran at 0.89–0.93 of them (1 thread) and 0.70–0.78
-/// (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB).
+/// Outputs in L3 keep the small loops: there this kernel ran at 0.89–0.93 of them (1 thread)
+/// and 0.70–0.78 (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB, one run). The
+/// cause is not established: aligned stores did not change it (BENCHMARKS.md).
 pub(crate) fn run_kron_short<T: Scalar>(
     out: &mut [T],
     a: &[T],
@@ -450,23 +450,6 @@ pub(crate) fn kron_short_fits<T>(
 /// rows of B that do not divide a vector: half of a 32 KiB L1d, so that it stays there
 /// beside the rows being written. Larger B (many rows) keeps the small loops.
 const KRON_TABLE_MAX_BYTES: usize = 16 * 1024;
-
-/// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`, B
-/// rows of `q`), element by element: the fallback of [`FloatKernels::kron_short`].
-pub(crate) fn kron_elements<T: Scalar>(
-    out: &mut [T],
-    first: usize,
-    a: &[T],
-    n: usize,
-    b: &[T],
-    q: usize,
-) {
-    let (width, p) = (n * q, b.len() / q);
-    for (t, o) in out.iter_mut().enumerate() {
-        let (r, col) = ((first + t) / width, (first + t) % width);
-        *o = a[r / p * n + col / q] * b[r % p * q + col % q];
-    }
-}
 
 /// Whether a stack of `groups · period` products of `width` elements, `period` rows of B of
 /// `n` elements each, is written [`by_b_row`] rather than in address order. In address order
