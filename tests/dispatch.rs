@@ -561,6 +561,71 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
     check_kron::<i64>(&mut rng, (5, 6), (3, 1));
 }
 
+/// Rows of B of one to four whole vectors (of each AVX path: 8 and 16 f32, 4 and 8 f64)
+/// take a kernel that writes whole rows of the result from registers, with aligned stores
+/// joined across segment and row ends when the output is off a vector boundary: every
+/// start of `out` within 16 elements, on every path, one piece or two (which then meet
+/// inside a segment), 1 and 2 threads, against the reference bit for bit.
+#[test]
+fn kron_mat_rows_of_whole_vectors_at_every_output_offset() {
+    fn check<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usize, usize)) {
+        let a: Vec<T> = vector(rng, m * n);
+        let b: Vec<T> = vector(rng, p * q);
+        let (av, bv) = (
+            MatRef::row_major(&a, m, n).unwrap(),
+            MatRef::row_major(&b, p, q).unwrap(),
+        );
+        let want = reference::kron(av, bv);
+        let (rows, cols) = (m * p, n * q);
+        let junk: Vec<T> = vector(rng, rows * cols + 16);
+        let mut buf = junk.clone();
+        for offset in 0..16 {
+            for path in paths() {
+                for threaded in [false, true] {
+                    let t = forced(Stores::Normal, threaded, false);
+                    for threads in [1, 2] {
+                        // A fresh start, so that no element is right from an earlier call.
+                        buf.copy_from_slice(&junk);
+                        let out = &mut buf[offset..offset + rows * cols];
+                        pool(threads).install(|| {
+                            with_kernel_path(path, || {
+                                with_thresholds(t, || {
+                                    let view = MatMut::row_major(out, rows, cols).unwrap();
+                                    kron_mat_into(view, av, bv).unwrap()
+                                })
+                            })
+                        });
+                        assert_bitwise(
+                            &buf[offset..offset + rows * cols],
+                            want.as_slice(),
+                            &format!(
+                                "{path:?} threaded {threaded} {threads}T offset {offset} \
+                                 {m}×{n} ⊗ {p}×{q}"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(11);
+    let shapes = [
+        ((3, 5), (4, 8)),
+        ((4, 3), (3, 16)),
+        ((5, 2), (2, 24)),
+        ((2, 3), (3, 32)),
+        ((3, 4), (2, 48)),
+        ((2, 2), (3, 64)),
+        ((1, 2), (2, 16)),
+    ];
+    for (a, b) in shapes {
+        check::<f32>(&mut rng, a, b);
+    }
+    for ((m, n), (p, q)) in shapes {
+        check::<f64>(&mut rng, (m, n), (p, q / 2));
+    }
+}
+
 /// Default thresholds on a product large enough to be split between two threads (about
 /// 1.1 MiB of f32, pieces of 128 KiB cutting 64×68-element products): the same bits as one
 /// thread and the reference.

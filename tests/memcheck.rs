@@ -151,7 +151,8 @@ fn kron_mat_every_edge_every_path() {
     // thresholds, into a padded row- or column-major `out`; and with B of one column, and
     // with rows of 2 in products of 9.6 KiB (streamed: the permute kernel), and rows of B
     // of 2, 3 and 4 (in cache: the short-row Kronecker kernel, whose loads of A pass the end
-    // of a row of A).
+    // of a row of A), and of one, two and four vectors (the whole-vector kernel, whose
+    // joined vectors read the next row of A and of B).
     let shapes = [(1, 1), (2, 3), (3, 17), (9, 8), (5, 70)];
     let mut pairs: Vec<_> = shapes
         .iter()
@@ -164,6 +165,9 @@ fn kron_mat_every_edge_every_path() {
         ((5, 9), (4, 2)),
         ((3, 7), (5, 4)),
         ((12, 30), (3, 3)),
+        ((3, 5), (4, 8)),
+        ((2, 3), (3, 16)),
+        ((2, 2), (3, 32)),
     ]);
     every_path_and_threshold(|| {
         for &((m, n), (p, q)) in &pairs {

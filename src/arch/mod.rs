@@ -474,17 +474,11 @@ where
 }
 
 /// A ⊗ B into the row-major `out` (A: rows of `n` of the row-major `a`; B: rows of `q` of
-/// the row-major `b`) with the short-row Kronecker kernel, when B's rows are shorter than a
-/// vector and divide it and the output is in cache; `false`, writing nothing, otherwise
-/// (see `outer::run_kron_short`).
-pub(crate) fn kron_short_rows<T: Scalar>(
-    out: &mut [T],
-    a: &[T],
-    n: usize,
-    b: &[T],
-    q: usize,
-) -> bool {
-    outer::run_kron_short(out, a, n, b, q)
+/// the row-major `b`) with a Kronecker row kernel, when B's rows are shorter than a vector
+/// or one to four whole vectors and the output is in cache; `false`, writing nothing,
+/// otherwise (see `outer::run_kron_rows`).
+pub(crate) fn kron_rows<T: Scalar>(out: &mut [T], a: &[T], n: usize, b: &[T], q: usize) -> bool {
+    outer::run_kron_rows(out, a, n, b, q)
 }
 
 /// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
@@ -537,9 +531,9 @@ pub(crate) trait FloatKernels: Scalar {
         b: &[Self],
     );
     /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`,
-    /// B rows of `q`) on a path with the short-row Kronecker kernel; callers check the path
-    /// and shape with `outer::kron_short_fits` first.
-    fn kron_short(
+    /// B rows of `q`) by a Kronecker row kernel; callers check the path and shape with
+    /// `outer::kron_rows_fit` first.
+    fn kron_rows(
         path: KernelPath,
         out: &mut [Self],
         first: usize,
@@ -579,7 +573,7 @@ macro_rules! float_kernels {
      $sse_rmw:ident, $z_short:ident, $avx_short:ident, $z_kron:ident, $avx_kron:ident) => {
         impl FloatKernels for $t {
             #[inline]
-            fn kron_short(
+            fn kron_rows(
                 path: KernelPath,
                 out: &mut [$t],
                 first: usize,
@@ -590,7 +584,7 @@ macro_rules! float_kernels {
             ) {
                 debug_assert!(path.is_available());
                 // (The size condition was checked on the whole output; this is one piece.)
-                debug_assert!(outer::kron_short_fits::<$t>(
+                debug_assert!(outer::kron_rows_fit::<$t>(
                     path,
                     usize::MAX,
                     n,
@@ -600,12 +594,12 @@ macro_rules! float_kernels {
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path
-                    // asserts); the caller checked the shape with `kron_short_fits`.
+                    // asserts); the caller checked the shape with `kron_rows_fit`.
                     KernelPath::Avx512 => unsafe { x86::$z_kron(out, first, a, n, b, q) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: as above.
                     KernelPath::Avx2Fma => unsafe { x86::$avx_kron(out, first, a, n, b, q) },
-                    _ => unreachable!("kron_short_fits admits only the AVX-512 and AVX2 paths"),
+                    _ => unreachable!("kron_rows_fit admits only the AVX-512 and AVX2 paths"),
                 }
             }
 
@@ -760,8 +754,8 @@ float_kernels!(
     add_in_place_sse2_f32,
     outer_short_avx512_f32,
     outer_short_avx2_f32,
-    kron_short_avx512_f32,
-    kron_short_avx2_f32
+    kron_rows_avx512_f32,
+    kron_rows_avx2_f32
 );
 float_kernels!(
     f64,
@@ -782,8 +776,8 @@ float_kernels!(
     add_in_place_sse2_f64,
     outer_short_avx512_f64,
     outer_short_avx2_f64,
-    kron_short_avx512_f64,
-    kron_short_avx2_f64
+    kron_rows_avx512_f64,
+    kron_rows_avx2_f64
 );
 
 /// `s` as a `&[U]` when `U` is `T` (the slice twin of the views' `cast`).

@@ -342,12 +342,25 @@ where
 }
 
 /// A ⊗ B into the row-major `out`, A the rows of `n` elements of the row-major `a` and B
-/// the rows of `q` of the row-major `b`, by the short-row Kronecker kernel
-/// (`x86::kron_short`, or `x86::kron_short_periodic` for rows of B that do not divide a
-/// vector) on each thread's piece, when [`kron_short_fits`] and the output is
-/// larger than `small_max_bytes` and written with ordinary stores; otherwise `false`, and
-/// nothing is written. [`run_stack`] would write each row of the result as a product of rows
-/// shorter than a vector with the small loops. Sapphire Rapids guest, `kron_mat_into`, GB/s
+/// the rows of `q` of the row-major `b`, by a Kronecker row kernel on each thread's piece,
+/// when [`kron_rows_fit`] and the output is larger than `small_max_bytes` and written with
+/// ordinary stores; otherwise `false`, and nothing is written. The kernels: for rows of B
+/// shorter than a vector, the short-row kernel (`x86::kron_short`, or
+/// `x86::kron_short_periodic` for rows that do not divide a vector), where [`run_stack`]
+/// would write each row of the result as a product of rows shorter than a vector with the
+/// small loops; for rows of one to four whole vectors, `x86::kron_vectors` (aligned stores
+/// throughout, `x86::kron_vectors_joined`, when the output is off a vector boundary), where
+/// [`run_stack`] would pay its chunk set-up and dispatch for every row of the result.
+///
+/// Rows of whole vectors, Sapphire Rapids guest, f32 `kron_mat_into` (AVX-512 path unless
+/// named), GB/s 1 thread / 2 threads, stack → kernel, one run, output 16 bytes off a line:
+/// 16×16 ⊗ 16×16 (256 KiB) 19.5 → 29.4 / 31.3 → 50.8, 8×8 ⊗ 16×16 12.2 → 21.0 / 12.5 →
+/// 23.7, 32×4 ⊗ 4×32 14.4 → 29.0 / 15.1 → 29.5, 16×16 ⊗ 16×32 22.6 → 25.6 / 39.1 → 42.0,
+/// 8×8 ⊗ 4×64 (four vectors) 29.6 → 29.4 / 30.1 → 32.3; 32 and 48 bytes off, 16×16 ⊗ 16×16
+/// 1.54–1.77 / 1.57–1.69 times the stack; on a line 1.07 / 1.14 (the stack's stores are
+/// aligned there too); AVX2 16×16 ⊗ 16×16 1.39 / 1.33, 16×16 ⊗ 8×8 1.53 / 1.52; f64 16×16 ⊗
+/// 16×8 1.56 / 1.59, 8×8 ⊗ 16×8 1.87 / 1.89. An outer product of the same bytes ran at
+/// 28.6–33.3 / 41.8–50.1 on 256 KiB. Rows of short rows, Sapphire Rapids guest, `kron_mat_into`, GB/s
 /// 1 thread / 2 threads, small loops → this kernel, four runs: f32 64×64 ⊗ 2×2 (64 KiB)
 /// 9.6–16.1 → 17.6–20.1 / 9.7–15.8 → 17.7–21.0, 32×32 ⊗ 4×4 7.0–10.5 → 15.0–18.0 / 7.0–8.6 →
 /// 15.1–19.5, 128×128 ⊗ 2×2 (256 KiB) 12.0–18.7 → 21.6–24.3 / 17.2–20.0 → 27.1–31.3; three
@@ -366,7 +379,7 @@ where
 /// Outputs in L3 keep the small loops: there this kernel ran at 0.89–0.93 of them (1 thread)
 /// and 0.70–0.78 (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB, one run). The
 /// cause is not established: aligned stores did not change it (BENCHMARKS.md).
-pub(crate) fn run_kron_short<T: Scalar>(
+pub(crate) fn run_kron_rows<T: Scalar>(
     out: &mut [T],
     a: &[T],
     n: usize,
@@ -380,23 +393,23 @@ pub(crate) fn run_kron_short<T: Scalar>(
         || bytes <= thresholds.small_max_bytes
         || bytes >= thresholds.streaming_min_bytes
         || lives_in_l3(bytes, split.share(bytes), thresholds)
-        || !kron_short_fits::<T>(path, bytes, n, b.len() / q, q)
+        || !kron_rows_fit::<T>(path, bytes, n, b.len() / q, q)
     {
         return false;
     }
     debug_assert!(n > 0 && q > 0 && out.len() == a.len() * b.len());
     let work = |chunk: &mut [T], first: usize| match ScalarKind::of::<T>() {
-        ScalarKind::F32 => kron_short_as::<T, f32>(path, chunk, first, a, n, b, q),
-        ScalarKind::F64 => kron_short_as::<T, f64>(path, chunk, first, a, n, b, q),
+        ScalarKind::F32 => kron_rows_as::<T, f32>(path, chunk, first, a, n, b, q),
+        ScalarKind::F64 => kron_rows_as::<T, f64>(path, chunk, first, a, n, b, q),
         ScalarKind::Other => unreachable!("checked above"),
     };
     par_chunks_mut(out, split.pieces, &work);
     true
 }
 
-/// [`FloatKernels::kron_short`] for `F`, which is `T`.
+/// [`FloatKernels::kron_rows`] for `F`, which is `T`.
 #[inline(always)]
-fn kron_short_as<T: 'static, F: FloatKernels>(
+fn kron_rows_as<T: 'static, F: FloatKernels>(
     path: KernelPath,
     out: &mut [T],
     first: usize,
@@ -406,18 +419,19 @@ fn kron_short_as<T: 'static, F: FloatKernels>(
     q: usize,
 ) {
     match as_float::<T, F>(out, a, b) {
-        Some((o, a, b)) => F::kron_short(path, o, first, a, n, b, q),
+        Some((o, a, b)) => F::kron_rows(path, o, first, a, n, b, q),
         None => unreachable!("F is T"),
     }
 }
 
-/// Whether `path` has the short-row Kronecker kernel for p rows of B of `q` elements of `T`
-/// (`2 ≤ q < W`, W the vector's lanes) and rows of A of `n` elements with `n·q ≥ W` (a
-/// result row of at least one vector); when `q` does not divide W, B's pattern table must
-/// also stay within [`KRON_TABLE_MAX_BYTES`] and the output of `bytes` reach
-/// `x86::kron_short_min_bytes`.
+/// Whether `path` has a Kronecker row kernel ([`run_kron_rows`]) for p rows of B of `q`
+/// elements of `T` and rows of A of `n` elements, W being the vector's lanes: rows of B of
+/// one to `x86::KRON_VECTORS_MAX` whole vectors; or shorter ones (`2 ≤ q < W`) with
+/// `n·q ≥ W` (a result row of at least one vector), where, when `q` does not divide W, B's
+/// pattern table must also stay within [`KRON_TABLE_MAX_BYTES`] and the output of `bytes`
+/// reach `x86::kron_short_min_bytes`.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn kron_short_fits<T>(
+pub(crate) fn kron_rows_fit<T>(
     path: KernelPath,
     bytes: usize,
     n: usize,
@@ -426,6 +440,13 @@ pub(crate) fn kron_short_fits<T>(
 ) -> bool {
     let size = std::mem::size_of::<T>().max(1);
     let w = path.vector_bytes() / size;
+    if matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
+        && q >= w
+        && q.is_multiple_of(w)
+        && q / w <= super::x86::KRON_VECTORS_MAX
+    {
+        return true;
+    }
     matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
         && q >= 2
         && q < w
@@ -434,9 +455,9 @@ pub(crate) fn kron_short_fits<T>(
         && bytes >= super::x86::kron_short_min_bytes(q, w)
 }
 
-/// No short-row Kronecker kernel off x86_64.
+/// No Kronecker row kernel off x86_64.
 #[cfg(not(target_arch = "x86_64"))]
-pub(crate) fn kron_short_fits<T>(
+pub(crate) fn kron_rows_fit<T>(
     _path: KernelPath,
     _bytes: usize,
     _n: usize,

@@ -2342,6 +2342,193 @@ unsafe fn kron_short_periodic<S: Permute>(
     }
 }
 
+/// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A: rows of `n` of
+/// `a`; B: rows of `V·W` of `b`) for rows of B of `V` whole vectors. Segment `j` of result
+/// row `r = i·p + k` is `A[i, j]·B[k, :]`: B's row is loaded into `V` registers once per
+/// result row, and each segment costs a broadcast of `A[i, j]` and `V` multiplies and
+/// stores. As a stack of products ([`super::outer::run_stack`]) every result row was an
+/// outer product of its own, a call through the chunk set-up and the dispatch for a few
+/// stores. Segments cut by the range go element by element. Every element is the single
+/// product `A[i, j]·B[k, l]`, A's element first. Ordinary unaligned stores.
+///
+/// # Safety
+/// The CPU supports `S`; `1 ≤ V`, `n ≥ 1`, `a.len() % n == 0`, `b.len() % (V·W) == 0`,
+/// and the range lies inside the (a.len()/n·b.len()/(V·W)) × (n·V·W) product.
+#[inline(always)]
+unsafe fn kron_vectors<S: Simd, const V: usize>(
+    out: &mut [S::E],
+    first: usize,
+    a: &[S::E],
+    n: usize,
+    b: &[S::E],
+) {
+    let (w, q) = (S::W, V * S::W);
+    let (width, p) = (n * q, b.len() / q);
+    debug_assert!(V >= 1 && n >= 1 && a.len().is_multiple_of(n) && b.len().is_multiple_of(q));
+    debug_assert!(first + out.len() <= a.len() / n * p * width);
+    let out_ptr = out.as_mut_ptr();
+    for KronRow { t, c, take, i, k } in KronRows::new(first, out.len(), width, p) {
+        let (a_row, b_row) = (&a[i * n..i * n + n], &b[k * q..k * q + q]);
+        // Whole segments `j0 .. j1` of this piece of the row, and the columns before and
+        // after them (divisions only for rows cut by the range).
+        let (j0, j1) = if c == 0 && take == width {
+            (0, n)
+        } else {
+            (c.div_ceil(q), (c + take) / q)
+        };
+        if j0 >= j1 {
+            kron_row_elements(&mut out[t..t + take], a_row, b_row, c / q, c % q);
+            continue;
+        }
+        if c < j0 * q {
+            kron_row_elements(&mut out[t..t + j0 * q - c], a_row, b_row, c / q, c % q);
+        }
+        debug_assert!(j1 <= n && t + j1 * q - c <= out.len());
+        // SAFETY: B's row k has q = V·W elements (loads v·W .. v·W + W); segment j of this
+        // row lies at out[t + j·q − c .. + q], inside this row's piece for j0 ≤ j < j1;
+        // a_row has n ≥ j1 elements; the CPU supports S.
+        unsafe {
+            let bv: [S::V; V] = std::array::from_fn(|v| S::loadu(b_row.as_ptr().add(v * w)));
+            let mut dst = out_ptr.add(t + j0 * q - c);
+            for &x in &a_row[j0..j1] {
+                let va = S::splat(x);
+                for (v, &bv) in bv.iter().enumerate() {
+                    S::storeu(dst.add(v * w), S::mul(va, bv));
+                }
+                dst = dst.add(q);
+            }
+        }
+        if j1 * q < c + take {
+            kron_row_elements(&mut out[t + j1 * q - c..t + take], a_row, b_row, j1, 0);
+        }
+    }
+}
+
+/// [`kron_vectors`] when the segments start `h` elements (`0 < h < W`) before a vector
+/// boundary, with aligned stores only: the vectors of the output from segment `s`'s
+/// element `h` on are its `V − 1` whole vectors `A[i, j]·B[k, h + v·W ..]` and one vector
+/// joined across the segment's end, `[A[i, j] ×(W − h), α′ ×h]·(B[k, q − W + h ..] ++
+/// B[k′, .. h])`, where `α′` and `k′` belong to segment `s + 1` (the next element of A's
+/// row, or at a row's end the first of the next result row's). Each unit (a segment's
+/// vectors from its element `h` on) is written when the range holds it whole; the elements
+/// before the first and after the last go one by one. Every element is still the single
+/// product `A[i, j]·B[k, l]`.
+///
+/// # Safety
+/// As [`kron_vectors`], and the element at flat index 0 of any segment lies `h` elements
+/// before a vector boundary.
+#[inline(always)]
+unsafe fn kron_vectors_joined<S: Simd, const V: usize>(
+    out: &mut [S::E],
+    first: usize,
+    a: &[S::E],
+    n: usize,
+    b: &[S::E],
+    h: usize,
+) {
+    let (w, q) = (S::W, V * S::W);
+    let (width, p, len) = (n * q, b.len() / q, out.len());
+    let k_tail = w - h;
+    debug_assert!(h > 0 && h < w && V >= 1 && n >= 1);
+    debug_assert!(first + len <= a.len() / n * p * width);
+    // Unit u covers the flat elements u·q + h .. (u + 1)·q + h.
+    let end = first + len;
+    let u0 = if first <= h {
+        0
+    } else {
+        (first - h).div_ceil(q)
+    };
+    let u1 = if end >= h + q {
+        (end - h - q) / q + 1
+    } else {
+        0
+    };
+    if u0 >= u1 {
+        return kron_flat_elements(out, first, a, n, b, q);
+    }
+    kron_flat_elements(&mut out[..u0 * q + h - first], first, a, n, b, q);
+    let (r0, j0) = (u0 / n, u0 % n);
+    let rows = p * (a.len() / n);
+    let out_ptr = out.as_mut_ptr();
+    let (mut u, mut r, mut j) = (u0, r0, j0);
+    while u < u1 {
+        let (i, k) = (r / p, r % p);
+        let (ap, bp) = (a.as_ptr(), b.as_ptr());
+        // This row's units j .. j_end; the last unit of a row joins the next row's start.
+        let j_end = (j + (u1 - u)).min(n);
+        debug_assert!(r < rows);
+        // SAFETY: (whole block) B's row k has q elements: the inner loads read h + v·W +
+        // W ≤ q for v < V − 1, the joined factor its last W − h and the first h of B's row
+        // k′ (< p); A's row i has n elements (j < n, and the next row's element 0 exists
+        // when a unit at a row's end is written, since that unit's last h elements are that
+        // row's); each unit's stores lie in out[(u·q + h − first) .. + q], inside the
+        // range (u0 ≤ u < u1); the CPU supports S.
+        unsafe {
+            let b_row = bp.add(k * q);
+            let inner: [S::V; V] = std::array::from_fn(|v| {
+                if v + 1 < V {
+                    S::loadu(b_row.add(h + v * w))
+                } else {
+                    S::splat(*b_row)
+                }
+            });
+            let same = S::concat(b_row.add(q - k_tail), k_tail, b_row);
+            let a_row = ap.add(i * n);
+            let mut dst = out_ptr.add(u * q + h - first);
+            let mut va = S::splat(*a_row.add(j));
+            let body_end = if j_end == n { n - 1 } else { j_end };
+            for jj in j..body_end {
+                let next = S::splat(*a_row.add(jj + 1));
+                for (v, &t) in inner.iter().take(V - 1).enumerate() {
+                    S::storeu(dst.add(v * w), S::mul(va, t));
+                }
+                let both = S::select_lt(k_tail, va, next);
+                S::storeu(dst.add((V - 1) * w), S::mul(both, same));
+                va = next;
+                dst = dst.add(q);
+            }
+            if j_end == n {
+                // The row's last unit, joined to the next result row's first segment (which
+                // exists: the unit's last h elements are in the range).
+                debug_assert!(r + 1 < rows);
+                let (i2, k2) = ((r + 1) / p, (r + 1) % p);
+                let next = S::splat(*ap.add(i2 * n));
+                let cross = S::concat(b_row.add(q - k_tail), k_tail, bp.add(k2 * q));
+                for (v, &t) in inner.iter().take(V - 1).enumerate() {
+                    S::storeu(dst.add(v * w), S::mul(va, t));
+                }
+                let both = S::select_lt(k_tail, va, next);
+                S::storeu(dst.add((V - 1) * w), S::mul(both, cross));
+            }
+        }
+        let done = j_end - j;
+        u += done;
+        (r, j) = if j_end == n { (r + 1, 0) } else { (r, j_end) };
+    }
+    kron_flat_elements(&mut out[u1 * q + h - first..], u1 * q + h, a, n, b, q);
+}
+
+/// The flat range `first .. first + out.len()` of A ⊗ B (rows of B of `q`) one element at a
+/// time, A's element first.
+fn kron_flat_elements<E: Copy + Mul<Output = E>>(
+    out: &mut [E],
+    first: usize,
+    a: &[E],
+    n: usize,
+    b: &[E],
+    q: usize,
+) {
+    let (width, p) = (n * q, b.len() / q);
+    for KronRow { t, c, take, i, k } in KronRows::new(first, out.len(), width, p) {
+        let (a_row, b_row) = (&a[i * n..i * n + n], &b[k * q..k * q + q]);
+        kron_row_elements(&mut out[t..t + take], a_row, b_row, c / q, c % q);
+    }
+}
+
+/// Most vectors in a row of B that [`kron_vectors`] takes; rows of more are long enough
+/// that the product-per-row stack pays its set-up once per several hundred bytes anyway.
+pub(crate) const KRON_VECTORS_MAX: usize = 4;
+
 /// The smallest output that takes [`kron_short_periodic`] for rows of B of `q` elements and
 /// vectors of `w` lanes (0 when `q` divides `w`): its set-up (the patterns of P = q/gcd(q, W)
 /// vectors, B's table) is paid per call, as [`outer_short`]'s is, so the same rule,
@@ -2459,14 +2646,18 @@ fn kron_row_elements<E: Copy + Mul<Output = E>>(
     }
 }
 
-/// The entry points of [`kron_short`].
-macro_rules! kron_short_entry_points {
+/// The entry points of the Kronecker row kernels.
+macro_rules! kron_rows_entry_points {
     ($feature:literal, $s:ident, $e:ty, $name:ident) => {
-        /// [`kron_short`] (or [`kron_short_periodic`] when `q` does not divide a vector)
-        /// compiled for this instruction set.
+        /// The Kronecker row kernel for rows of B of `q` elements, compiled for this
+        /// instruction set: [`kron_vectors`] for one to [`KRON_VECTORS_MAX`] whole vectors
+        /// ([`kron_vectors_joined`] when the output is off a vector boundary),
+        /// [`kron_short`] for fewer elements than a vector that divide it, else
+        /// [`kron_short_periodic`].
         ///
         /// # Safety
-        /// The CPU supports the target features; as [`kron_short`].
+        /// The CPU supports the target features; as the kernel picked (`q` a whole number
+        /// of vectors up to [`KRON_VECTORS_MAX`], or `2 ≤ q < W`).
         #[target_feature(enable = $feature)]
         #[inline(never)]
         pub(crate) unsafe fn $name(
@@ -2477,10 +2668,28 @@ macro_rules! kron_short_entry_points {
             b: &[$e],
             q: usize,
         ) {
+            let w = <$s as Simd>::W;
             // SAFETY: features enabled on this function; forwarded contract (each kernel's
             // condition on q picked here).
             unsafe {
-                if <$s as Simd>::W.is_multiple_of(q) {
+                if q >= w {
+                    debug_assert!(q.is_multiple_of(w) && q / w <= KRON_VECTORS_MAX);
+                    // Elements from the start of a segment of the result (q elements, a
+                    // whole number of vectors, so the same for all) to a vector boundary.
+                    let h = to_alignment::<$s>(out.as_ptr().wrapping_sub(first % q));
+                    match (q / w, h) {
+                        (1, 0) => kron_vectors::<$s, 1>(out, first, a, n, b),
+                        (2, 0) => kron_vectors::<$s, 2>(out, first, a, n, b),
+                        (3, 0) => kron_vectors::<$s, 3>(out, first, a, n, b),
+                        (_, 0) => kron_vectors::<$s, KRON_VECTORS_MAX>(out, first, a, n, b),
+                        (1, h) => kron_vectors_joined::<$s, 1>(out, first, a, n, b, h),
+                        (2, h) => kron_vectors_joined::<$s, 2>(out, first, a, n, b, h),
+                        (3, h) => kron_vectors_joined::<$s, 3>(out, first, a, n, b, h),
+                        (_, h) => {
+                            kron_vectors_joined::<$s, KRON_VECTORS_MAX>(out, first, a, n, b, h)
+                        }
+                    }
+                } else if w.is_multiple_of(q) {
                     kron_short::<$s>(out, first, a, n, b, q)
                 } else {
                     kron_short_periodic::<$s>(out, first, a, n, b, q)
@@ -2490,10 +2699,10 @@ macro_rules! kron_short_entry_points {
     };
 }
 
-kron_short_entry_points!("avx512f,avx2,fma", Avx512F32, f32, kron_short_avx512_f32);
-kron_short_entry_points!("avx512f,avx2,fma", Avx512F64, f64, kron_short_avx512_f64);
-kron_short_entry_points!("avx2,fma", Avx2F32, f32, kron_short_avx2_f32);
-kron_short_entry_points!("avx2,fma", Avx2F64, f64, kron_short_avx2_f64);
+kron_rows_entry_points!("avx512f,avx2,fma", Avx512F32, f32, kron_rows_avx512_f32);
+kron_rows_entry_points!("avx512f,avx2,fma", Avx512F64, f64, kron_rows_avx512_f64);
+kron_rows_entry_points!("avx2,fma", Avx2F32, f32, kron_rows_avx2_f32);
+kron_rows_entry_points!("avx2,fma", Avx2F64, f64, kron_rows_avx2_f64);
 
 short_entry_points!(
     "avx512f,avx2,fma",
