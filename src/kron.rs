@@ -154,9 +154,9 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 ///   column counts that do not divide a vector it needs B of at most 17–170 rows (by column
 ///   count and vector) and results of 16 KiB or more per four vectors of its lane period.
 /// - B's rows of one to four whole vectors (f32 and f64: 16, 32, 48 or 64 f32 columns on
-///   AVX-512 machines, 8 to 32 on AVX2; half that of f64) and a result that fits in L2: a
-///   kernel of its own, which keeps B's row in registers for a whole row of the result and
-///   writes with aligned stores wherever the output starts.
+///   AVX-512 machines, 8, 16, 24 or 32 on AVX2; half that of f64): a kernel of its own,
+///   which keeps B's row in registers for a whole row of the result and writes with aligned
+///   stores wherever the output starts (streaming ones when the result is large).
 /// - A of one column: one outer product, A's column times B's rows end to end.
 /// - B of one row: one outer product, A's rows end to end times B's row.
 /// - B of one column (f32 and f64): block i of the result, rows `i·p .. i·p + p`, is one

@@ -564,8 +564,9 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
 /// Rows of B of one to four whole vectors (of each AVX path: 8 and 16 f32, 4 and 8 f64)
 /// take a kernel that writes whole rows of the result from registers, with aligned stores
 /// joined across segment and row ends when the output is off a vector boundary: every
-/// start of `out` within 16 elements, on every path, one piece or two (which then meet
-/// inside a segment), 1 and 2 threads, against the reference bit for bit.
+/// start of `out` within 16 elements, on every path, ordinary and streaming stores, one
+/// piece or two (which then meet inside a segment), 1 and 2 threads, against the reference
+/// bit for bit.
 #[test]
 fn kron_mat_rows_of_whole_vectors_at_every_output_offset() {
     fn check<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usize, usize)) {
@@ -581,8 +582,13 @@ fn kron_mat_rows_of_whole_vectors_at_every_output_offset() {
         let mut buf = junk.clone();
         for offset in 0..16 {
             for path in paths() {
-                for threaded in [false, true] {
-                    let t = forced(Stores::Normal, threaded, false);
+                for (threaded, stores) in [
+                    (false, Stores::Normal),
+                    (true, Stores::Normal),
+                    (false, Stores::NonTemporal),
+                    (true, Stores::NonTemporal),
+                ] {
+                    let t = forced(stores, threaded, false);
                     for threads in [1, 2] {
                         // A fresh start, so that no element is right from an earlier call.
                         buf.copy_from_slice(&junk);
@@ -599,8 +605,8 @@ fn kron_mat_rows_of_whole_vectors_at_every_output_offset() {
                             &buf[offset..offset + rows * cols],
                             want.as_slice(),
                             &format!(
-                                "{path:?} threaded {threaded} {threads}T offset {offset} \
-                                 {m}×{n} ⊗ {p}×{q}"
+                                "{path:?} {stores:?} threaded {threaded} {threads}T offset \
+                                 {offset} {m}×{n} ⊗ {p}×{q}"
                             ),
                         );
                     }

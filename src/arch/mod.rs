@@ -532,9 +532,12 @@ pub(crate) trait FloatKernels: Scalar {
     );
     /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`,
     /// B rows of `q`) by a Kronecker row kernel; callers check the path and shape with
-    /// `outer::kron_rows_fit` first.
+    /// `outer::kron_rows_fit` first, and stream only rows of B of whole vectors
+    /// (`outer::kron_vector_rows`).
+    #[allow(clippy::too_many_arguments)]
     fn kron_rows(
         path: KernelPath,
+        stores: Stores,
         out: &mut [Self],
         first: usize,
         a: &[Self],
@@ -575,6 +578,7 @@ macro_rules! float_kernels {
             #[inline]
             fn kron_rows(
                 path: KernelPath,
+                stores: Stores,
                 out: &mut [$t],
                 first: usize,
                 a: &[$t],
@@ -591,14 +595,18 @@ macro_rules! float_kernels {
                     b.len() / q,
                     q
                 ));
+                let stream = stores == Stores::NonTemporal;
+                debug_assert!(!stream || outer::kron_vector_rows::<$t>(path, q));
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path
                     // asserts); the caller checked the shape with `kron_rows_fit`.
-                    KernelPath::Avx512 => unsafe { x86::$z_kron(out, first, a, n, b, q) },
+                    KernelPath::Avx512 => unsafe { x86::$z_kron(out, first, a, n, b, q, stream) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: as above.
-                    KernelPath::Avx2Fma => unsafe { x86::$avx_kron(out, first, a, n, b, q) },
+                    KernelPath::Avx2Fma => unsafe {
+                        x86::$avx_kron(out, first, a, n, b, q, stream)
+                    },
                     _ => unreachable!("kron_rows_fit admits only the AVX-512 and AVX2 paths"),
                 }
             }

@@ -343,14 +343,17 @@ where
 
 /// A ⊗ B into the row-major `out`, A the rows of `n` elements of the row-major `a` and B
 /// the rows of `q` of the row-major `b`, by a Kronecker row kernel on each thread's piece,
-/// when [`kron_rows_fit`] and the output is larger than `small_max_bytes` and written with
-/// ordinary stores; otherwise `false`, and nothing is written. The kernels: for rows of B
-/// shorter than a vector, the short-row kernel (`x86::kron_short`, or
-/// `x86::kron_short_periodic` for rows that do not divide a vector), where [`run_stack`]
-/// would write each row of the result as a product of rows shorter than a vector with the
-/// small loops; for rows of one to four whole vectors, `x86::kron_vectors` (aligned stores
-/// throughout, `x86::kron_vectors_joined`, when the output is off a vector boundary), where
-/// [`run_stack`] would pay its chunk set-up and dispatch for every row of the result.
+/// when [`kron_rows_fit`] and the output is larger than `small_max_bytes`; otherwise
+/// `false`, and nothing is written. The kernels:
+/// - rows of B shorter than a vector: the short-row kernel (`x86::kron_short`, or
+///   `x86::kron_short_periodic` for rows that do not divide a vector), where [`run_stack`]
+///   would write each row of the result as a product of rows shorter than a vector with the
+///   small loops; outputs in L2 only (ordinary stores);
+/// - rows of one to four whole vectors ([`kron_vector_rows`]): `x86::kron_vectors`, or
+///   `x86::kron_vectors_joined` when the output is off a vector boundary (aligned stores
+///   throughout), where [`run_stack`] would pay its chunk set-up and dispatch for every row
+///   of the result; any size, with streaming stores from `streaming_min_bytes` on (every
+///   vector store is aligned), as an outer product of the same size would be written.
 ///
 /// Rows of whole vectors, Sapphire Rapids guest, f32 `kron_mat_into` (AVX-512 path unless
 /// named), GB/s 1 thread / 2 threads, stack → kernel, one run, output 16 bytes off a line:
@@ -360,7 +363,16 @@ where
 /// 1.54–1.77 / 1.57–1.69 times the stack; on a line 1.07 / 1.14 (the stack's stores are
 /// aligned there too); AVX2 16×16 ⊗ 16×16 1.39 / 1.33, 16×16 ⊗ 8×8 1.53 / 1.52; f64 16×16 ⊗
 /// 16×8 1.56 / 1.59, 8×8 ⊗ 16×8 1.87 / 1.89. An outer product of the same bytes ran at
-/// 28.6–33.3 / 41.8–50.1 on 256 KiB. Rows of short rows, Sapphire Rapids guest, `kron_mat_into`, GB/s
+/// 28.6–33.3 / 41.8–50.1 on 256 KiB. In L3 and streamed (two runs, same harness, output 16
+/// bytes off, new rate over the old): 64×64 ⊗ 16×16 (4 MiB) 0.95–1.05 / 1.09–1.12, 32×32 ⊗
+/// 16×64 1.05–1.06 / 1.11–1.12, 128×128 ⊗ 8×16 (8 MiB) 1.05–1.10 / 1.05–1.07, 32×64 ⊗
+/// 32×32 1.05–1.07 / 1.09–1.11, 2×32 ⊗ 2048×16 1.01–1.08 / 1.09–1.10; 64 MiB: 256×256 ⊗
+/// 16×16 1.05–1.48 / 1.22–1.45, 4×64 ⊗ 4096×16 (B's rows ordered as in [`b_major`] before)
+/// 1.69–1.81 / 1.86–1.87, 2×64 ⊗ 8192×16 1.70–1.91 / 1.85–1.96, 512×512 ⊗ 4×16 1.05–1.54
+/// / 1.03–1.49, 64×64 ⊗ 64×64 (four vectors) 1.05–1.20 / 1.00–1.08; 32 MiB 128×128 ⊗ 16×32
+/// 1.03–1.14 / 1.08–1.12 (the old code's rate moved from run to run; the new one stayed at
+/// the outer product's, 0.97–1.02 of it). Rows shorter than a vector, Sapphire Rapids guest,
+/// `kron_mat_into`, GB/s
 /// 1 thread / 2 threads, small loops → this kernel, four runs: f32 64×64 ⊗ 2×2 (64 KiB)
 /// 9.6–16.1 → 17.6–20.1 / 9.7–15.8 → 17.7–21.0, 32×32 ⊗ 4×4 7.0–10.5 → 15.0–18.0 / 7.0–8.6 →
 /// 15.1–19.5, 128×128 ⊗ 2×2 (256 KiB) 12.0–18.7 → 21.6–24.3 / 17.2–20.0 → 27.1–31.3; three
@@ -376,7 +388,7 @@ where
 /// 1.61–1.67; periodic: 64×64 ⊗ 3×3 1.75–1.93, 64×32 ⊗ 3×5 1.90–2.12, 128×128 ⊗ 4×3
 /// 1.94–1.95, 32×32 ⊗ 3×3 1.43–1.76, 40×20 ⊗ 3×3 1.04–1.50; f64 64×64 ⊗ 3×3 1.67 and the
 /// AVX2 kernels 1.37–1.86 (one run).
-/// Outputs in L3 keep the small loops: there this kernel ran at 0.89–0.93 of them (1 thread)
+/// Outputs in L3 keep the small loops: there the short-row kernel ran at 0.89–0.93 of them (1 thread)
 /// and 0.70–0.78 (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB, one run). The
 /// cause is not established: aligned stores did not change it (BENCHMARKS.md).
 pub(crate) fn run_kron_rows<T: Scalar>(
@@ -389,19 +401,30 @@ pub(crate) fn run_kron_rows<T: Scalar>(
     let (path, thresholds) = (active(), thresholds());
     let bytes = size_of_val(out);
     let split = split_for(bytes, thresholds);
+    let streamed = bytes >= thresholds.streaming_min_bytes;
     if ScalarKind::of::<T>() == ScalarKind::Other
         || bytes <= thresholds.small_max_bytes
-        || bytes >= thresholds.streaming_min_bytes
-        || lives_in_l3(bytes, split.share(bytes), thresholds)
+        || (streamed || lives_in_l3(bytes, split.share(bytes), thresholds))
+            && !kron_vector_rows::<T>(path, q)
         || !kron_rows_fit::<T>(path, bytes, n, b.len() / q, q)
     {
         return false;
     }
     debug_assert!(n > 0 && q > 0 && out.len() == a.len() * b.len());
-    let work = |chunk: &mut [T], first: usize| match ScalarKind::of::<T>() {
-        ScalarKind::F32 => kron_rows_as::<T, f32>(path, chunk, first, a, n, b, q),
-        ScalarKind::F64 => kron_rows_as::<T, f64>(path, chunk, first, a, n, b, q),
-        ScalarKind::Other => unreachable!("checked above"),
+    let stores = if streamed {
+        Stores::NonTemporal
+    } else {
+        Stores::Normal
+    };
+    let work = |chunk: &mut [T], first: usize| {
+        match ScalarKind::of::<T>() {
+            ScalarKind::F32 => kron_rows_as::<T, f32>(path, stores, chunk, first, a, n, b, q),
+            ScalarKind::F64 => kron_rows_as::<T, f64>(path, stores, chunk, first, a, n, b, q),
+            ScalarKind::Other => unreachable!("checked above"),
+        }
+        if stores == Stores::NonTemporal {
+            super::store_fence();
+        }
     };
     par_chunks_mut(out, split.pieces, &work);
     true
@@ -409,8 +432,10 @@ pub(crate) fn run_kron_rows<T: Scalar>(
 
 /// [`FloatKernels::kron_rows`] for `F`, which is `T`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn kron_rows_as<T: 'static, F: FloatKernels>(
     path: KernelPath,
+    stores: Stores,
     out: &mut [T],
     first: usize,
     a: &[T],
@@ -419,7 +444,7 @@ fn kron_rows_as<T: 'static, F: FloatKernels>(
     q: usize,
 ) {
     match as_float::<T, F>(out, a, b) {
-        Some((o, a, b)) => F::kron_rows(path, o, first, a, n, b, q),
+        Some((o, a, b)) => F::kron_rows(path, stores, o, first, a, n, b, q),
         None => unreachable!("F is T"),
     }
 }
@@ -438,21 +463,34 @@ pub(crate) fn kron_rows_fit<T>(
     p: usize,
     q: usize,
 ) -> bool {
-    let size = std::mem::size_of::<T>().max(1);
-    let w = path.vector_bytes() / size;
-    if matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
-        && q >= w
-        && q.is_multiple_of(w)
-        && q / w <= super::x86::KRON_VECTORS_MAX
-    {
+    if kron_vector_rows::<T>(path, q) {
         return true;
     }
+    let size = std::mem::size_of::<T>().max(1);
+    let w = path.vector_bytes() / size;
     matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
         && q >= 2
         && q < w
         && n.saturating_mul(q) >= w
         && super::x86::kron_short_table_len(p, q, w).saturating_mul(size) <= KRON_TABLE_MAX_BYTES
         && bytes >= super::x86::kron_short_min_bytes(q, w)
+}
+
+/// Whether rows of B of `q` elements of `T` are one to `x86::KRON_VECTORS_MAX` whole
+/// vectors of `path`, on a path with the whole-vector Kronecker kernel (`x86::kron_vectors`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn kron_vector_rows<T>(path: KernelPath, q: usize) -> bool {
+    let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
+    matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
+        && q >= w
+        && q.is_multiple_of(w)
+        && q / w <= super::x86::KRON_VECTORS_MAX
+}
+
+/// No whole-vector Kronecker kernel off x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn kron_vector_rows<T>(_path: KernelPath, _q: usize) -> bool {
+    false
 }
 
 /// No Kronecker row kernel off x86_64.

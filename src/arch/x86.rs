@@ -2349,13 +2349,16 @@ unsafe fn kron_short_periodic<S: Permute>(
 /// stores. As a stack of products ([`super::outer::run_stack`]) every result row was an
 /// outer product of its own, a call through the chunk set-up and the dispatch for a few
 /// stores. Segments cut by the range go element by element. Every element is the single
-/// product `A[i, j]·B[k, l]`, A's element first. Ordinary unaligned stores.
+/// product `A[i, j]·B[k, l]`, A's element first. Unaligned ordinary stores, or with `NT`
+/// streaming ones (then every segment starts on a vector boundary; the elements of cut
+/// segments are ordinary stores).
 ///
 /// # Safety
 /// The CPU supports `S`; `1 ≤ V`, `n ≥ 1`, `a.len() % n == 0`, `b.len() % (V·W) == 0`,
-/// and the range lies inside the (a.len()/n·b.len()/(V·W)) × (n·V·W) product.
+/// and the range lies inside the (a.len()/n·b.len()/(V·W)) × (n·V·W) product; with `NT`,
+/// segments start on a vector boundary.
 #[inline(always)]
-unsafe fn kron_vectors<S: Simd, const V: usize>(
+unsafe fn kron_vectors<S: Simd, const V: usize, const NT: bool>(
     out: &mut [S::E],
     first: usize,
     a: &[S::E],
@@ -2393,7 +2396,7 @@ unsafe fn kron_vectors<S: Simd, const V: usize>(
             for &x in &a_row[j0..j1] {
                 let va = S::splat(x);
                 for (v, &bv) in bv.iter().enumerate() {
-                    S::storeu(dst.add(v * w), S::mul(va, bv));
+                    put::<S, NT>(dst.add(v * w), S::mul(va, bv));
                 }
                 dst = dst.add(q);
             }
@@ -2411,14 +2414,14 @@ unsafe fn kron_vectors<S: Simd, const V: usize>(
 /// B[k′, .. h])`, where `α′` and `k′` belong to segment `s + 1` (the next element of A's
 /// row, or at a row's end the first of the next result row's). Each unit (a segment's
 /// vectors from its element `h` on) is written when the range holds it whole; the elements
-/// before the first and after the last go one by one. Every element is still the single
-/// product `A[i, j]·B[k, l]`.
+/// before the first and after the last go one by one (ordinary stores). Every element is
+/// still the single product `A[i, j]·B[k, l]`. With `NT` the vectors are streaming stores.
 ///
 /// # Safety
 /// As [`kron_vectors`], and the element at flat index 0 of any segment lies `h` elements
 /// before a vector boundary.
 #[inline(always)]
-unsafe fn kron_vectors_joined<S: Simd, const V: usize>(
+unsafe fn kron_vectors_joined<S: Simd, const V: usize, const NT: bool>(
     out: &mut [S::E],
     first: usize,
     a: &[S::E],
@@ -2480,10 +2483,10 @@ unsafe fn kron_vectors_joined<S: Simd, const V: usize>(
             for jj in j..body_end {
                 let next = S::splat(*a_row.add(jj + 1));
                 for (v, &t) in inner.iter().take(V - 1).enumerate() {
-                    S::storeu(dst.add(v * w), S::mul(va, t));
+                    put::<S, NT>(dst.add(v * w), S::mul(va, t));
                 }
                 let both = S::select_lt(k_tail, va, next);
-                S::storeu(dst.add((V - 1) * w), S::mul(both, same));
+                put::<S, NT>(dst.add((V - 1) * w), S::mul(both, same));
                 va = next;
                 dst = dst.add(q);
             }
@@ -2495,10 +2498,10 @@ unsafe fn kron_vectors_joined<S: Simd, const V: usize>(
                 let next = S::splat(*ap.add(i2 * n));
                 let cross = S::concat(b_row.add(q - k_tail), k_tail, bp.add(k2 * q));
                 for (v, &t) in inner.iter().take(V - 1).enumerate() {
-                    S::storeu(dst.add(v * w), S::mul(va, t));
+                    put::<S, NT>(dst.add(v * w), S::mul(va, t));
                 }
                 let both = S::select_lt(k_tail, va, next);
-                S::storeu(dst.add((V - 1) * w), S::mul(both, cross));
+                put::<S, NT>(dst.add((V - 1) * w), S::mul(both, cross));
             }
         }
         let done = j_end - j;
@@ -2667,6 +2670,7 @@ macro_rules! kron_rows_entry_points {
             n: usize,
             b: &[$e],
             q: usize,
+            stream: bool,
         ) {
             let w = <$s as Simd>::W;
             // SAFETY: features enabled on this function; forwarded contract (each kernel's
@@ -2677,26 +2681,53 @@ macro_rules! kron_rows_entry_points {
                     // Elements from the start of a segment of the result (q elements, a
                     // whole number of vectors, so the same for all) to a vector boundary.
                     let h = to_alignment::<$s>(out.as_ptr().wrapping_sub(first % q));
-                    match (q / w, h) {
-                        (1, 0) => kron_vectors::<$s, 1>(out, first, a, n, b),
-                        (2, 0) => kron_vectors::<$s, 2>(out, first, a, n, b),
-                        (3, 0) => kron_vectors::<$s, 3>(out, first, a, n, b),
-                        (_, 0) => kron_vectors::<$s, KRON_VECTORS_MAX>(out, first, a, n, b),
-                        (1, h) => kron_vectors_joined::<$s, 1>(out, first, a, n, b, h),
-                        (2, h) => kron_vectors_joined::<$s, 2>(out, first, a, n, b, h),
-                        (3, h) => kron_vectors_joined::<$s, 3>(out, first, a, n, b, h),
-                        (_, h) => {
-                            kron_vectors_joined::<$s, KRON_VECTORS_MAX>(out, first, a, n, b, h)
-                        }
+                    if stream {
+                        kron_vectors_as::<$s, true>(out, first, a, n, b, q / w, h)
+                    } else {
+                        kron_vectors_as::<$s, false>(out, first, a, n, b, q / w, h)
                     }
                 } else if w.is_multiple_of(q) {
+                    debug_assert!(!stream);
                     kron_short::<$s>(out, first, a, n, b, q)
                 } else {
+                    debug_assert!(!stream);
                     kron_short_periodic::<$s>(out, first, a, n, b, q)
                 }
             }
         }
     };
+}
+
+/// [`kron_vectors`] (`h = 0`) or [`kron_vectors_joined`] for rows of B of `v` vectors, with
+/// `v` made a constant.
+///
+/// # Safety
+/// As the kernel picked, with `1 ≤ v ≤ KRON_VECTORS_MAX` and `h` the elements from any
+/// segment's start to a vector boundary.
+#[inline(always)]
+unsafe fn kron_vectors_as<S: Simd, const NT: bool>(
+    out: &mut [S::E],
+    first: usize,
+    a: &[S::E],
+    n: usize,
+    b: &[S::E],
+    v: usize,
+    h: usize,
+) {
+    debug_assert!((1..=KRON_VECTORS_MAX).contains(&v));
+    // SAFETY: forwarded contract.
+    unsafe {
+        match (v, h) {
+            (1, 0) => kron_vectors::<S, 1, NT>(out, first, a, n, b),
+            (2, 0) => kron_vectors::<S, 2, NT>(out, first, a, n, b),
+            (3, 0) => kron_vectors::<S, 3, NT>(out, first, a, n, b),
+            (_, 0) => kron_vectors::<S, KRON_VECTORS_MAX, NT>(out, first, a, n, b),
+            (1, h) => kron_vectors_joined::<S, 1, NT>(out, first, a, n, b, h),
+            (2, h) => kron_vectors_joined::<S, 2, NT>(out, first, a, n, b, h),
+            (3, h) => kron_vectors_joined::<S, 3, NT>(out, first, a, n, b, h),
+            (_, h) => kron_vectors_joined::<S, KRON_VECTORS_MAX, NT>(out, first, a, n, b, h),
+        }
+    }
 }
 
 kron_rows_entry_points!("avx512f,avx2,fma", Avx512F32, f32, kron_rows_avx512_f32);
