@@ -474,9 +474,9 @@ where
 }
 
 /// A ⊗ B into the row-major `out` (A: rows of `n` of the row-major `a`; B: rows of `q` of
-/// the row-major `b`) with a Kronecker row kernel, when B's rows are shorter than a vector
-/// or one to four whole vectors and the output is in cache; `false`, writing nothing,
-/// otherwise (see `outer::run_kron_rows`).
+/// the row-major `b`) with a Kronecker row kernel, when B's rows are one to four whole
+/// vectors (any output size), or shorter than a vector with the output in L2; `false`,
+/// writing nothing, otherwise (see `outer::run_kron_rows`).
 pub(crate) fn kron_rows<T: Scalar>(out: &mut [T], a: &[T], n: usize, b: &[T], q: usize) -> bool {
     outer::run_kron_rows(out, a, n, b, q)
 }

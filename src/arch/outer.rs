@@ -370,8 +370,8 @@ where
 /// 16×16 1.05–1.48 / 1.22–1.45, 4×64 ⊗ 4096×16 (B's rows ordered as in [`b_major`] before)
 /// 1.69–1.81 / 1.86–1.87, 2×64 ⊗ 8192×16 1.70–1.91 / 1.85–1.96, 512×512 ⊗ 4×16 1.05–1.54
 /// / 1.03–1.49, 64×64 ⊗ 64×64 (four vectors) 1.05–1.20 / 1.00–1.08; 32 MiB 128×128 ⊗ 16×32
-/// 1.03–1.14 / 1.08–1.12 (the old code's rate moved from run to run; the new one stayed at
-/// the outer product's, 0.97–1.02 of it). Rows shorter than a vector, Sapphire Rapids guest,
+/// 1.03–1.14 / 1.08–1.12 (the old code's rate moved from run to run; the new one stayed
+/// near the outer product's, 0.97–1.07 of it). Rows shorter than a vector, Sapphire Rapids guest,
 /// `kron_mat_into`, GB/s
 /// 1 thread / 2 threads, small loops → this kernel, four runs: f32 64×64 ⊗ 2×2 (64 KiB)
 /// 9.6–16.1 → 17.6–20.1 / 9.7–15.8 → 17.7–21.0, 32×32 ⊗ 4×4 7.0–10.5 → 15.0–18.0 / 7.0–8.6 →
@@ -402,10 +402,11 @@ pub(crate) fn run_kron_rows<T: Scalar>(
     let bytes = size_of_val(out);
     let split = split_for(bytes, thresholds);
     let streamed = bytes >= thresholds.streaming_min_bytes;
+    // Rows of whole vectors take their kernel at any size; shorter ones only in L2.
+    let any_size = kron_vector_rows::<T>(path, q);
     if ScalarKind::of::<T>() == ScalarKind::Other
         || bytes <= thresholds.small_max_bytes
-        || (streamed || lives_in_l3(bytes, split.share(bytes), thresholds))
-            && !kron_vector_rows::<T>(path, q)
+        || (streamed || lives_in_l3(bytes, split.share(bytes), thresholds)) && !any_size
         || !kron_rows_fit::<T>(path, bytes, n, b.len() / q, q)
     {
         return false;
