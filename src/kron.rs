@@ -157,6 +157,10 @@ pub fn kron_into<T: Scalar>(out: &mut [T], x: &[T], y: &[T]) -> Result<(), Shape
 ///   AVX-512 machines, 8, 16, 24 or 32 on AVX2; half that of f64): a kernel of its own,
 ///   which keeps B's row in registers for a whole row of the result and writes with aligned
 ///   stores wherever the output starts (streaming ones when the result is large).
+/// - B's rows longer than a vector but not a whole number of vectors, shorter than eight
+///   (f32 and f64 on AVX-512 machines: 17 to 127 f32 columns, 9 to 63 f64): a kernel of its
+///   own, whose vectors, all stored aligned, join the end of one segment `A[i, j]·B[k, :]`
+///   and the start of the next (streaming stores when the result is large).
 /// - A of one column: one outer product, A's column times B's rows end to end.
 /// - B of one row: one outer product, A's rows end to end times B's row.
 /// - B of one column (f32 and f64): block i of the result, rows `i·p .. i·p + p`, is one

@@ -103,14 +103,24 @@ fn outer_is_the_rounded_product_bit_for_bit_f64() {
 fn kron_mat_is_the_rounded_product_bit_for_bit_on_every_route() {
     // A holds the special values; B has one row, one column, two columns (the short-row
     // Kronecker kernel in cache), three (its periodic form), 16 or 32 (the whole-vector
-    // kernel) or many. Each element must be A[i, j]·B[k, l] to the bit, except that a
-    // product of two NaNs need only be a NaN.
+    // kernel), 17 or 40 (the kernel for rows between whole vectors on AVX-512; the stack
+    // on AVX2). Each element must be A[i, j]·B[k, l] to the bit, except that a product of
+    // two NaNs need only be a NaN.
     let (m, n) = (6, 40);
     let mut a: Vec<f32> = spread(m * n, 8).iter().map(|&v| v as f32).collect();
     for (i, &v) in SPECIALS_F32.iter().enumerate() {
         a[i * 7] = v;
     }
-    for (p, q) in [(1, 3), (5, 1), (4, 2), (8, 3), (3, 16), (2, 32), (3, 17)] {
+    for (p, q) in [
+        (1, 3),
+        (5, 1),
+        (4, 2),
+        (8, 3),
+        (3, 16),
+        (2, 32),
+        (3, 17),
+        (2, 40),
+    ] {
         let mut b: Vec<f32> = spread(p * q, 9).iter().map(|&v| v as f32).collect();
         b[0] = -0.0;
         b[p * q - 1] = f32::NAN;

@@ -569,51 +569,6 @@ fn kron_mat_every_path_store_kind_and_thread_count() {
 /// bit for bit.
 #[test]
 fn kron_mat_rows_of_whole_vectors_at_every_output_offset() {
-    fn check<T: Sample>(rng: &mut StdRng, (m, n): (usize, usize), (p, q): (usize, usize)) {
-        let a: Vec<T> = vector(rng, m * n);
-        let b: Vec<T> = vector(rng, p * q);
-        let (av, bv) = (
-            MatRef::row_major(&a, m, n).unwrap(),
-            MatRef::row_major(&b, p, q).unwrap(),
-        );
-        let want = reference::kron(av, bv);
-        let (rows, cols) = (m * p, n * q);
-        let junk: Vec<T> = vector(rng, rows * cols + 16);
-        let mut buf = junk.clone();
-        for offset in 0..16 {
-            for path in paths() {
-                for (threaded, stores) in [
-                    (false, Stores::Normal),
-                    (true, Stores::Normal),
-                    (false, Stores::NonTemporal),
-                    (true, Stores::NonTemporal),
-                ] {
-                    let t = forced(stores, threaded, false);
-                    for threads in [1, 2] {
-                        // A fresh start, so that no element is right from an earlier call.
-                        buf.copy_from_slice(&junk);
-                        let out = &mut buf[offset..offset + rows * cols];
-                        pool(threads).install(|| {
-                            with_kernel_path(path, || {
-                                with_thresholds(t, || {
-                                    let view = MatMut::row_major(out, rows, cols).unwrap();
-                                    kron_mat_into(view, av, bv).unwrap()
-                                })
-                            })
-                        });
-                        assert_bitwise(
-                            &buf[offset..offset + rows * cols],
-                            want.as_slice(),
-                            &format!(
-                                "{path:?} {stores:?} threaded {threaded} {threads}T offset \
-                                 {offset} {m}×{n} ⊗ {p}×{q}"
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-    }
     let mut rng = StdRng::seed_from_u64(11);
     let shapes = [
         ((3, 5), (4, 8)),
@@ -625,10 +580,100 @@ fn kron_mat_rows_of_whole_vectors_at_every_output_offset() {
         ((1, 2), (2, 16)),
     ];
     for (a, b) in shapes {
-        check::<f32>(&mut rng, a, b);
+        kron_at_every_output_offset::<f32>(&mut rng, a, b);
     }
     for ((m, n), (p, q)) in shapes {
-        check::<f64>(&mut rng, (m, n), (p, q / 2));
+        kron_at_every_output_offset::<f64>(&mut rng, (m, n), (p, q / 2));
+    }
+}
+
+/// Rows of B longer than a vector but not a whole number of vectors (up to eight) take a
+/// kernel whose vectors, all stored aligned, hold the ends of two segments of a row (or of
+/// two rows) wherever a segment ends inside one: as above, at every output offset, on every
+/// path, with both kinds of stores, one or two pieces and 1 and 2 threads. The lengths sit
+/// one past a vector and one short of two, and up to the longest row the kernel takes on
+/// the AVX-512 path (127 f32, 63 f64); on the other path the same lengths may be whole
+/// vectors, shorter than a vector or too long, which takes the other routes.
+#[test]
+fn kron_mat_rows_between_whole_vectors_at_every_output_offset() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let f32_shapes = [
+        ((3, 5), (4, 17)),
+        ((4, 3), (3, 9)),
+        ((2, 4), (3, 31)),
+        ((5, 2), (2, 20)),
+        ((2, 3), (2, 33)),
+        ((1, 7), (2, 23)),
+        ((2, 2), (3, 127)),
+        ((3, 2), (2, 60)),
+    ];
+    for (a, b) in f32_shapes {
+        kron_at_every_output_offset::<f32>(&mut rng, a, b);
+    }
+    let f64_shapes = [
+        ((3, 5), (4, 9)),
+        ((4, 3), (3, 5)),
+        ((2, 4), (3, 15)),
+        ((5, 2), (2, 12)),
+        ((1, 7), (2, 17)),
+        ((2, 2), (3, 63)),
+        ((3, 2), (2, 30)),
+    ];
+    for (a, b) in f64_shapes {
+        kron_at_every_output_offset::<f64>(&mut rng, a, b);
+    }
+}
+
+/// A ⊗ B (A m×n, B p×q) into a buffer refilled with junk before each call, at every start
+/// within 16 elements, on every path, with ordinary and streaming stores, in one piece or
+/// two, on 1 and 2 threads: the reference bit for bit.
+fn kron_at_every_output_offset<T: Sample>(
+    rng: &mut StdRng,
+    (m, n): (usize, usize),
+    (p, q): (usize, usize),
+) {
+    let a: Vec<T> = vector(rng, m * n);
+    let b: Vec<T> = vector(rng, p * q);
+    let (av, bv) = (
+        MatRef::row_major(&a, m, n).unwrap(),
+        MatRef::row_major(&b, p, q).unwrap(),
+    );
+    let want = reference::kron(av, bv);
+    let (rows, cols) = (m * p, n * q);
+    let junk: Vec<T> = vector(rng, rows * cols + 16);
+    let mut buf = junk.clone();
+    for offset in 0..16 {
+        for path in paths() {
+            for (threaded, stores) in [
+                (false, Stores::Normal),
+                (true, Stores::Normal),
+                (false, Stores::NonTemporal),
+                (true, Stores::NonTemporal),
+            ] {
+                let t = forced(stores, threaded, false);
+                for threads in [1, 2] {
+                    // A fresh start, so that no element is right from an earlier call.
+                    buf.copy_from_slice(&junk);
+                    let out = &mut buf[offset..offset + rows * cols];
+                    pool(threads).install(|| {
+                        with_kernel_path(path, || {
+                            with_thresholds(t, || {
+                                let view = MatMut::row_major(out, rows, cols).unwrap();
+                                kron_mat_into(view, av, bv).unwrap()
+                            })
+                        })
+                    });
+                    assert_bitwise(
+                        &buf[offset..offset + rows * cols],
+                        want.as_slice(),
+                        &format!(
+                            "{path:?} {stores:?} threaded {threaded} {threads}T offset \
+                             {offset} {m}×{n} ⊗ {p}×{q}"
+                        ),
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -475,8 +475,9 @@ where
 
 /// A ⊗ B into the row-major `out` (A: rows of `n` of the row-major `a`; B: rows of `q` of
 /// the row-major `b`) with a Kronecker row kernel, when B's rows are one to four whole
-/// vectors (any output size), or shorter than a vector with the output in L2; `false`,
-/// writing nothing, otherwise (see `outer::run_kron_rows`).
+/// vectors or (AVX-512) longer than a vector and shorter than eight (any output size), or
+/// shorter than a vector with the output in L2; `false`, writing nothing, otherwise (see
+/// `outer::run_kron_rows`).
 pub(crate) fn kron_rows<T: Scalar>(out: &mut [T], a: &[T], n: usize, b: &[T], q: usize) -> bool {
     outer::run_kron_rows(out, a, n, b, q)
 }
@@ -532,8 +533,8 @@ pub(crate) trait FloatKernels: Scalar {
     );
     /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`,
     /// B rows of `q`) by a Kronecker row kernel; callers check the path and shape with
-    /// `outer::kron_rows_fit` first, and stream only rows of B of whole vectors
-    /// (`outer::kron_vector_rows`).
+    /// `outer::kron_rows_fit` first, and stream only rows of B of a vector or more
+    /// (`outer::kron_vector_rows`, `outer::kron_span_rows`).
     #[allow(clippy::too_many_arguments)]
     fn kron_rows(
         path: KernelPath,
@@ -596,7 +597,11 @@ macro_rules! float_kernels {
                     q
                 ));
                 let stream = stores == Stores::NonTemporal;
-                debug_assert!(!stream || outer::kron_vector_rows::<$t>(path, q));
+                debug_assert!(
+                    !stream
+                        || outer::kron_vector_rows::<$t>(path, q)
+                        || outer::kron_span_rows::<$t>(path, q)
+                );
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path

@@ -353,7 +353,11 @@ where
 ///   `x86::kron_vectors_joined` when the output is off a vector boundary (aligned stores
 ///   throughout), where [`run_stack`] would pay its chunk set-up and dispatch for every row
 ///   of the result; any size, with streaming stores from `streaming_min_bytes` on (every
-///   vector store is aligned), as an outer product of the same size would be written.
+///   vector store is aligned), as an outer product of the same size would be written;
+/// - rows longer than a vector but not a whole number of them ([`kron_span_rows`], AVX-512
+///   only): `x86::kron_spans`, aligned stores throughout, where [`run_stack`] would write
+///   each segment with unaligned stores and a ragged end; any size, streamed as above
+///   (measured at the end).
 ///
 /// Rows of whole vectors, Sapphire Rapids guest, f32 `kron_mat_into` (AVX-512 path unless
 /// named), GB/s 1 thread / 2 threads, stack → kernel, one run, output 16 bytes off a line:
@@ -391,6 +395,18 @@ where
 /// Outputs in L3 keep the small loops: there the short-row kernel ran at 0.89–0.93 of them (1 thread)
 /// and 0.70–0.78 (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB, one run). The
 /// cause is not established: aligned stores did not change it (BENCHMARKS.md).
+///
+/// Rows between whole vectors (AVX-512), Sapphire Rapids guest, `kron_mat_into`, kernel
+/// rate over the stack's, 1 thread / 2 threads, two paired runs, output on a line and 16
+/// bytes off: in L2, f32 16×16 ⊗ 16×17 1.13–1.68 / 1.04–1.30, 16×16 ⊗ 16×24 0.97–1.37 /
+/// 1.03–1.18, 16×16 ⊗ 8×40 0.94–1.44 / 0.97–1.13, 8×8 ⊗ 16×63 1.24–1.58 / 1.24–1.62, f64
+/// 16×16 ⊗ 16×9 1.07–1.50 / 1.06–1.23, 16×16 ⊗ 16×12 0.90–1.19 / 0.91–1.07; in L3, f32
+/// 64×64 ⊗ 16×17 1.28–1.47 / 1.24–1.55, 32×32 ⊗ 16×40 0.95–0.96 / 1.13–1.36, 64×64 ⊗ 16×24
+/// and f64 64×64 ⊗ 16×12 0.89–1.03 / 0.98–1.03; streamed (16 bytes off), f32 256×256 ⊗
+/// 16×24 1.08–1.23 / 1.12–1.18, 128×128 ⊗ 32×17 1.49 / 1.19–1.21, f64 256×256 ⊗ 16×12
+/// 1.13–1.16 / 1.11–1.13. The stack's rate (and at 1 thread the kernel's) moved with the
+/// run; in L2 the kernel ran at 0.48–1.00 (f32) and 0.42–0.85 (f64) of an outer product of
+/// the same bytes at 1 thread (BENCHMARKS.md). On the AVX2 path the kernel lost (see [`kron_span_rows`]).
 pub(crate) fn run_kron_rows<T: Scalar>(
     out: &mut [T],
     a: &[T],
@@ -403,7 +419,7 @@ pub(crate) fn run_kron_rows<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let streamed = bytes >= thresholds.streaming_min_bytes;
     // Rows of whole vectors take their kernel at any size; shorter ones only in L2.
-    let any_size = kron_vector_rows::<T>(path, q);
+    let any_size = kron_vector_rows::<T>(path, q) || kron_span_rows::<T>(path, q);
     if ScalarKind::of::<T>() == ScalarKind::Other
         || bytes <= thresholds.small_max_bytes
         || (streamed || lives_in_l3(bytes, split.share(bytes), thresholds)) && !any_size
@@ -452,7 +468,8 @@ fn kron_rows_as<T: 'static, F: FloatKernels>(
 
 /// Whether `path` has a Kronecker row kernel ([`run_kron_rows`]) for p rows of B of `q`
 /// elements of `T` and rows of A of `n` elements, W being the vector's lanes: rows of B of
-/// one to `x86::KRON_VECTORS_MAX` whole vectors; or shorter ones (`2 ≤ q < W`) with
+/// one to `x86::KRON_VECTORS_MAX` whole vectors ([`kron_vector_rows`]); rows between whole
+/// vectors ([`kron_span_rows`]); or shorter ones (`2 ≤ q < W`) with
 /// `n·q ≥ W` (a result row of at least one vector), where, when `q` does not divide W, B's
 /// pattern table must also stay within [`KRON_TABLE_MAX_BYTES`] and the output of `bytes`
 /// reach `x86::kron_short_min_bytes`.
@@ -464,7 +481,7 @@ pub(crate) fn kron_rows_fit<T>(
     p: usize,
     q: usize,
 ) -> bool {
-    if kron_vector_rows::<T>(path, q) {
+    if kron_vector_rows::<T>(path, q) || kron_span_rows::<T>(path, q) {
         return true;
     }
     let size = std::mem::size_of::<T>().max(1);
@@ -486,6 +503,27 @@ pub(crate) fn kron_vector_rows<T>(path: KernelPath, q: usize) -> bool {
         && q >= w
         && q.is_multiple_of(w)
         && q / w <= super::x86::KRON_VECTORS_MAX
+}
+
+/// Whether rows of B of `q` elements of `T` are longer than a vector of `path` and not a
+/// whole number of them, below `x86::KRON_SPANS_MAX` vectors, on the AVX-512 path (the
+/// kernel for them, `x86::kron_spans`). The AVX2 path keeps the stack: with 8 lanes most
+/// vectors are joined, and AVX2 builds the joined factor through a small array; f32 16×16
+/// ⊗ 16×9, 16×16 ⊗ 16×17 and 8×8 ⊗ 16×63 ran at 0.49–0.83 of the stack (Sapphire Rapids
+/// guest, 1 thread, one run), and 0.45–0.85 with two masked loads in place of the array.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn kron_span_rows<T>(path: KernelPath, q: usize) -> bool {
+    let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
+    path == KernelPath::Avx512
+        && q > w
+        && !q.is_multiple_of(w)
+        && q < super::x86::KRON_SPANS_MAX * w
+}
+
+/// No Kronecker kernel for rows between whole vectors off x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn kron_span_rows<T>(_path: KernelPath, _q: usize) -> bool {
+    false
 }
 
 /// No whole-vector Kronecker kernel off x86_64.

@@ -2511,6 +2511,121 @@ unsafe fn kron_vectors_joined<S: Simd, const V: usize, const NT: bool>(
     kron_flat_elements(&mut out[u1 * q + h - first..], u1 * q + h, a, n, b, q);
 }
 
+/// Rows of B that [`kron_spans`] takes are shorter than this many vectors.
+pub(crate) const KRON_SPANS_MAX: usize = 8;
+
+/// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A: rows of `n` of
+/// `a`; B: rows of `q` of `b`) for rows of B longer than a vector and not a whole number of
+/// vectors (`W < q < KRON_SPANS_MAX·W`), with every vector store aligned. As q > W, a vector
+/// of the output holds elements of at most two segments: at column `c` of result row
+/// `r = i·p + k`, segment `j = c / q` from B's element `s = c % q`, it is
+/// `A[i, j]·B[k, s .. s + W]` when the segment holds it, else
+/// `[A[i, j] ×(q − s), A[i, j + 1] ×…]·(B[k, s ..] ++ B[k, ..])`; across a row's end it is
+/// `[A[i, n − 1] ×(q − s), A[i′, 0] ×…]·(B[k, s ..] ++ B[k′, ..])`, (i′, k′) the next result
+/// row. A[i, j] and A[i, j + 1] stay in registers (a broadcast per segment); B's elements
+/// are read from `b` for each vector. As a stack of products ([`super::outer::run_stack`])
+/// each segment took unaligned vector stores and a store of its ragged end. The elements
+/// before the first vector boundary and after the last whole vector go one by one (ordinary
+/// stores). Every element is the single product `A[i, j]·B[k, l]`, A's element first. With
+/// `NT` the vectors are streaming stores.
+///
+/// Measured and not kept (Sapphire Rapids guest, f32, 1 thread, 16×16 ⊗ 16×17 to 8×8 ⊗
+/// 16×63, in one process): two broadcasts of A per vector, 0.75–1.08 of the stack; B's rows
+/// with their first W elements appended (no joined loads), from a table built per call
+/// 0.84–1.05 of this form, from a buffer copied per result row 0.71–0.92. Where B lies
+/// against the output moves this kernel's rate (reads of B waiting on stores in flight
+/// 4 KiB apart would explain it; not profiled): with B moved by 1 KiB, 16×16 ⊗ 16×24 ran
+/// at 0.53 or 0.84 of an outer product of the same bytes.
+///
+/// # Safety
+/// The CPU supports `S`; `W < q < KRON_SPANS_MAX·W`, `n ≥ 1`, `a.len() % n == 0`,
+/// `b.len() % q == 0`, and the range lies inside the (a.len()/n·b.len()/q) × (n·q) product.
+#[inline(always)]
+unsafe fn kron_spans<S: Simd, const NT: bool>(
+    out: &mut [S::E],
+    first: usize,
+    a: &[S::E],
+    n: usize,
+    b: &[S::E],
+    q: usize,
+) {
+    let (w, width, p, len) = (S::W, n * q, b.len() / q, out.len());
+    debug_assert!(q > w && q < KRON_SPANS_MAX * w && n >= 1);
+    debug_assert!(a.len().is_multiple_of(n) && b.len().is_multiple_of(q));
+    debug_assert!(first + len <= a.len() / n * p * width);
+    let head = to_alignment::<S>(out.as_ptr()).min(len);
+    let vectors = (len - head) / w;
+    if vectors == 0 {
+        return kron_flat_elements(out, first, a, n, b, q);
+    }
+    kron_flat_elements(&mut out[..head], first, a, n, b, q);
+    let start = first + head;
+    // Result row r = i·p + k, column c = j·q + s; divisions once, then counted.
+    let (r, c) = (start / width, start % width);
+    let (mut i, mut k, mut c, mut j, mut s) = (r / p, r % p, c, c / q, c % q);
+    let (ap, bp) = (a.as_ptr(), b.as_ptr());
+    let mut left = vectors;
+    // SAFETY: (whole block) A's row i and B's row k exist while vectors are left (the range
+    // lies in the product); a whole load of B's row reads s .. s + W ≤ q, a joined one its
+    // last q − s elements and the first W − (q − s) of a row of B (q > W); A's element
+    // j + 1 is read clamped to the row; the vector across a row's end reads element 0 of
+    // the next result row's A row and the first elements of its B row, which exist because
+    // that vector's last elements are in the range; the stores lie in out[head .. head +
+    // vectors·W], aligned (head is out's distance to a vector boundary); the CPU supports S.
+    unsafe {
+        let mut dst = out.as_mut_ptr().add(head);
+        while left > 0 {
+            debug_assert!(i < a.len() / n && k < p && c < width && c == j * q + s);
+            let (a_row, b_row) = (ap.add(i * n), bp.add(k * q));
+            let inside = ((width - c) / w).min(left);
+            let mut lo = S::splat(*a_row.add(j));
+            let mut hi = S::splat(*a_row.add((j + 1).min(n - 1)));
+            for _ in 0..inside {
+                let (both, factor) = if s + w <= q {
+                    (lo, S::loadu(b_row.add(s)))
+                } else {
+                    // Lanes from q − s on belong to segment j + 1.
+                    let joined = S::concat(b_row.add(s), q - s, b_row);
+                    (S::select_lt(q - s, lo, hi), joined)
+                };
+                put::<S, NT>(dst, S::mul(both, factor));
+                dst = dst.add(w);
+                s += w;
+                if s >= q {
+                    (j, s) = (j + 1, s - q);
+                    lo = hi;
+                    hi = S::splat(*a_row.add((j + 1).min(n - 1)));
+                }
+            }
+            left -= inside;
+            c += inside * w;
+            k += 1;
+            if k == p {
+                (i, k) = (i + 1, 0);
+            }
+            if left == 0 {
+                break;
+            }
+            if c == width {
+                (c, j, s) = (0, 0, 0);
+                continue;
+            }
+            // The vector across the row's end: the last q − s elements of segment n − 1,
+            // then the next result row's first.
+            let tail = width - c;
+            debug_assert!(tail < w && j == n - 1 && s == q - tail);
+            let next = S::splat(*ap.add(i * n));
+            let factor = S::concat(b_row.add(s), tail, bp.add(k * q));
+            put::<S, NT>(dst, S::mul(S::select_lt(tail, lo, next), factor));
+            dst = dst.add(w);
+            left -= 1;
+            (c, j, s) = (w - tail, 0, w - tail);
+        }
+    }
+    let done = head + vectors * w;
+    kron_flat_elements(&mut out[done..], first + done, a, n, b, q);
+}
+
 /// The flat range `first .. first + out.len()` of A ⊗ B (rows of B of `q`) one element at a
 /// time, A's element first.
 fn kron_flat_elements<E: Copy + Mul<Output = E>>(
@@ -2654,14 +2769,16 @@ fn kron_row_elements<E: Copy + Mul<Output = E>>(
 macro_rules! kron_rows_entry_points {
     ($feature:literal, $s:ident, $e:ty, $name:ident) => {
         /// The Kronecker row kernel for rows of B of `q` elements, compiled for this
-        /// instruction set: [`kron_vectors`] for one to [`KRON_VECTORS_MAX`] whole vectors
+        /// instruction set: [`kron_spans`] for more than a vector but not a whole number of
+        /// them, [`kron_vectors`] for one to [`KRON_VECTORS_MAX`] whole vectors
         /// ([`kron_vectors_joined`] when the output is off a vector boundary),
         /// [`kron_short`] for fewer elements than a vector that divide it, else
         /// [`kron_short_periodic`].
         ///
         /// # Safety
-        /// The CPU supports the target features; as the kernel picked (`q` a whole number
-        /// of vectors up to [`KRON_VECTORS_MAX`], or `2 ≤ q < W`).
+        /// The CPU supports the target features; as the kernel picked (`W < q <
+        /// KRON_SPANS_MAX·W`, `q` a whole number of vectors up to [`KRON_VECTORS_MAX`], or
+        /// `2 ≤ q < W`).
         #[target_feature(enable = $feature)]
         #[inline(never)]
         pub(crate) unsafe fn $name(
@@ -2677,7 +2794,14 @@ macro_rules! kron_rows_entry_points {
             // SAFETY: features enabled on this function; forwarded contract (each kernel's
             // condition on q picked here).
             unsafe {
-                if q >= w {
+                if q > w && !q.is_multiple_of(w) {
+                    debug_assert!(q < KRON_SPANS_MAX * w);
+                    if stream {
+                        kron_spans::<$s, true>(out, first, a, n, b, q)
+                    } else {
+                        kron_spans::<$s, false>(out, first, a, n, b, q)
+                    }
+                } else if q >= w {
                     debug_assert!(q.is_multiple_of(w) && q / w <= KRON_VECTORS_MAX);
                     // Elements from the start of a segment of the result (q elements, a
                     // whole number of vectors, so the same for all) to a vector boundary.
