@@ -2511,7 +2511,10 @@ unsafe fn kron_vectors_joined<S: Simd, const V: usize, const NT: bool>(
     kron_flat_elements(&mut out[u1 * q + h - first..], u1 * q + h, a, n, b, q);
 }
 
-/// Rows of B that [`kron_spans`] takes are shorter than this many vectors.
+/// Rows of B that [`kron_spans`] takes are shorter than this many vectors. With longer rows
+/// the stack's segments are long enough for its unaligned stores: f32 8×8 ⊗ 8×130 to 16×16
+/// ⊗ 4×300 and 4×4 ⊗ 4×520 ran at 0.71–1.13 of it with this kernel (Sapphire Rapids guest,
+/// 1 and 2 threads, one run at each of two output offsets).
 pub(crate) const KRON_SPANS_MAX: usize = 8;
 
 /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A: rows of `n` of
@@ -2532,10 +2535,12 @@ pub(crate) const KRON_SPANS_MAX: usize = 8;
 /// Measured and not kept (Sapphire Rapids guest, f32, 1 thread, 16×16 ⊗ 16×17 to 8×8 ⊗
 /// 16×63, in one process): two broadcasts of A per vector, 0.75–1.08 of the stack; B's rows
 /// with their first W elements appended (no joined loads), from a table built per call
-/// 0.84–1.05 of this form, from a buffer copied per result row 0.71–0.92. Where B lies
-/// against the output moves this kernel's rate (reads of B waiting on stores in flight
-/// 4 KiB apart would explain it; not profiled): with B moved by 1 KiB, 16×16 ⊗ 16×24 ran
-/// at 0.53 or 0.84 of an outer product of the same bytes.
+/// 0.84–1.05 of this form, from a buffer copied per result row 0.71–0.92; rows under two
+/// vectors held in two registers and rotated by a two-source permute (no reads of B per
+/// vector), 0.58–1.62 of it. The rate moves with the run and with where B lies: with B
+/// moved by 1 KiB, 16×16 ⊗ 16×24 ran at 0.53 or 0.84 of an outer product of the same
+/// bytes, and the register form, which reads no B, moved alike (0.47–0.75), so reads of B
+/// that alias stores in flight are not the cause (not analysed further).
 ///
 /// # Safety
 /// The CPU supports `S`; `W < q < KRON_SPANS_MAX·W`, `n ≥ 1`, `a.len() % n == 0`,
