@@ -406,7 +406,8 @@ where
 /// 16×24 1.08–1.23 / 1.12–1.18, 128×128 ⊗ 32×17 1.49 / 1.19–1.21, f64 256×256 ⊗ 16×12
 /// 1.13–1.16 / 1.11–1.13. The stack's rate (and at 1 thread the kernel's) moved with the
 /// run; in L2 the kernel ran at 0.48–1.00 (f32) and 0.42–0.85 (f64) of an outer product of
-/// the same bytes at 1 thread (BENCHMARKS.md). On the AVX2 path the kernel lost (see [`kron_span_rows`]).
+/// the same bytes at 1 thread (BENCHMARKS.md). On the AVX2 path the kernel lost (see
+/// [`kron_span_rows`]).
 pub(crate) fn run_kron_rows<T: Scalar>(
     out: &mut [T],
     a: &[T],
@@ -418,7 +419,7 @@ pub(crate) fn run_kron_rows<T: Scalar>(
     let bytes = size_of_val(out);
     let split = split_for(bytes, thresholds);
     let streamed = bytes >= thresholds.streaming_min_bytes;
-    // Rows of whole vectors take their kernel at any size; shorter ones only in L2.
+    // Rows of a vector or more take their kernel at any size; shorter ones only in L2.
     let any_size = kron_vector_rows::<T>(path, q) || kron_span_rows::<T>(path, q);
     if ScalarKind::of::<T>() == ScalarKind::Other
         || bytes <= thresholds.small_max_bytes
@@ -510,7 +511,9 @@ pub(crate) fn kron_vector_rows<T>(path: KernelPath, q: usize) -> bool {
 /// kernel for them, `x86::kron_spans`). The AVX2 path keeps the stack: with 8 lanes most
 /// vectors are joined, and AVX2 builds the joined factor through a small array; f32 16×16
 /// ⊗ 16×9, 16×16 ⊗ 16×17 and 8×8 ⊗ 16×63 ran at 0.49–0.83 of the stack (Sapphire Rapids
-/// guest, 1 thread, one run), and 0.45–0.85 with two masked loads in place of the array.
+/// guest, 1 thread, one run); with two masked loads in place of the array 0.45–0.85 (f32
+/// and f64, two runs), and reading B from a table of its rows with their first W elements
+/// appended (no joined loads) 0.58–1.11.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn kron_span_rows<T>(path: KernelPath, q: usize) -> bool {
     let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
