@@ -534,7 +534,7 @@ pub(crate) trait FloatKernels: Scalar {
     /// The flat range `first .. first + out.len()` of the row-major A ⊗ B (A rows of `n`,
     /// B rows of `q`) by a Kronecker row kernel; callers check the path and shape with
     /// `outer::kron_rows_fit` first, and stream only rows of B of a vector or more
-    /// (`outer::kron_vector_rows`, `outer::kron_span_rows`).
+    /// (`outer::kron_long_rows`).
     #[allow(clippy::too_many_arguments)]
     fn kron_rows(
         path: KernelPath,
@@ -597,11 +597,7 @@ macro_rules! float_kernels {
                     q
                 ));
                 let stream = stores == Stores::NonTemporal;
-                debug_assert!(
-                    !stream
-                        || outer::kron_vector_rows::<$t>(path, q)
-                        || outer::kron_span_rows::<$t>(path, q)
-                );
+                debug_assert!(!stream || outer::kron_long_rows::<$t>(path, q));
                 match path {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `active()` only yields available paths (with_kernel_path

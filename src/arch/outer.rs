@@ -420,7 +420,7 @@ pub(crate) fn run_kron_rows<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let streamed = bytes >= thresholds.streaming_min_bytes;
     // Rows of a vector or more take their kernel at any size; shorter ones only in L2.
-    let any_size = kron_vector_rows::<T>(path, q) || kron_span_rows::<T>(path, q);
+    let any_size = kron_long_rows::<T>(path, q);
     if ScalarKind::of::<T>() == ScalarKind::Other
         || bytes <= thresholds.small_max_bytes
         || (streamed || lives_in_l3(bytes, split.share(bytes), thresholds)) && !any_size
@@ -482,7 +482,7 @@ pub(crate) fn kron_rows_fit<T>(
     p: usize,
     q: usize,
 ) -> bool {
-    if kron_vector_rows::<T>(path, q) || kron_span_rows::<T>(path, q) {
+    if kron_long_rows::<T>(path, q) {
         return true;
     }
     let size = std::mem::size_of::<T>().max(1);
@@ -495,10 +495,17 @@ pub(crate) fn kron_rows_fit<T>(
         && bytes >= super::x86::kron_short_min_bytes(q, w)
 }
 
+/// Whether rows of B of `q` elements of `T` are a vector or longer and have a Kronecker
+/// row kernel of `path` at every output size, streamed when large: whole vectors
+/// ([`kron_vector_rows`]) or between whole vectors ([`kron_span_rows`]).
+pub(crate) fn kron_long_rows<T>(path: KernelPath, q: usize) -> bool {
+    kron_vector_rows::<T>(path, q) || kron_span_rows::<T>(path, q)
+}
+
 /// Whether rows of B of `q` elements of `T` are one to `x86::KRON_VECTORS_MAX` whole
 /// vectors of `path`, on a path with the whole-vector Kronecker kernel (`x86::kron_vectors`).
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn kron_vector_rows<T>(path: KernelPath, q: usize) -> bool {
+fn kron_vector_rows<T>(path: KernelPath, q: usize) -> bool {
     let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
     matches!(path, KernelPath::Avx512 | KernelPath::Avx2Fma)
         && q >= w
@@ -515,7 +522,7 @@ pub(crate) fn kron_vector_rows<T>(path: KernelPath, q: usize) -> bool {
 /// and f64, two runs), and reading B from a table of its rows with their first W elements
 /// appended (no joined loads) 0.58–1.11.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn kron_span_rows<T>(path: KernelPath, q: usize) -> bool {
+fn kron_span_rows<T>(path: KernelPath, q: usize) -> bool {
     let w = path.vector_bytes() / std::mem::size_of::<T>().max(1);
     path == KernelPath::Avx512
         && q > w
@@ -525,13 +532,13 @@ pub(crate) fn kron_span_rows<T>(path: KernelPath, q: usize) -> bool {
 
 /// No Kronecker kernel for rows between whole vectors off x86_64.
 #[cfg(not(target_arch = "x86_64"))]
-pub(crate) fn kron_span_rows<T>(_path: KernelPath, _q: usize) -> bool {
+fn kron_span_rows<T>(_path: KernelPath, _q: usize) -> bool {
     false
 }
 
 /// No whole-vector Kronecker kernel off x86_64.
 #[cfg(not(target_arch = "x86_64"))]
-pub(crate) fn kron_vector_rows<T>(_path: KernelPath, _q: usize) -> bool {
+fn kron_vector_rows<T>(_path: KernelPath, _q: usize) -> bool {
     false
 }
 

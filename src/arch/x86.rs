@@ -2566,8 +2566,9 @@ unsafe fn kron_spans<S: Simd, const NT: bool>(
     kron_flat_elements(&mut out[..head], first, a, n, b, q);
     let start = first + head;
     // Result row r = i·p + k, column c = j·q + s; divisions once, then counted.
-    let (r, c) = (start / width, start % width);
-    let (mut i, mut k, mut c, mut j, mut s) = (r / p, r % p, c, c / q, c % q);
+    let (r, mut c) = (start / width, start % width);
+    let (mut i, mut k) = (r / p, r % p);
+    let (mut j, mut s) = (c / q, c % q);
     let (ap, bp) = (a.as_ptr(), b.as_ptr());
     let mut left = vectors;
     // SAFETY: (whole block) A's row i and B's row k exist while vectors are left (the range
