@@ -2,10 +2,12 @@
 //! thread that runs a task), on the small path, the blocked path and in a two-thread pool.
 //!
 //! Only allocations on the threads that run the measured calls are counted. Other threads of
-//! the process allocate at times of their own choosing: a worker of an earlier case's pool,
-//! dropped but still exiting, hands its epoch bag to crossbeam's global queue (one node) and
-//! runs its thread-local destructors. Counting process-wide let that land in a later case's
-//! window on a loaded machine (seen in CI, and here in 37 of 200 runs with both cores busy).
+//! the process allocate at times of their own choosing; the likely one here is a worker of an
+//! earlier case's pool, dropped but still exiting (by crossbeam-epoch's source, it hands its
+//! bag to a global queue, one node). Counting process-wide let such allocations land in a
+//! later case's window on a loaded machine: seen in CI, and here in 37 of 200 runs with both
+//! cores busy, 1 of 200 once only this pool's workers were counted, 0 of 400 with the
+//! per-worker warm-up of `allocations_on_pool` as well.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
