@@ -10,6 +10,7 @@ mod dense;
 mod elem;
 mod gemm;
 mod ger;
+mod ger_paired;
 mod harness;
 mod interleaved;
 mod outer;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use harness::{scaling_md, Cfg, Clock, Table};
 
-const USAGE: &str = "usage: outerprod-peers <outer|ger|gemm|dense|interleaved|all> [--threads 1,2] \
+const USAGE: &str = "usage: outerprod-peers <outer|ger|ger-paired|gemm|dense|interleaved|all> [--threads 1,2] \
 [--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]";
 
 fn main() {
@@ -38,7 +39,7 @@ fn main() {
     let ob = openblas.as_ref().ok();
     let bl = blis.as_ref().ok();
     let groups: Vec<&str> = if group == "all" {
-        vec!["outer", "ger", "gemm", "dense", "interleaved"]
+        vec!["outer", "ger", "ger-paired", "gemm", "dense", "interleaved"]
     } else {
         vec![group.as_str()]
     };
@@ -54,6 +55,14 @@ fn main() {
                 ("ger", _) => ger::run::<f64>(&cfg, ob, bl),
                 ("gemm", "f32") => gemm::run::<f32>(&cfg, ob, bl),
                 ("gemm", _) => gemm::run::<f64>(&cfg, ob, bl),
+                ("ger-paired", "f32") => {
+                    ger_paired::run::<f32>(&cfg, ob);
+                    continue;
+                }
+                ("ger-paired", _) => {
+                    ger_paired::run::<f64>(&cfg, ob);
+                    continue;
+                }
                 ("dense", "f32") => dense::run(&cfg, ob),
                 ("dense", _) => continue, // the issue asks for f32 only
                 ("interleaved", "f32") => {
@@ -121,7 +130,17 @@ fn load_check(cfg: &Cfg, when: &str) {
 
 fn parse(args: &[String]) -> Result<(String, Cfg), String> {
     let group = args.first().ok_or("missing group")?.clone();
-    if !["outer", "ger", "gemm", "dense", "interleaved", "all"].contains(&group.as_str()) {
+    if ![
+        "outer",
+        "ger",
+        "ger-paired",
+        "gemm",
+        "dense",
+        "interleaved",
+        "all",
+    ]
+    .contains(&group.as_str())
+    {
         return Err(format!("unknown group `{group}`"));
     }
     let mut cfg = Cfg {

@@ -1,0 +1,164 @@
+//! Group `ger-paired` (issue 3): `outerprod::ger` against OpenBLAS `cblas_?ger` and the
+//! in-place read+modify+write pass, on one thread, in short alternating batches on the same A.
+//!
+//! The `ger` group times each implementation for its whole budget before the next, so the two
+//! sides of a ratio are taken up to a second apart, and this host's swings (the same 4096² f32
+//! update at 20 GB/s in one run and 42 in the next) land on one side only. Here the three take
+//! turns batch by batch ([`BATCH`], [`ROUNDS`] rounds, the first of each round rotating), and
+//! each ratio is the median over rounds of the ratio within a round.
+//!
+//! One thread only: at two threads OpenBLAS's idle workers busy-wait for a while after each
+//! call and would hold the core that outerprod's next batch needs (the `ger` group sleeps
+//! after OpenBLAS calls for that reason, which alternation cannot).
+
+use std::time::{Duration, Instant};
+
+use outerprod::{ger, MatMut, VecRef};
+
+use crate::cblas::{self, Blas};
+use crate::check;
+use crate::elem::{ci, El};
+use crate::harness::Cfg;
+use crate::outer::SIZES;
+use crate::physical;
+
+/// Shortest batch of back-to-back calls.
+const BATCH: Duration = Duration::from_millis(20);
+
+/// Rounds: each implementation runs this many batches.
+const ROUNDS: usize = 31;
+
+/// Batches of the three implementations in turn; per-round rates (GB/s) of each.
+fn rounds(bytes: f64, calls: &mut [&mut dyn FnMut()]) -> Vec<Vec<f64>> {
+    let mut rates = vec![Vec::with_capacity(ROUNDS); calls.len()];
+    for r in 0..ROUNDS {
+        for q in 0..calls.len() {
+            let i = (q + r) % calls.len();
+            let t0 = Instant::now();
+            let mut done = 0u32;
+            while done < 2 || t0.elapsed() < BATCH {
+                calls[i]();
+                done += 1;
+            }
+            rates[i].push(bytes * f64::from(done) / t0.elapsed().as_secs_f64() / 1e9);
+        }
+    }
+    rates
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median over rounds of `num[r] / den[r]`.
+fn paired(num: &[f64], den: &[f64]) -> f64 {
+    median(num.iter().zip(den).map(|(a, b)| a / b).collect())
+}
+
+/// Runs the group for one element type; prints one table.
+pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>) {
+    let Some(ob) = ob else {
+        println!("\n(OpenBLAS not loaded: group `ger-paired` skipped)");
+        return;
+    };
+    ob.set_threads(1);
+    println!(
+        "\n#### ger {} — 1 thread — paired batches (median GB/s of A read + written; ratios: median of per-round ratios)\n",
+        T::NAME
+    );
+    println!("| case | outerprod ger | OpenBLAS ?ger | RMW pass | outerprod / OpenBLAS | outerprod / RMW | OpenBLAS / RMW |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("rayon pool");
+    for &(m, n) in &SIZES {
+        for row in [true, false] {
+            let label = format!("{m}×{n} {}", if row { "row-major" } else { "col-major" });
+            if !cfg.cases.is_empty() && !cfg.cases.iter().any(|c| label.contains(c.as_str())) {
+                continue;
+            }
+            let x: Vec<T> = check::data(m, 27);
+            let y: Vec<T> = check::data(n, 28);
+            let start: Vec<T> = check::data(m * n, 29);
+            let alpha = T::of(1e-6);
+            let (order, lda) = if row {
+                (cblas::ROW_MAJOR, n)
+            } else {
+                (cblas::COL_MAJOR, m)
+            };
+            let lib = T::ger_fn(ob);
+            let ours = |a: &mut [T]| {
+                let view = if row {
+                    MatMut::row_major(a, m, n)
+                } else {
+                    MatMut::col_major(a, m, n)
+                }
+                .expect("A view");
+                ger(alpha, VecRef::from(&x[..]), VecRef::from(&y[..]), view).expect("ger");
+            };
+            let theirs = |a: &mut [T]| {
+                debug_assert!(a.len() == m * n);
+                // SAFETY: x has m, y has n elements, and a holds m·n with leading dimension lda.
+                unsafe {
+                    lib(
+                        order,
+                        ci(m),
+                        ci(n),
+                        alpha,
+                        x.as_ptr(),
+                        1,
+                        y.as_ptr(),
+                        1,
+                        a.as_mut_ptr(),
+                        ci(lda),
+                    )
+                }
+            };
+            // Each result checked once, from the same start, before anything is timed.
+            let at = |i: usize, j: usize| if row { i * n + j } else { i + j * m };
+            for (name, f) in [
+                ("outerprod ger", &ours as &(dyn Fn(&mut [T]) + Sync)),
+                ("OpenBLAS", &theirs),
+            ] {
+                let mut a = start.clone();
+                pool.install(|| f(&mut a));
+                check::sampled(
+                    name,
+                    m,
+                    n,
+                    |i, j| a[at(i, j)].f(),
+                    |i, j| {
+                        let e = start[at(i, j)].f() + 1e-6 * x[i].f() * y[j].f();
+                        (e, 4.0 * T::eps() * (e.abs() + 1.0))
+                    },
+                )
+                .unwrap_or_else(|e| panic!("ger-paired {label}: {e}"));
+            }
+            // All three work on one buffer, so they find the same bytes in cache.
+            let mut a = start.clone();
+            let bytes = (2 * m * n * std::mem::size_of::<T>()) as f64;
+            let rates = pool.install(|| {
+                let a = std::cell::RefCell::new(&mut a[..]);
+                rounds(
+                    bytes,
+                    &mut [
+                        &mut || ours(&mut a.borrow_mut()),
+                        &mut || theirs(&mut a.borrow_mut()),
+                        &mut || physical::rmw(&mut a.borrow_mut()),
+                    ],
+                )
+            });
+            println!(
+                "| {label} | {:.1} | {:.1} | {:.1} | **{:.2}** | {:.2} | {:.2} |",
+                median(rates[0].clone()),
+                median(rates[1].clone()),
+                median(rates[2].clone()),
+                paired(&rates[0], &rates[1]),
+                paired(&rates[0], &rates[2]),
+                paired(&rates[1], &rates[2]),
+            );
+        }
+    }
+}
