@@ -34,6 +34,92 @@ enum Lay {
     Col,
 }
 
+/// One rank-1 update `A ← A + α x yᵀ` of the `ger` groups: an m×n A, row-major when `row`.
+pub struct Rank1<T> {
+    pub m: usize,
+    pub n: usize,
+    pub row: bool,
+    pub alpha: T,
+    pub x: Vec<T>,
+    pub y: Vec<T>,
+}
+
+impl<T: El> Rank1<T> {
+    /// The problem with x and y from seeds `seed` and `seed + 1` of [`check::data`].
+    pub fn new(m: usize, n: usize, row: bool, alpha: f64, seed: u64) -> Self {
+        Rank1 {
+            m,
+            n,
+            row,
+            alpha: T::of(alpha),
+            x: check::data(m, seed),
+            y: check::data(n, seed + 1),
+        }
+    }
+
+    /// Index of element (i, j) of A in its buffer.
+    pub fn at(&self, i: usize, j: usize) -> usize {
+        if self.row {
+            i * self.n + j
+        } else {
+            i + j * self.m
+        }
+    }
+
+    /// `outerprod::ger` on `a`.
+    pub fn outerprod(&self, a: &mut [T]) {
+        let (m, n) = (self.m, self.n);
+        let view = if self.row {
+            outerprod::MatMut::row_major(a, m, n)
+        } else {
+            outerprod::MatMut::col_major(a, m, n)
+        }
+        .expect("A view");
+        outerprod::ger(self.alpha, (&self.x).into(), (&self.y).into(), view).expect("ger");
+    }
+
+    /// `cblas_?ger` of `lib` on `a`.
+    pub fn cblas(&self, lib: &Blas, a: &mut [T]) {
+        let (m, n) = (self.m, self.n);
+        let (order, lda) = if self.row {
+            (cblas::ROW_MAJOR, n)
+        } else {
+            (cblas::COL_MAJOR, m)
+        };
+        assert!(self.x.len() == m && self.y.len() == n && a.len() == m * n);
+        // SAFETY: x has m, y has n elements, and a holds m·n with leading dimension lda.
+        unsafe {
+            T::ger_fn(lib)(
+                order,
+                ci(m),
+                ci(n),
+                self.alpha,
+                self.x.as_ptr(),
+                1,
+                self.y.as_ptr(),
+                1,
+                a.as_mut_ptr(),
+                ci(lda),
+            )
+        }
+    }
+
+    /// Checks that `a` holds one update of `start`, at sampled entries.
+    pub fn check(&self, what: &str, start: &[T], a: &[T]) -> Result<(), String> {
+        check::sampled(
+            what,
+            self.m,
+            self.n,
+            |i, j| a[self.at(i, j)].f(),
+            |i, j| {
+                let base = start[self.at(i, j)].f();
+                let upd = self.alpha.f() * self.x[i].f() * self.y[j].f();
+                (base + upd, 4.0 * T::eps() * (base.abs() + upd.abs()))
+            },
+        )
+    }
+}
+
 /// Runs the group for one element type.
 pub fn run<T: El>(cfg: &Cfg, openblas: Option<&Blas>, blis: Option<&Blas>) -> Vec<(usize, Table)> {
     let runs = by_case(cfg, |c, t| {
@@ -94,43 +180,16 @@ fn row<T: El>(
     ob: Option<&Blas>,
     bl: Option<&Blas>,
 ) -> Row {
-    let x: Vec<T> = check::data(m, 3);
-    let y: Vec<T> = check::data(n, 4);
+    let problem = Rank1::<T>::new(m, n, lay == Lay::Row, 1.0e-3, 3);
+    let (x, y, alpha) = (&problem.x, &problem.y, problem.alpha);
     let a0: Vec<T> = check::data(m * n, 5);
-    let alpha = T::of(1.0e-3);
     let mut buf = a0.clone();
     let bytes = 2 * m * n * std::mem::size_of::<T>();
     let mut row = RowRun::new(cfg, tag, cols, bytes as f64);
-    // Element (i, j) of A in the buffer.
-    let at = move |i: usize, j: usize| match lay {
-        Lay::Row => i * n + j,
-        Lay::Col => i + j * m,
-    };
     let reset = |s: &mut Vec<T>| s.copy_from_slice(&a0);
-    let verify = |s: &Vec<T>| {
-        check::sampled(
-            "A",
-            m,
-            n,
-            |i, j| s[at(i, j)].f(),
-            |i, j| {
-                let base = a0[at(i, j)].f();
-                let upd = alpha.f() * x[i].f() * y[j].f();
-                (base + upd, 4.0 * T::eps() * (base.abs() + upd.abs()))
-            },
-        )
-    };
+    let verify = |s: &Vec<T>| problem.check("A", &a0, s);
 
-    // outerprod's call on the buffer: A ← A + α x yᵀ in the table's layout.
-    let op_ger = |s: &mut Vec<T>| {
-        let a = match lay {
-            Lay::Row => outerprod::MatMut::row_major(&mut s[..], m, n),
-            Lay::Col => outerprod::MatMut::col_major(&mut s[..], m, n),
-        }
-        .expect("view");
-        outerprod::ger(alpha, (&x).into(), (&y).into(), a).expect("ger");
-    };
-    row.run(&mut buf, OP, reset, op_ger, verify);
+    row.run(&mut buf, OP, reset, |s| problem.outerprod(s), verify);
     // Where the CPU has AVX-512, the same call forced onto the AVX2 kernels.
     if crate::avx512_detected() {
         let avx2 = outerprod::testing::KernelPath::Avx2Fma;
@@ -138,7 +197,7 @@ fn row<T: El>(
             &mut buf,
             OP_AVX2,
             reset,
-            |s| outerprod::testing::with_kernel_path(avx2, || op_ger(s)),
+            |s| outerprod::testing::with_kernel_path(avx2, || problem.outerprod(s)),
             verify,
         );
     } else {
@@ -149,35 +208,7 @@ fn row<T: El>(
             row.skip(name, "not loaded");
             continue;
         };
-        let ger = T::ger_fn(lib);
-        let (order, lda) = match lay {
-            Lay::Row => (cblas::ROW_MAJOR, n),
-            Lay::Col => (cblas::COL_MAJOR, m),
-        };
-        row.run(
-            &mut buf,
-            name,
-            reset,
-            |s| {
-                debug_assert!(x.len() == m && y.len() == n && s.len() == m * n);
-                // SAFETY: x has m, y has n elements, and s holds m·n with leading dimension lda.
-                unsafe {
-                    ger(
-                        order,
-                        ci(m),
-                        ci(n),
-                        alpha,
-                        x.as_ptr(),
-                        1,
-                        y.as_ptr(),
-                        1,
-                        s.as_mut_ptr(),
-                        ci(lda),
-                    )
-                }
-            },
-            verify,
-        );
+        row.run(&mut buf, name, reset, |s| problem.cblas(lib, s), verify);
         row.cool_down();
     }
     let par = faer_par();
@@ -193,16 +224,16 @@ fn row<T: El>(
             faer::linalg::matmul::matmul(
                 a,
                 faer::Accum::Add,
-                faer::ColRef::from_slice(&x).as_mat(),
-                faer::RowRef::from_slice(&y).as_mat(),
+                faer::ColRef::from_slice(x).as_mat(),
+                faer::RowRef::from_slice(y).as_mat(),
                 alpha,
                 par,
             );
         },
         verify,
     );
-    let nx = nalgebra::DVectorView::from_slice(&x, m);
-    let ny = nalgebra::DVectorView::from_slice(&y, n);
+    let nx = nalgebra::DVectorView::from_slice(x, m);
+    let ny = nalgebra::DVectorView::from_slice(y, n);
     row.run(
         &mut buf,
         NA_GER,
@@ -232,7 +263,7 @@ fn row<T: El>(
         // Inputs through `black_box`, as for the naive outer loop (see outer.rs).
         |s| match lay {
             Lay::Row => {
-                let (x, y) = (black_box(&x), black_box(&y));
+                let (x, y) = (black_box(x), black_box(y));
                 for (r, &xi) in s.chunks_exact_mut(n).zip(x) {
                     let ax = alpha * xi;
                     for (o, &yj) in r.iter_mut().zip(y) {
@@ -241,7 +272,7 @@ fn row<T: El>(
                 }
             }
             Lay::Col => {
-                let (x, y) = (black_box(&x), black_box(&y));
+                let (x, y) = (black_box(x), black_box(y));
                 for (c, &yj) in s.chunks_exact_mut(m).zip(y) {
                     let ay = alpha * yj;
                     for (o, &xi) in c.iter_mut().zip(x) {

@@ -19,11 +19,10 @@
 
 use std::time::{Duration, Instant};
 
-use outerprod::{ger, MatMut, VecRef};
-
-use crate::cblas::{self, Blas};
+use crate::cblas::Blas;
 use crate::check;
-use crate::elem::{ci, El};
+use crate::elem::El;
+use crate::ger::Rank1;
 use crate::harness::Cfg;
 use crate::outer::SIZES;
 use crate::physical;
@@ -110,65 +109,23 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
     for &(m, n) in &SIZES {
         for row in [true, false] {
             let label = format!("{m}×{n} {}", if row { "row-major" } else { "col-major" });
-            if !cfg.cases.is_empty() && !cfg.cases.iter().any(|c| label.contains(c.as_str())) {
+            if !cfg.wants_case(&label) {
                 continue;
             }
-            let x: Vec<T> = check::data(m, 27);
-            let y: Vec<T> = check::data(n, 28);
+            let problem = Rank1::<T>::new(m, n, row, 1e-6, 27);
             let start: Vec<T> = check::data(m * n, 29);
-            let alpha = T::of(1e-6);
-            let (order, lda) = if row {
-                (cblas::ROW_MAJOR, n)
-            } else {
-                (cblas::COL_MAJOR, m)
-            };
-            let lib = T::ger_fn(ob);
-            let ours = |a: &mut [T]| {
-                let view = if row {
-                    MatMut::row_major(a, m, n)
-                } else {
-                    MatMut::col_major(a, m, n)
-                }
-                .expect("A view");
-                ger(alpha, VecRef::from(&x[..]), VecRef::from(&y[..]), view).expect("ger");
-            };
-            let theirs = |a: &mut [T]| {
-                debug_assert!(a.len() == m * n);
-                // SAFETY: x has m, y has n elements, and a holds m·n with leading dimension lda.
-                unsafe {
-                    lib(
-                        order,
-                        ci(m),
-                        ci(n),
-                        alpha,
-                        x.as_ptr(),
-                        1,
-                        y.as_ptr(),
-                        1,
-                        a.as_mut_ptr(),
-                        ci(lda),
-                    )
-                }
-            };
+            let ours = |a: &mut [T]| problem.outerprod(a);
+            let theirs = |a: &mut [T]| problem.cblas(ob, a);
             // Each result checked once, from the same start, before anything is timed.
-            let at = |i: usize, j: usize| if row { i * n + j } else { i + j * m };
             for (name, f) in [
                 ("outerprod ger", &ours as &(dyn Fn(&mut [T]) + Sync)),
                 ("OpenBLAS", &theirs),
             ] {
                 let mut a = start.clone();
                 pool.install(|| f(&mut a));
-                check::sampled(
-                    name,
-                    m,
-                    n,
-                    |i, j| a[at(i, j)].f(),
-                    |i, j| {
-                        let e = start[at(i, j)].f() + 1e-6 * x[i].f() * y[j].f();
-                        (e, 4.0 * T::eps() * (e.abs() + 1.0))
-                    },
-                )
-                .unwrap_or_else(|e| panic!("ger-paired {label}: {e}"));
+                problem
+                    .check(name, &start, &a)
+                    .unwrap_or_else(|e| panic!("ger-paired {label}: {e}"));
             }
             // All three work on one buffer, so they find the same bytes in cache.
             let mut a = start.clone();

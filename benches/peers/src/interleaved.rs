@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use rayon::ThreadPool;
 
-use outerprod::{gemm, ger, outer_into, MatMut, MatRef, VecRef};
+use outerprod::{gemm, outer_into, MatMut, MatRef};
 
 use crate::check;
 use crate::elem::El;
+use crate::ger::Rank1;
 use crate::harness::Cfg;
 use crate::physical;
 
@@ -265,33 +266,14 @@ fn ger_vs_rmw<T: El>(t: usize) {
     let pool = pool(t);
     for (m, n) in [(1024, 1024), (4096, 4096)] {
         for row in [true, false] {
-            let x: Vec<T> = check::data(m, 27);
-            let y: Vec<T> = check::data(n, 28);
+            let problem = Rank1::<T>::new(m, n, row, 1e-6, 27);
             let start: Vec<T> = check::data(m * n, 29);
             let mut a = start.clone();
-            let alpha = T::of(1e-6);
-            let call = |a: &mut [T]| {
-                let view = if row {
-                    MatMut::row_major(a, m, n)
-                } else {
-                    MatMut::col_major(a, m, n)
-                }
-                .expect("A view");
-                ger(alpha, VecRef::from(&x[..]), VecRef::from(&y[..]), view).expect("ger");
-            };
+            let call = |a: &mut [T]| problem.outerprod(a);
             pool.install(|| call(&mut a));
-            let at = |i: usize, j: usize| if row { i * n + j } else { i + j * m };
-            check::sampled(
-                "ger",
-                m,
-                n,
-                |i, j| a[at(i, j)].f(),
-                |i, j| {
-                    let e = start[at(i, j)].f() + 1e-6 * x[i].f() * y[j].f();
-                    (e, 4.0 * T::eps() * (e.abs() + 1.0))
-                },
-            )
-            .unwrap_or_else(|e| panic!("interleaved ger {m}×{n}: {e}"));
+            problem
+                .check("ger", &start, &a)
+                .unwrap_or_else(|e| panic!("interleaved ger {m}×{n}: {e}"));
             let bytes = (2 * m * n * std::mem::size_of::<T>()) as f64;
             // Both passes work on the same buffer, so they find the same bytes in cache.
             let a = std::sync::Mutex::new(a);
