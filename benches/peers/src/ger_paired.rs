@@ -4,20 +4,8 @@
 //! The `ger` group times each implementation for its whole budget before the next, so the two
 //! sides of a ratio are taken up to a second apart, and this host's swings (the same 4096² f32
 //! update at 20 GB/s in one run and 42 in the next) land on one side only. Here the three take
-//! turns batch by batch ([`BATCH`], [`ROUNDS`] rounds, the first of each round rotating), and
-//! each ratio is the median over rounds of the ratio within a round.
-//!
-//! With more than one thread, OpenBLAS's idle workers busy-wait for about 2²⁸ cycles after
-//! each call and would hold the core that the next batch needs, so every OpenBLAS batch is
-//! followed by an untimed sleep of [`COOL_DOWN`] (as in the `ger` group). On the Emerald
-//! Rapids guest a batch right after such a sleep ran slow for tens of milliseconds. In a
-//! 4096² f32 `ger` at 2 threads, outerprod's batch right after the sleep read 0.79–0.83 of
-//! OpenBLAS; the same call two places later in the same rounds read 1.02–1.04. After 250 and
-//! 400 ms of sleep it read 0.55 and 0.57, and the batch after it 0.62 and 0.75. So the
-//! implementation that follows a sleep first runs untimed for [`SETTLE`]. Without that, the
-//! same one would always pay, since the rotation keeps the cyclic order.
-
-use std::time::{Duration, Instant};
+//! turns in short batches ([`paired::rounds`]); at more than one thread OpenBLAS's batches are
+//! followed by the cool-down that its busy-waiting workers need.
 
 use crate::cblas::Blas;
 use crate::check;
@@ -25,61 +13,8 @@ use crate::elem::El;
 use crate::ger::Rank1;
 use crate::harness::Cfg;
 use crate::outer::SIZES;
+use crate::paired::{median, ratio, rounds};
 use crate::physical;
-
-/// Shortest batch of back-to-back calls.
-const BATCH: Duration = Duration::from_millis(20);
-
-/// Rounds: each implementation runs this many batches.
-const ROUNDS: usize = 31;
-
-/// Untimed pause after an OpenBLAS batch when more than one thread runs.
-const COOL_DOWN: Duration = Duration::from_millis(120);
-
-/// Untimed calls of the next implementation after a [`COOL_DOWN`] (30–120 ms all measured
-/// alike in the 4096² f32 case above).
-const SETTLE: Duration = Duration::from_millis(50);
-
-/// Batches of the three implementations in turn; per-round rates (GB/s) of each. After a
-/// batch of `calls[cool]`, sleeps [`COOL_DOWN`] when `cool` is given, and the next batch
-/// starts with [`SETTLE`] of untimed calls.
-fn rounds(bytes: f64, calls: &mut [&mut dyn FnMut()], cool: Option<usize>) -> Vec<Vec<f64>> {
-    let mut rates = vec![Vec::with_capacity(ROUNDS); calls.len()];
-    let mut slept = false;
-    for r in 0..ROUNDS {
-        for q in 0..calls.len() {
-            let i = (q + r) % calls.len();
-            if std::mem::take(&mut slept) {
-                let t0 = Instant::now();
-                while t0.elapsed() < SETTLE {
-                    calls[i]();
-                }
-            }
-            let t0 = Instant::now();
-            let mut done = 0u32;
-            while done < 2 || t0.elapsed() < BATCH {
-                calls[i]();
-                done += 1;
-            }
-            rates[i].push(bytes * f64::from(done) / t0.elapsed().as_secs_f64() / 1e9);
-            if cool == Some(i) {
-                std::thread::sleep(COOL_DOWN);
-                slept = true;
-            }
-        }
-    }
-    rates
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Median over rounds of `num[r] / den[r]`.
-fn paired(num: &[f64], den: &[f64]) -> f64 {
-    median(num.iter().zip(den).map(|(a, b)| a / b).collect())
-}
 
 /// Runs the group for one element type; prints one table per thread count.
 pub fn run<T: El>(cfg: &Cfg, ob: Option<&Blas>) {
@@ -147,9 +82,9 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
                 median(rates[0].clone()),
                 median(rates[1].clone()),
                 median(rates[2].clone()),
-                paired(&rates[0], &rates[1]),
-                paired(&rates[0], &rates[2]),
-                paired(&rates[1], &rates[2]),
+                ratio(&rates[0], &rates[1]),
+                ratio(&rates[0], &rates[2]),
+                ratio(&rates[1], &rates[2]),
             );
         }
     }

@@ -14,14 +14,27 @@ mod ger_paired;
 mod harness;
 mod interleaved;
 mod outer;
+mod outer_paired;
+mod paired;
 mod physical;
 
 use std::time::Duration;
 
 use harness::{scaling_md, Cfg, Clock, Table};
 
-const USAGE: &str = "usage: outerprod-peers <outer|ger|ger-paired|gemm|dense|interleaved|all> [--threads 1,2] \
+const USAGE: &str = "usage: outerprod-peers <outer|outer-paired|ger|ger-paired|gemm|dense|interleaved|all> [--threads 1,2] \
 [--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]";
+
+/// The groups, in the order `all` runs them.
+const GROUPS: [&str; 7] = [
+    "outer",
+    "outer-paired",
+    "ger",
+    "ger-paired",
+    "gemm",
+    "dense",
+    "interleaved",
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -39,7 +52,7 @@ fn main() {
     let ob = openblas.as_ref().ok();
     let bl = blis.as_ref().ok();
     let groups: Vec<&str> = if group == "all" {
-        vec!["outer", "ger", "ger-paired", "gemm", "dense", "interleaved"]
+        GROUPS.to_vec()
     } else {
         vec![group.as_str()]
     };
@@ -55,6 +68,14 @@ fn main() {
                 ("ger", _) => ger::run::<f64>(&cfg, ob, bl),
                 ("gemm", "f32") => gemm::run::<f32>(&cfg, ob, bl),
                 ("gemm", _) => gemm::run::<f64>(&cfg, ob, bl),
+                ("outer-paired", "f32") => {
+                    outer_paired::run::<f32>(&cfg);
+                    continue;
+                }
+                ("outer-paired", _) => {
+                    outer_paired::run::<f64>(&cfg);
+                    continue;
+                }
                 ("ger-paired", "f32") => {
                     ger_paired::run::<f32>(&cfg, ob);
                     continue;
@@ -130,17 +151,7 @@ fn load_check(cfg: &Cfg, when: &str) {
 
 fn parse(args: &[String]) -> Result<(String, Cfg), String> {
     let group = args.first().ok_or("missing group")?.clone();
-    if ![
-        "outer",
-        "ger",
-        "ger-paired",
-        "gemm",
-        "dense",
-        "interleaved",
-        "all",
-    ]
-    .contains(&group.as_str())
-    {
+    if group != "all" && !GROUPS.contains(&group.as_str()) {
         return Err(format!("unknown group `{group}`"));
     }
     let mut cfg = Cfg {
