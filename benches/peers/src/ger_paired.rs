@@ -13,7 +13,7 @@ use crate::elem::El;
 use crate::ger::Rank1;
 use crate::harness::Cfg;
 use crate::outer::SIZES;
-use crate::paired::{median, ratio, rounds};
+use crate::paired::{median, ratio, rounds, After};
 use crate::physical;
 
 /// Runs the group for one element type; prints one table per thread count.
@@ -74,7 +74,15 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
                         &mut || theirs(&mut a.borrow_mut()),
                         &mut || physical::rmw(&mut a.borrow_mut()),
                     ],
-                    (threads > 1).then_some(1),
+                    &[
+                        After::Nothing,
+                        if threads > 1 {
+                            After::CoolDown
+                        } else {
+                            After::Nothing
+                        },
+                        After::Nothing,
+                    ],
                 )
             });
             println!(

@@ -4,7 +4,9 @@
 //! ([`paired::rounds`]).
 //!
 //! The limit of a round is the faster of the two fills in that round, as in the `outer`
-//! group; the ratios are medians over rounds of the within-round ratios.
+//! group; the ratios are medians over rounds of the within-round ratios. The batch after the
+//! NT fill, which leaves the buffer in memory, starts with untimed calls
+//! ([`After::Settle`]).
 
 use std::cell::RefCell;
 
@@ -14,7 +16,7 @@ use crate::check;
 use crate::elem::El;
 use crate::harness::Cfg;
 use crate::outer::{faer_par, SIZES};
-use crate::paired::{median, ratio, rounds};
+use crate::paired::{median, ratio, rounds, After};
 use crate::physical;
 
 /// Runs the group for one element type; prints one table per thread count.
@@ -87,7 +89,13 @@ fn table<T: El>(cfg: &Cfg, threads: usize) {
                     &mut || physical::fill256(&mut s.borrow_mut()),
                     &mut || physical::fill_nt(&mut s.borrow_mut()),
                 ],
-                None,
+                &[
+                    After::Nothing,
+                    After::Nothing,
+                    After::Nothing,
+                    After::Nothing,
+                    After::Settle,
+                ],
             )
         });
         let limit: Vec<f64> = rates[3]
