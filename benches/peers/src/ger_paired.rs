@@ -13,7 +13,7 @@ use crate::elem::El;
 use crate::ger::Rank1;
 use crate::harness::Cfg;
 use crate::outer::SIZES;
-use crate::paired::{median, ratio, rounds, After};
+use crate::paired::{median, pool, ratio, rounds, After};
 use crate::physical;
 
 /// Runs the group for one element type; prints one table per thread count.
@@ -37,10 +37,7 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
     );
     println!("| case | outerprod ger | OpenBLAS ?ger | RMW pass | outerprod / OpenBLAS | outerprod / RMW | OpenBLAS / RMW |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("rayon pool");
+    let pool = pool(threads);
     for &(m, n) in &SIZES {
         for row in [true, false] {
             let label = format!("{m}×{n} {}", if row { "row-major" } else { "col-major" });

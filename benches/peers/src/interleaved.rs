@@ -18,6 +18,7 @@ use crate::check;
 use crate::elem::El;
 use crate::ger::Rank1;
 use crate::harness::Cfg;
+use crate::paired::pool;
 use crate::physical;
 
 /// Shortest batch of back-to-back calls.
@@ -61,14 +62,6 @@ fn interleave(work: f64, configs: &mut [Config<'_>]) -> Vec<f64> {
             v[v.len() / 2]
         })
         .collect()
-}
-
-/// A rayon pool of `threads` threads.
-fn pool(threads: usize) -> ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("rayon pool")
 }
 
 /// C = AB with the given layouts of A, B, C (row-major when true), on the current pool.

@@ -16,7 +16,7 @@ use crate::check;
 use crate::elem::El;
 use crate::harness::Cfg;
 use crate::outer::{faer_par, SIZES};
-use crate::paired::{median, ratio, rounds, After};
+use crate::paired::{median, pool, ratio, rounds, After};
 use crate::physical;
 
 /// Runs the group for one element type; prints one table per thread count.
@@ -35,10 +35,7 @@ fn table<T: El>(cfg: &Cfg, threads: usize) {
     );
     println!("| case | row | col (vec_outer) | faer k=1 | 256-bit fill | NT fill | row / limit | col / limit | row / faer | col / faer |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("rayon pool");
+    let pool = pool(threads);
     for &(m, n) in &SIZES {
         let label = format!("{m}×{n}");
         if !cfg.wants_case(&label) {

@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use rayon::ThreadPool;
+
 /// Shortest batch of back-to-back calls.
 pub const BATCH: Duration = Duration::from_millis(20);
 
@@ -101,4 +103,12 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 /// The median over rounds of `num[r] / den[r]`.
 pub fn ratio(num: &[f64], den: &[f64]) -> f64 {
     median(num.iter().zip(den).map(|(a, b)| a / b).collect())
+}
+
+/// A rayon pool of `threads` threads.
+pub fn pool(threads: usize) -> ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("rayon pool")
 }
