@@ -299,13 +299,23 @@ pub(crate) fn run<T: Scalar>(
     if pieces == 1 {
         work(0..outer_len, 0..inner_len);
     } else if outer_len >= pieces {
-        super::par_ranges(outer_len, pieces, 1, &|o0, o1| work(o0..o1, 0..inner_len));
+        super::par_ranges(
+            outer_len,
+            pieces,
+            1,
+            inner_len * size_of::<T>(),
+            &|o0, o1| work(o0..o1, 0..inner_len),
+        );
     } else {
         // Few long rows (say 2×10⁶): split along them, on cache-line multiples.
         let line = (64 / size_of::<T>().max(1)).max(1);
-        super::par_ranges(inner_len, pieces, line, &|i0, i1| {
-            work(0..outer_len, i0..i1)
-        });
+        super::par_ranges(
+            inner_len,
+            pieces,
+            line,
+            outer_len * size_of::<T>(),
+            &|i0, i1| work(0..outer_len, i0..i1),
+        );
     }
 }
 
