@@ -817,11 +817,13 @@ pub(crate) fn cast_slice_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut
 /// until another worker steals it, about a microsecond later even when that worker is awake
 /// (rdtsc marks inside a 2-thread 256×256 f32 `ger` on the Sapphire Rapids guest: the helper
 /// started its half 1.0–1.1 µs into a 6.9–7.6 µs call), and with two even pieces the caller
-/// then waits for it. A microsecond is some 30–60 KiB of an in-cache update or fill on one
-/// core; half of that moves to the caller. Emerald Rapids guest, 2 threads, 256×256 f32
-/// `ger` against OpenBLAS in alternating batches, two runs per share: the caller's half at
-/// 50 % (this head start off) 0.93–0.98, at 55 % 0.97–1.11, at 60 % 1.07–1.19, at 65 %
-/// 1.00–1.18, at 70 % 0.92–1.03 (32 KiB is 62.5 % there). With this head start, eight runs
+/// then waits for it. Moving h bytes from the thief to the caller closes a gap of 2h divided
+/// by one core's rate (30–60 KiB per µs in cache); the thief also ran its half slower in
+/// those marks (5.1–5.5 µs against 3.6–3.9), so the size was chosen by measurement. Emerald
+/// Rapids guest, 2 threads, 256×256 f32
+/// `ger` against OpenBLAS in alternating batches, two or three runs per share: the caller's
+/// half at 50 % (this head start off) 0.93–0.99, at 55 % 0.97–1.11, at 60 % 1.03–1.19, at
+/// 65 % 1.00–1.18, at 70 % 0.92–1.03 (32 KiB is 62.5 % there). With this head start, eight runs
 /// against seven without: f32 row-major 1.01–1.20 (before 0.93–1.08), column-major 1.02–1.23
 /// (0.93–0.99); f64 (four pieces) row-major 1.00–1.10 (0.97–1.07), column-major 0.95–1.02
 /// (0.93–1.07); 1024² to 4096² and 8192×256 and outer products unchanged within the noise.
