@@ -819,16 +819,16 @@ pub(crate) fn cast_slice_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut
 /// started its half 1.0–1.1 µs into a 6.9–7.6 µs call), and with two even pieces the caller
 /// then waits for it. Moving h bytes from the thief to the caller closes a gap of 2h divided
 /// by one core's rate (30–60 KiB per µs in cache); the thief also ran its half slower in
-/// those marks (5.1–5.5 µs against 3.6–3.9), so the size was chosen by measurement. Emerald
-/// Rapids guest, 2 threads, 256×256 f32
-/// `ger` against OpenBLAS in alternating batches, two or three runs per share: the caller's
-/// half at 50 % (this head start off) 0.93–0.99, at 55 % 0.97–1.11, at 60 % 1.03–1.19, at
-/// 65 % 1.00–1.18, at 70 % 0.92–1.03 (32 KiB is 62.5 % there). With this head start, eight runs
-/// against seven without: f32 row-major 1.01–1.20 (before 0.93–1.08), column-major 1.02–1.23
-/// (0.93–0.99); f64 (four pieces) row-major 1.00–1.10 (0.97–1.07), column-major 0.95–1.02
-/// (0.93–1.07); 1024² to 4096² and 8192×256 and outer products unchanged within the noise.
-/// Later splits run on threads that are already working, and from four pieces up the pieces
-/// balance themselves.
+/// those marks (5.1–5.5 µs against 3.6–3.9), so the size was chosen by measurement.
+///
+/// Emerald Rapids guest, 2 threads, 256×256 f32 `ger` against OpenBLAS in alternating
+/// batches, two or three runs per share: the caller's half at 50 % (no head start)
+/// 0.93–0.99, at 55 % 0.97–1.11, at 60 % 1.03–1.19, at 65 % 1.00–1.18, at 70 % 0.92–1.03
+/// (32 KiB is 62.5 % there). With this head start, eight runs against seven without: f32
+/// row-major 1.01–1.20 (before 0.93–1.08), column-major 1.02–1.23 (0.93–0.99); f64 (four
+/// pieces) row-major 1.00–1.10 (0.97–1.07), column-major 0.95–1.02 (0.93–1.07); 1024² to
+/// 4096², 8192×256 and the outer products unchanged within the noise. Later splits run on
+/// threads that are already working, and from four pieces up the pieces balance themselves.
 pub(crate) const FORKER_HEAD_START_BYTES: usize = 32 * 1024;
 
 /// The extra units of `unit_bytes` each that the forking thread takes at the first split of
