@@ -188,8 +188,8 @@ pub enum SpreadWrite {
     /// are written whole, four adjacent rows at a time, ragged ones in column blocks.
     FourRows,
     /// The same rows in the same order, one row at a time: one store stream at a time. Rows
-    /// longer than a column block go in column blocks of a third of L1d, every row's block in
-    /// turn.
+    /// longer than a column block: each thread's piece is cut in four quarters, written
+    /// 2 KiB of each in turn (the same pattern, four streams taking turns).
     RowByRow,
 }
 
@@ -424,17 +424,6 @@ pub(crate) fn l3_kernels(path: KernelPath, in_l3: bool) -> KernelPath {
     } else {
         path
     }
-}
-
-/// Column block, in elements, for rows longer than [`block_elems`] that an outer product writes
-/// past L2 one row segment at a time ([`SpreadWrite::RowByRow`]): a third of L1d, whole cache
-/// lines, so that the block of `b` and the output lines being written (each read into L1 for
-/// ownership first) fit in L1 together. On Intel Emerald Rapids (L1d 48 KiB; paired harness,
-/// 1 thread, against a fill of the same buffer) 16 KiB blocks ran at 0.93–1.01 of the fill on
-/// vec(abᵀ) 8192×256 and 16384×256, where 24 KiB blocks (half of L1d) ran at 0.86–0.96 and
-/// 32 KiB at 0.79–0.86.
-fn stream_block_elems<T>() -> usize {
-    (cache_sizes().l1d / 3 / 64 * 64 / std::mem::size_of::<T>().max(1)).max(64)
 }
 
 /// `out[i·n + j] = a[i]·b[j]` with `out.len() == a.len()·b.len()`: the row-major outer product.

@@ -12,9 +12,7 @@ use super::alias::dealiased;
 use super::{
     active, cast_slice, cast_slice_mut, par_chunks_mut, par_each_mut, split_for, thresholds,
 };
-use super::{
-    block_elems, l3_kernels, lives_in_l3, stream_block_elems, FloatKernels, FourRows, KernelPath,
-};
+use super::{block_elems, l3_kernels, lives_in_l3, FloatKernels, FourRows, KernelPath};
 use super::{SpreadWrite, Stores, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
 
@@ -87,6 +85,10 @@ pub(crate) struct Walk {
     /// them visible before the chunk's thread reports it done. [`run_stack`] clears it and
     /// fences once per piece instead of once per product.
     pub(crate) fence: bool,
+    /// `Some(len)`: the chunk is written as four flat streams a quarter of it apart, `len`
+    /// elements of each in turn, whatever its rows ([`four_streams`]). [`walk_for`] sets it
+    /// for rows longer than a block in L3 with [`SpreadWrite::RowByRow`].
+    pub(crate) streams: Option<usize>,
 }
 
 /// Fills the flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
@@ -107,6 +109,10 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
 ) {
     let (n, block) = (b.len(), walk.block);
     debug_assert!(n > 0 && first + out.len() <= a.len() * n);
+    if let Some(turn) = walk.streams {
+        // SAFETY: forwarded contract.
+        return unsafe { four_streams::<T, K>(out, first, a, b, turn, stores) };
+    }
     // (A division costs tens of cycles: skip it for the common whole-product chunk.)
     let (mut i, j0) = if first == 0 {
         (0, 0)
@@ -157,6 +163,78 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
         let len = tail.len();
         // SAFETY: tail.len() == len == b[..len].len(), and len < n.
         unsafe { K::row(tail, a[i + full], &b[..len], stores) };
+    }
+}
+
+/// The flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
+/// product, as [`chunk`] writes it, in four streams: the range is cut in quarters (at cache
+/// lines), and `turn` elements of each quarter are written in turn, row by row where a turn
+/// crosses the end of a row. Each element is still the one product `a[i]·b[j]`.
+///
+/// For rows longer than a column block in L3 on Intel ([`walk_for`]), where every line
+/// written is first read for ownership: four streams keep more of those reads in flight
+/// than one row segment at a time, as the spread rows of shorter rows do.
+///
+/// # Safety
+/// As [`chunk`].
+#[inline(always)]
+unsafe fn four_streams<T: Copy, K: OuterRow<T>>(
+    out: &mut [T],
+    first: usize,
+    a: &[T],
+    b: &[T],
+    turn: usize,
+    stores: Stores,
+) {
+    let (n, len) = (b.len(), out.len());
+    let turn = turn.max(1);
+    // Quarter q starts at the first cache line at or after q·len/4 (in address terms, so
+    // that the turns of streams 1–3 start on lines).
+    let size = std::mem::size_of::<T>().max(1);
+    let base = out.as_ptr() as usize;
+    let start = |q: usize| {
+        let raw = len * q / 4;
+        let addr = base + raw * size;
+        (raw + (addr.next_multiple_of(64) - addr) / size).min(len)
+    };
+    let mut at = [0, start(1), start(2), start(3)];
+    let end = [at[1], at[2], at[3], len];
+    // Row and column of each stream's next element (one division per stream and chunk).
+    let mut row = [0; 4];
+    let mut col = [0; 4];
+    for q in 0..4 {
+        let g = first + at[q];
+        (row[q], col[q]) = (g / n, g % n);
+    }
+    loop {
+        let mut more = false;
+        for q in 0..4 {
+            let stop = (at[q] + turn).min(end[q]);
+            while at[q] < stop {
+                let l = (n - col[q]).min(stop - at[q]);
+                debug_assert!(row[q] < a.len() && col[q] + l <= n);
+                // SAFETY: `l` elements of one row: out[at..at + l] holds elements (row, col)
+                // onwards of the product, b[col..col + l] their factors; features as
+                // promised by our caller.
+                unsafe {
+                    K::row(
+                        &mut out[at[q]..at[q] + l],
+                        a[row[q]],
+                        &b[col[q]..col[q] + l],
+                        stores,
+                    )
+                };
+                at[q] += l;
+                col[q] += l;
+                if col[q] == n {
+                    (row[q], col[q]) = (row[q] + 1, 0);
+                }
+            }
+            more |= at[q] < end[q];
+        }
+        if !more {
+            break;
+        }
     }
 }
 
@@ -703,6 +781,15 @@ fn as_float<'o, 'v, T: 'static, F: 'static>(
     Some((cast_slice_mut(out)?, cast_slice(a)?, cast_slice(b)?))
 }
 
+/// The turn of each of the [`four_streams`], in bytes. On Intel Emerald Rapids the spread
+/// rows of the row-major 8192×256 product (1 KiB for f32, 2 KiB for f64) wrote at 1.05–1.3×
+/// a fill of the same buffer in L3, where vec(abᵀ) of the same shape, rows of 32 and 64 KiB
+/// in column blocks, ran at 0.9–1.0. With four streams, vec(abᵀ) 8192×256 against a plain
+/// fill (harness, one run per turn, 1 thread / 2 threads): turns of 512 bytes 0.97–1.02 /
+/// 1.17–1.18, 1 KiB 1.02–1.03 / 1.08–1.17, 2 KiB 1.00–1.03 / 1.08–1.32, 4 KiB 0.99–1.06 /
+/// 1.05–1.25, against 0.90–1.00 / 0.97–1.02 for the column blocks.
+const STREAM_TURN_BYTES: usize = 2048;
+
 /// Rows longer than this many column blocks stay in column blocks above L2 too (their row of
 /// `b` would no longer stay in L2 across a group of four rows).
 const WHOLE_ROW_MAX_BLOCKS: usize = 16;
@@ -715,16 +802,24 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 /// every line written is first read for ownership, and the walk follows
 /// [`Thresholds::spread_write`]:
 ///
-/// - [`SpreadWrite::RowByRow`] (Intel): one row segment at a time, rows in the order g, g + q,
-///   g + 2q, g + 3q (q a quarter of the piece). Rows longer than `block` go in column blocks
-///   of a third of L1d (`stream_block_elems`), every row's block in turn, so that the block of
-///   `b` stays in L1 beside the lines being written. On Intel Emerald Rapids (paired harness,
-///   1 thread, against a fill of the same buffer, aligned and 16 bytes off), against the
+/// - [`SpreadWrite::RowByRow`] (Intel): one row at a time, rows in the order g, g + q,
+///   g + 2q, g + 3q (q a quarter of the piece). Rows longer than `block` are written as
+///   [`four_streams`]: the piece in quarters, [`STREAM_TURN_BYTES`] of each in turn, which
+///   is the same pattern as those spread rows when they are 1–2 KiB long.
+///
+///   Before the four streams, those long rows went in column blocks of a third of L1d,
+///   every row's block in turn, so that the block of `b` stayed in L1. On Intel Emerald
+///   Rapids (paired harness, 1 thread, against a fill of the same buffer), against the
 ///   `FourRows` walk below: vec(abᵀ) 8192×256 and 16384×256, f32 and f64, 0.94–1.01 against
-///   0.76–1.03 (`FourRows` ahead only on f64 16384×256, 0.98–1.03 against 0.94–0.96); ragged
-///   rows (1000×7000 f32, 1000×3500 f64) 0.91–0.97 against 0.72–0.81; whole-line rows of
-///   24 KiB to 512 KiB 0.90–0.97 against 0.87–1.01. Column blocks written four rows at a
-///   time ran at 0.76–0.79 (f32 vec(abᵀ)).
+///   0.76–1.03; ragged rows (1000×7000 f32, 1000×3500 f64) 0.91–0.97 against 0.72–0.81;
+///   whole-line rows of 24 KiB to 512 KiB 0.90–0.97 against 0.87–1.01. Column blocks
+///   written four rows at a time, four stores to four rows per vector of `b`, ran at
+///   0.76–0.79 (f32 vec(abᵀ)). Four streams against those column blocks, same guest, peer
+///   bench `outer-paired --cases 8192×256`, three runs of each build taking turns, vec(abᵀ)
+///   over the row-major product of the same round: f64 0.83–0.85 → 0.96–0.98 (1 thread) and
+///   0.81–0.91 → 0.95–0.96 (2 threads), f32 0.80–0.92 → 0.91–0.94 (2 threads), f32 at 1
+///   thread unchanged (0.92–1.02 → 0.92–0.93). In a harness (one run each, against a
+///   plain fill) 256×16384 f32 and ragged 512×6400 f32 rows ran alike or faster.
 /// - [`SpreadWrite::FourRows`] (elsewhere): rows up to a block go four at a time a quarter of
 ///   the piece apart, four long sequential streams that keep more of those reads in flight
 ///   than one (fills of 8 and 16 MiB on Zen 3: four interleaved streams ran at 1.2× and 1.6×
@@ -737,15 +832,12 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 ///   block.
 fn walk_for<T>(in_l3: bool, n: usize, block: usize, thresholds: Thresholds) -> Walk {
     if in_l3 && thresholds.spread_write == SpreadWrite::RowByRow {
-        let block = if n > block {
-            stream_block_elems::<T>()
-        } else {
-            block
-        };
+        let turn = STREAM_TURN_BYTES / std::mem::size_of::<T>().max(1);
         return Walk {
             block,
             spread: Some(SpreadWrite::RowByRow),
             fence: true,
+            streams: (n > block).then_some(turn),
         };
     }
     let whole_lines = (n * std::mem::size_of::<T>()).is_multiple_of(64);
@@ -754,12 +846,14 @@ fn walk_for<T>(in_l3: bool, n: usize, block: usize, thresholds: Thresholds) -> W
             block: n,
             spread: None,
             fence: true,
+            streams: None,
         }
     } else {
         Walk {
             block,
             spread: (in_l3 && n <= block).then_some(thresholds.spread_write),
             fence: true,
+            streams: None,
         }
     }
 }
@@ -810,5 +904,64 @@ fn dispatch<T: Scalar>(
             None => unreachable!("ScalarKind::F64 means T is f64"),
         },
         ScalarKind::Other => super::portable::outer_chunk(out, first, a, b, walk),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row kernel that writes a code of (row, column) and fails on an element written
+    /// twice, so the test sees which element each call wrote.
+    struct Mark;
+
+    impl OuterRow<u64> for Mark {
+        unsafe fn row(out: &mut [u64], ai: u64, b: &[u64], _stores: Stores) {
+            assert_eq!(out.len(), b.len());
+            for (o, &bj) in out.iter_mut().zip(b) {
+                assert_eq!(*o, 0, "element written twice");
+                *o = ai * 1_000_000 + bj;
+            }
+        }
+    }
+
+    /// Every element of every chunk exactly once and as (row, column) of the product, for
+    /// chunks shorter than four lines, chunks that start and end inside rows, rows shorter
+    /// and longer than a turn, and turns that do not divide the rows.
+    #[test]
+    fn four_streams_write_every_element_of_the_chunk_once() {
+        for (m, n) in [(1, 1), (3, 5), (7, 33), (5, 100), (40, 17), (2, 1000)] {
+            let a: Vec<u64> = (1..=m as u64).collect();
+            let b: Vec<u64> = (1..=n as u64).collect();
+            let total = m * n;
+            for turn in [1, 3, 16, 64, 1000] {
+                for (first, len) in [
+                    (0, total),
+                    (1, total - 1),
+                    (total / 3, total / 2),
+                    (n / 2, total - n / 2),
+                    (0, total.min(20)),
+                ] {
+                    // Offsets into the buffer vary the cache-line cut of the quarters.
+                    for skew in [0, 3] {
+                        let mut buf = vec![0u64; skew + len];
+                        let out = &mut buf[skew..];
+                        // SAFETY: the range lies inside the product; `Mark` needs no CPU
+                        // feature.
+                        unsafe {
+                            four_streams::<u64, Mark>(out, first, &a, &b, turn, Stores::Normal)
+                        };
+                        for (p, &v) in out.iter().enumerate() {
+                            let (i, j) = ((first + p) / n, (first + p) % n);
+                            assert_eq!(
+                                v,
+                                (i as u64 + 1) * 1_000_000 + j as u64 + 1,
+                                "{m}×{n} turn {turn} first {first} len {len} skew {skew} at {p}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }
