@@ -172,8 +172,10 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
 /// crosses the end of a row. Each element is still the one product `a[i]·b[j]`.
 ///
 /// For rows longer than a column block in L3 on Intel ([`walk_for`]), where every line
-/// written is first read for ownership: four streams keep more of those reads in flight
-/// than one row segment at a time, as the spread rows of shorter rows do.
+/// written is first read for ownership. There four streams taking turns wrote faster than
+/// one row segment at a time (see [`STREAM_TURN_BYTES`]), as the spread rows of shorter
+/// rows already did. More of those reads in flight at once is the likely reason; it is not
+/// measured (the guest has no performance counters).
 ///
 /// # Safety
 /// As [`chunk`].
@@ -781,10 +783,10 @@ fn as_float<'o, 'v, T: 'static, F: 'static>(
     Some((cast_slice_mut(out)?, cast_slice(a)?, cast_slice(b)?))
 }
 
-/// The turn of each of the [`four_streams`], in bytes. On Intel Emerald Rapids the spread
-/// rows of the row-major 8192×256 product (1 KiB for f32, 2 KiB for f64) wrote at 1.05–1.3×
-/// a fill of the same buffer in L3, where vec(abᵀ) of the same shape, rows of 32 and 64 KiB
-/// in column blocks, ran at 0.9–1.0. With four streams, vec(abᵀ) 8192×256 against a plain
+/// The turn of each of the [`four_streams`], in bytes. On Intel Emerald Rapids, 2 threads,
+/// the spread rows of the row-major 8192×256 product (1 KiB for f32, 2 KiB for f64) wrote at
+/// 1.04–1.24× a fill of the same buffer in L3, where vec(abᵀ) of the same shape, rows of 32
+/// and 64 KiB in column blocks, read 0.89–1.01 (peer bench, four runs). With four streams, vec(abᵀ) 8192×256 against a plain
 /// fill (harness, one run per turn, 1 thread / 2 threads): turns of 512 bytes 0.97–1.02 /
 /// 1.17–1.18, 1 KiB 1.02–1.03 / 1.08–1.17, 2 KiB 1.00–1.03 / 1.08–1.32, 4 KiB 0.99–1.06 /
 /// 1.05–1.25, against 0.90–1.00 / 0.97–1.02 for the column blocks.
