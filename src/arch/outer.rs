@@ -297,7 +297,8 @@ fn run_general<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let share = split.share(bytes);
     let in_l3 = lives_in_l3(bytes, share, thresholds);
-    let walk = walk_for::<T>(in_l3, b.len(), block, thresholds);
+    let spread = in_l3 || spreads_in_l2::<T>(bytes, share, b.len(), block, thresholds);
+    let walk = walk_for::<T>(spread, b.len(), block, thresholds);
     let path = l3_kernels(path, in_l3);
     if split.pieces == 1 {
         dispatch(path, stores, out, 0, a, b, walk);
@@ -306,6 +307,43 @@ fn run_general<T: Scalar>(
         par_chunks_mut(out, split.pieces, &work);
     }
 }
+
+/// Whether an outer product below the L3 band ([`lives_in_l3`]) takes the spread walk all
+/// the same: where that walk writes one row at a time ([`SpreadWrite::RowByRow`], Intel),
+/// for rows of [`L2_SPREAD_MIN_ROW_BYTES`] up to a block and from an eighth of
+/// `spread_min_bytes` per thread (256 KiB of a 2 MiB L2). The L3 kernel choice does not
+/// follow it.
+///
+/// Intel Emerald Rapids guest, harness, the row-major product against a plain fill of the
+/// same buffer, default walk (four adjacent rows at a time) → spread walk, three runs,
+/// 1 thread / 2 threads:
+/// - f64 256² (512 KiB, rows of 2 KiB): 0.99–1.11 → 1.03–1.15 / 0.85–0.91 → 0.93–0.98;
+/// - f32 512² (1 MiB, 2 KiB): 0.95–0.99 → 1.01–1.05 / 1.15–1.25 → 1.16–1.41;
+/// - f64 362² (1 MiB, 2.9 KiB): 1.06–1.07 alike / 1.06–1.20 → 1.09–1.23;
+/// - f64 512² (2 MiB, 4 KiB), 2 threads (spread already at 1): 0.81–1.10 → 0.95–1.22.
+///
+/// Shorter rows gained nothing: f32 256² (1 KiB) 0.89–0.98 → 0.87–0.97 at 1 thread, and
+/// f32 362² (1.4 KiB) 0.92–0.95 → 0.89–0.96 at 2. Rows written one at a time but four
+/// adjacent ones, not spread, lost to the default walk in 20 of 26 cells (two runs; the other
+/// six at 512²), f64 256² 0.91–0.96 against 0.99 at 1 thread and 0.72–0.76 against 0.85 at
+/// 2: it is the four streams a quarter apart that pay, not the row at a time.
+fn spreads_in_l2<T>(
+    bytes: usize,
+    share: usize,
+    n: usize,
+    block: usize,
+    thresholds: Thresholds,
+) -> bool {
+    thresholds.spread_write == SpreadWrite::RowByRow
+        && share >= thresholds.spread_min_bytes / 8
+        && bytes < thresholds.streaming_min_bytes
+        && n * std::mem::size_of::<T>() >= L2_SPREAD_MIN_ROW_BYTES
+        && n <= block
+}
+
+/// Rows of at least this many bytes take the spread walk below the L3 band (see
+/// [`spreads_in_l2`]).
+const L2_SPREAD_MIN_ROW_BYTES: usize = 2048;
 
 /// Whether rows of `n` elements are shorter than one vector of `path`, which its row kernels
 /// would write one element at a time. They take the permute kernel (`x86::outer_short`,
