@@ -173,7 +173,9 @@ pub struct Thresholds {
     /// of those reads in flight. 0 spreads every range of four rows or more. Default: the
     /// per-core L2 size (ranges that fit in L2 gain nothing from it). How an outer product's
     /// rows longer than a column block are written above this size depends on
-    /// [`spread_write`](Self::spread_write).
+    /// [`spread_write`](Self::spread_write). With [`SpreadWrite::RowByRow`], outer products
+    /// whose rows take 2 KiB up to a column block spread from an eighth of this size (in L2
+    /// too, where that walk was measured faster on Intel).
     pub spread_min_bytes: usize,
     /// How an outer product writes its rows above `spread_min_bytes`: four at once (four
     /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].

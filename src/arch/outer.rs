@@ -965,6 +965,51 @@ mod tests {
         }
     }
 
+    /// The spread walk below L3: only with `RowByRow`, from an eighth of `spread_min_bytes`
+    /// per thread, for rows of 2 KiB up to a block, and not for streamed outputs.
+    #[test]
+    fn the_spread_walk_reaches_into_l2_only_where_it_was_measured() {
+        let t = Thresholds {
+            spread_write: SpreadWrite::RowByRow,
+            spread_min_bytes: 2 << 20,
+            streaming_min_bytes: 16 << 20,
+            ..super::super::default_thresholds()
+        };
+        let kib = 1024;
+        let block = 3072;
+        // f64 256×256 on two threads: 512 KiB, 256 KiB each, rows of 2 KiB.
+        assert!(spreads_in_l2::<f64>(512 * kib, 256 * kib, 256, block, t));
+        assert!(!spreads_in_l2::<f64>(512 * kib, 255 * kib, 256, block, t));
+        // Rows of 1 KiB, or longer than the block.
+        assert!(!spreads_in_l2::<f32>(512 * kib, 512 * kib, 256, block, t));
+        assert!(!spreads_in_l2::<f64>(
+            512 * kib,
+            512 * kib,
+            block + 1,
+            block,
+            t
+        ));
+        // Streamed, or the four-row walk.
+        assert!(!spreads_in_l2::<f64>(16 << 20, 8 << 20, 256, block, t));
+        let four = Thresholds {
+            spread_write: SpreadWrite::FourRows,
+            ..t
+        };
+        assert!(!spreads_in_l2::<f64>(
+            512 * kib,
+            512 * kib,
+            256,
+            block,
+            four
+        ));
+        // A threshold of usize::MAX turns spreading off here too.
+        let never = Thresholds {
+            spread_min_bytes: usize::MAX,
+            ..t
+        };
+        assert!(!spreads_in_l2::<f64>(8 << 20, 8 << 20, 256, block, never));
+    }
+
     /// Every element of every chunk exactly once and as (row, column) of the product, for
     /// chunks shorter than four lines, chunks that start and end inside rows, rows shorter
     /// and longer than a turn, and turns that do not divide the rows.
