@@ -835,12 +835,12 @@ const STREAM_TURN_BYTES: usize = 2048;
 const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 
 /// How the pieces of a thread's share, rows of `n` elements of `T`, are walked; `in_l3` is
-/// [`lives_in_l3`] of the call.
+/// [`lives_in_l3`] of the call, or [`spreads_in_l2`] where the spread walk extends below L3.
 ///
-/// In L1 and L2, and with non-temporal stores (which read nothing), rows go four adjacent ones
-/// at a time, in column blocks of `block` elements when longer. In L3 (ordinary stores past L2)
-/// every line written is first read for ownership, and the walk follows
-/// [`Thresholds::spread_write`]:
+/// In L1 and L2 (but for that extension), and with non-temporal stores (which read
+/// nothing), rows go four adjacent ones at a time, in column blocks of `block` elements when
+/// longer. In L3 (ordinary stores past L2) every line written is first read for ownership,
+/// and the walk follows [`Thresholds::spread_write`]:
 ///
 /// - [`SpreadWrite::RowByRow`] (Intel): one row at a time, rows in the order g, g + q,
 ///   g + 2q, g + 3q (q a quarter of the piece). Rows longer than `block` are written as
