@@ -175,7 +175,9 @@ pub struct Thresholds {
     /// rows longer than a column block are written above this size depends on
     /// [`spread_write`](Self::spread_write). With [`SpreadWrite::RowByRow`], outer products
     /// whose rows take 2 KiB up to a column block spread from an eighth of this size (in L2
-    /// too, where that walk was measured faster on Intel).
+    /// too, where that walk was measured faster on Intel); on x86 that changes rows of a
+    /// whole number of vectors, since ragged rows in pieces of 64 KiB and more take the flat
+    /// kernel, which has no walk.
     pub spread_min_bytes: usize,
     /// How an outer product writes its rows above `spread_min_bytes`: four at once (four
     /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].
@@ -190,8 +192,10 @@ pub enum SpreadWrite {
     /// are written whole, four adjacent rows at a time, ragged ones in column blocks.
     FourRows,
     /// The same rows in the same order, one row at a time: one store stream at a time. Rows
-    /// longer than a column block: each thread's piece is cut in four quarters, written
-    /// 2 KiB of each in turn (the same pattern, four streams taking turns).
+    /// longer than a column block: each chunk of the output (all of it on one thread,
+    /// pieces of 128 KiB or more when threaded, and in a stack of products such as
+    /// `kron_mat` each product's part of one) is cut in four quarters, written 2 KiB of each
+    /// in turn (the same pattern, four streams taking turns).
     RowByRow,
 }
 

@@ -168,8 +168,11 @@ pub(crate) unsafe fn chunk<T: Copy, K: OuterRow<T>>(
 
 /// The flat range `first .. first + out.len()` of the row-major `a.len() × b.len()` outer
 /// product, as [`chunk`] writes it, in four streams: the range is cut in quarters (at cache
-/// lines), and `turn` elements of each quarter are written in turn, row by row where a turn
-/// crosses the end of a row. Each element is still the one product `a[i]·b[j]`.
+/// lines, or up to one element before one where the element size does not divide the
+/// distance to it), and `turn` elements of each quarter are written in turn, row by
+/// row where a turn crosses the end of a row. Each element is still the one product
+/// `a[i]·b[j]`. The chunk is a threaded piece of one product, or the part of one product of
+/// a stack ([`run_stack`]) in a piece.
 ///
 /// For rows longer than a column block in L3 on Intel ([`walk_for`]), where every line
 /// written is first read for ownership. There four streams taking turns wrote faster than
@@ -190,8 +193,11 @@ unsafe fn four_streams<T: Copy, K: OuterRow<T>>(
 ) {
     let (n, len) = (b.len(), out.len());
     let turn = turn.max(1);
-    // Quarter q starts at the first cache line at or after q·len/4 (in address terms, so
-    // that the turns of streams 1–3 start on lines).
+    // Quarter q starts at the first element at or after q·len/4 that begins a cache line
+    // (in address terms, so that the turns of streams 1–3 start on lines); where the
+    // element size does not divide the distance, at the last element that starts before
+    // that line. Either way the starts never decrease and stay within `len`, so the
+    // quarters cut the range without gap or overlap.
     let size = std::mem::size_of::<T>().max(1);
     let base = out.as_ptr() as usize;
     let start = |q: usize| {
@@ -296,10 +302,8 @@ fn run_general<T: Scalar>(
     // The walk and the kernels follow one thread's share; the pieces are smaller.
     let split = split_for(bytes, thresholds);
     let share = split.share(bytes);
-    let in_l3 = lives_in_l3(bytes, share, thresholds);
-    let spread = in_l3 || spreads_in_l2::<T>(bytes, share, b.len(), block, thresholds);
-    let walk = walk_for::<T>(spread, b.len(), block, thresholds);
-    let path = l3_kernels(path, in_l3);
+    let walk = product_walk::<T>(bytes, share, b.len(), block, thresholds);
+    let path = l3_kernels(path, lives_in_l3(bytes, share, thresholds));
     if split.pieces == 1 {
         dispatch(path, stores, out, 0, a, b, walk);
     } else {
@@ -308,25 +312,42 @@ fn run_general<T: Scalar>(
     }
 }
 
+/// The walk of one outer product of `bytes`, `share` of them per thread, rows of `n`
+/// elements: [`walk_for`] in L3 ([`lives_in_l3`]) and where the spread walk reaches below it
+/// ([`spreads_in_l2`]).
+fn product_walk<T>(
+    bytes: usize,
+    share: usize,
+    n: usize,
+    block: usize,
+    thresholds: Thresholds,
+) -> Walk {
+    let spread = lives_in_l3(bytes, share, thresholds)
+        || spreads_in_l2::<T>(bytes, share, n, block, thresholds);
+    walk_for::<T>(spread, n, block, thresholds)
+}
+
 /// Whether an outer product below the L3 band ([`lives_in_l3`]) takes the spread walk all
 /// the same: where that walk writes one row at a time ([`SpreadWrite::RowByRow`], Intel),
 /// for rows of [`L2_SPREAD_MIN_ROW_BYTES`] up to a block and from an eighth of
 /// `spread_min_bytes` per thread (256 KiB of a 2 MiB L2). The L3 kernel choice does not
-/// follow it.
+/// follow it. Ragged rows (not a whole number of vectors) in pieces of 64 KiB and more take
+/// the flat kernel on x86, which has no walk, so there the rule changes only rows of whole
+/// vectors.
 ///
 /// Intel Emerald Rapids guest, harness, the row-major product against a plain fill of the
 /// same buffer, default walk (four adjacent rows at a time) → spread walk, three runs,
 /// 1 thread / 2 threads:
 /// - f64 256² (512 KiB, rows of 2 KiB): 0.99–1.11 → 1.03–1.15 / 0.85–0.91 → 0.93–0.98;
 /// - f32 512² (1 MiB, 2 KiB): 0.95–0.99 → 1.01–1.05 / 1.15–1.25 → 1.16–1.41;
-/// - f64 362² (1 MiB, 2.9 KiB): 1.06–1.07 alike / 1.06–1.20 → 1.09–1.23;
 /// - f64 512² (2 MiB, 4 KiB), 2 threads (spread already at 1): 0.81–1.10 → 0.95–1.22.
 ///
-/// Shorter rows gained nothing: f32 256² (1 KiB) 0.89–0.98 → 0.87–0.97 at 1 thread, and
-/// f32 362² (1.4 KiB) 0.92–0.95 → 0.89–0.96 at 2. Rows written one at a time but four
-/// adjacent ones, not spread, lost to the default walk in 20 of 26 cells (two runs; the other
-/// six at 512²), f64 256² 0.91–0.96 against 0.99 at 1 thread and 0.72–0.76 against 0.85 at
-/// 2: it is the four streams a quarter apart that pay, not the row at a time.
+/// Rows of 1 KiB gained nothing: f32 256² 0.89–0.98 → 0.87–0.97 at 1 thread. Rows written
+/// one at a time but four adjacent ones, not spread, lost to the default walk (f64 256²
+/// 0.91–0.96 against 0.99 at 1 thread and 0.72–0.76 against 0.85 at 2): it is the four
+/// streams a quarter apart that pay, not the row at a time. (The same runs had 362² cells,
+/// f64 and f32; their ragged rows take the flat kernel both ways, so those compared the
+/// same code and are left out.)
 fn spreads_in_l2<T>(
     bytes: usize,
     share: usize,
@@ -412,7 +433,13 @@ where
     // whole output in address order. In L3 with `RowByRow` (Intel), though, the four-row
     // kernels' four adjacent streams lose to one row at a time once rows reach
     // `STACK_ROW_BY_ROW_MIN_BYTES`, so those products are walked a row at a time, as `run`
-    // walks one product there; shorter rows keep the plain walk.
+    // walks one product there; shorter rows keep the plain walk. Rows longer than a column
+    // block take `run`'s four streams over each product's part of a piece. Against the
+    // column blocks row by row they replaced (8 MiB `kron_mat_into` outputs, Emerald Rapids,
+    // against a fill, 1 thread): f32 8×2 ⊗ 16×8192 0.79–0.80 → 0.88–0.91, f64 4×4 ⊗ 16×4096
+    // 0.80–0.83 → 0.93–0.95, ragged f32 4×4 ⊗ 16×7000 0.80 → 0.93–0.94; one loss, f64
+    // 2×1 ⊗ 64×8192 (rows of 64 KiB one per product, B read back from L3) 0.71–0.72 →
+    // 0.67. More in BENCHMARKS.md ("Stacks of long rows").
     let row_by_row = in_l3
         && thresholds.spread_write == SpreadWrite::RowByRow
         && row_bytes >= STACK_ROW_BY_ROW_MIN_BYTES;
@@ -824,8 +851,9 @@ fn as_float<'o, 'v, T: 'static, F: 'static>(
 /// The turn of each of the [`four_streams`], in bytes. On Intel Emerald Rapids, 2 threads,
 /// the spread rows of the row-major 8192×256 product (1 KiB for f32, 2 KiB for f64) wrote at
 /// 1.04–1.24× a fill of the same buffer in L3, where vec(abᵀ) of the same shape, rows of 32
-/// and 64 KiB in column blocks, read 0.89–1.01 (peer bench, four runs). With four streams, vec(abᵀ) 8192×256 against a plain
-/// fill (harness, one run per turn, 1 thread / 2 threads): turns of 512 bytes 0.97–1.02 /
+/// and 64 KiB in column blocks, read 0.89–1.01 (peer bench, four runs). With four streams,
+/// vec(abᵀ) 8192×256 against a plain fill (harness, one run per turn, 1 thread / 2
+/// threads): turns of 512 bytes 0.97–1.02 /
 /// 1.17–1.18, 1 KiB 1.02–1.03 / 1.08–1.17, 2 KiB 1.00–1.03 / 1.08–1.32, 4 KiB 0.99–1.06 /
 /// 1.05–1.25, against 0.90–1.00 / 0.97–1.02 for the column blocks.
 const STREAM_TURN_BYTES: usize = 2048;
@@ -955,12 +983,30 @@ mod tests {
     /// twice, so the test sees which element each call wrote.
     struct Mark;
 
+    thread_local! {
+        /// Where each `Mark` row segment started (address) and its length.
+        static WRITES: std::cell::RefCell<Vec<(usize, usize)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
     impl OuterRow<u64> for Mark {
         unsafe fn row(out: &mut [u64], ai: u64, b: &[u64], _stores: Stores) {
             assert_eq!(out.len(), b.len());
+            WRITES.with(|w| w.borrow_mut().push((out.as_ptr() as usize, out.len())));
             for (o, &bj) in out.iter_mut().zip(b) {
                 assert_eq!(*o, 0, "element written twice");
                 *o = ai * 1_000_000 + bj;
+            }
+        }
+    }
+
+    /// A 12-byte element (size does not divide a cache line): `[a_i, b_j, 1]`.
+    impl OuterRow<[u32; 3]> for Mark {
+        unsafe fn row(out: &mut [[u32; 3]], ai: [u32; 3], b: &[[u32; 3]], _stores: Stores) {
+            assert_eq!(out.len(), b.len());
+            for (o, bj) in out.iter_mut().zip(b) {
+                assert_eq!(o[2], 0, "element written twice");
+                *o = [ai[0], bj[0], 1];
             }
         }
     }
@@ -980,7 +1026,14 @@ mod tests {
         // f64 256×256 on two threads: 512 KiB, 256 KiB each, rows of 2 KiB.
         assert!(spreads_in_l2::<f64>(512 * kib, 256 * kib, 256, block, t));
         assert!(!spreads_in_l2::<f64>(512 * kib, 255 * kib, 256, block, t));
-        // Rows of 1 KiB, or longer than the block.
+        // Rows of exactly a block still spread; rows of 1 KiB, or longer than the block, not.
+        assert!(spreads_in_l2::<f64>(
+            64 * block * 8,
+            64 * block * 8,
+            block,
+            block,
+            t
+        ));
         assert!(!spreads_in_l2::<f32>(512 * kib, 512 * kib, 256, block, t));
         assert!(!spreads_in_l2::<f64>(
             512 * kib,
@@ -1010,6 +1063,90 @@ mod tests {
         assert!(!spreads_in_l2::<f64>(8 << 20, 8 << 20, 256, block, never));
     }
 
+    /// The walk `run_general` hands the kernels: four adjacent rows in L2, the spread walk
+    /// from 256 KiB per thread for rows of 2 KiB up to a block and in L3, and the four
+    /// streams only for L3 rows longer than a block.
+    #[test]
+    fn each_product_gets_the_walk_of_its_band() {
+        let t = Thresholds {
+            spread_write: SpreadWrite::RowByRow,
+            spread_min_bytes: 2 << 20,
+            streaming_min_bytes: 16 << 20,
+            ..super::super::default_thresholds()
+        };
+        let (kib, block) = (1024, 3072);
+        let walk = |bytes, share, n, t| product_walk::<f64>(bytes, share, n, block, t);
+        // f64 128×128 on one thread: 128 KiB, rows of 1 KiB, four adjacent rows.
+        let w = walk(128 * kib, 128 * kib, 128, t);
+        assert_eq!((w.spread, w.streams, w.block), (None, None, block));
+        // f64 256×256 on two threads, in L2: spread, rows whole.
+        let w = walk(512 * kib, 256 * kib, 256, t);
+        assert_eq!((w.spread, w.streams), (Some(SpreadWrite::RowByRow), None));
+        // Rows longer than a block in L2: column blocks, four adjacent rows.
+        let w = walk(512 * kib, 512 * kib, block + 1, t);
+        assert_eq!((w.spread, w.streams), (None, None));
+        // vec(abᵀ) 8192×256 f64 (16 MiB, in L3 below a higher streaming threshold): streams
+        // of 2 KiB turns.
+        let high = Thresholds {
+            streaming_min_bytes: 64 << 20,
+            ..t
+        };
+        let w = walk(16 << 20, 8 << 20, 8192, high);
+        assert_eq!(w.spread, Some(SpreadWrite::RowByRow));
+        assert_eq!(w.streams, Some(STREAM_TURN_BYTES / 8));
+        // The same in L3 with rows up to a block: spread rows, no streams.
+        let w = walk(16 << 20, 8 << 20, 256, high);
+        assert_eq!((w.spread, w.streams), (Some(SpreadWrite::RowByRow), None));
+        // FourRows: no streams; whole-line long rows are written whole.
+        let four = Thresholds {
+            spread_write: SpreadWrite::FourRows,
+            ..high
+        };
+        let w = walk(16 << 20, 8 << 20, 8192, four);
+        assert_eq!((w.spread, w.streams, w.block), (None, None, 8192));
+    }
+
+    /// The order of the writes of `four_streams`: one turn of each quarter in turn, the
+    /// quarters starting on cache lines. `Mark` logs where each row segment starts.
+    #[test]
+    fn four_streams_take_turns_a_quarter_apart() {
+        let (m, n, turn) = (16, 200, 64);
+        let a: Vec<u64> = (1..=m as u64).collect();
+        let b: Vec<u64> = (1..=n as u64).collect();
+        let mut out = vec![0u64; m * n];
+        WRITES.with(|w| w.borrow_mut().clear());
+        // SAFETY: the whole product; `Mark` needs no CPU feature.
+        unsafe { four_streams::<u64, Mark>(&mut out, 0, &a, &b, turn, Stores::Normal) };
+        let base = out.as_ptr() as usize;
+        let writes: Vec<(usize, usize)> = WRITES.with(|w| w.borrow().clone());
+        let offsets: Vec<(usize, usize)> =
+            writes.iter().map(|&(p, l)| ((p - base) / 8, l)).collect();
+        // Merge row segments that continue each other into turns.
+        let mut turns: Vec<(usize, usize)> = Vec::new();
+        for (at, l) in offsets {
+            match turns.last_mut() {
+                Some((s, len)) if *s + *len == at => *len += l,
+                _ => turns.push((at, l)),
+            }
+        }
+        let len = m * n;
+        for (q, &(at, l)) in turns.iter().take(4).enumerate() {
+            let want = len * q / 4;
+            assert!(
+                at >= want && at < want + 8,
+                "turn {q} at {at}, quarter at {want}"
+            );
+            assert!(
+                (at * 8 + base).is_multiple_of(64) || q == 0,
+                "turn {q} off a line"
+            );
+            assert_eq!(l, turn, "turn {q}");
+        }
+        // The fifth turn continues the first quarter.
+        assert_eq!(turns[4].0, turn);
+        assert_eq!(turns.iter().map(|t| t.1).sum::<usize>(), len);
+    }
+
     /// Every element of every chunk exactly once and as (row, column) of the product, for
     /// chunks shorter than four lines, chunks that start and end inside rows, rows shorter
     /// and longer than a turn, and turns that do not divide the rows.
@@ -1031,8 +1168,9 @@ mod tests {
                     for skew in [0, 3] {
                         let mut buf = vec![0u64; skew + len];
                         let out = &mut buf[skew..];
-                        // SAFETY: the range lies inside the product; `Mark` needs no CPU
-                        // feature.
+                        debug_assert!(first + out.len() <= m * n);
+                        // SAFETY: the range lies inside the product (asserted); `Mark` needs
+                        // no CPU feature.
                         unsafe {
                             four_streams::<u64, Mark>(out, first, &a, &b, turn, Stores::Normal)
                         };
@@ -1043,6 +1181,28 @@ mod tests {
                                 (i as u64 + 1) * 1_000_000 + j as u64 + 1,
                                 "{m}×{n} turn {turn} first {first} len {len} skew {skew} at {p}"
                             );
+                        }
+                        // 12-byte elements: quarter starts that cannot all fall on lines.
+                        let a3: Vec<[u32; 3]> = a.iter().map(|&v| [v as u32, 0, 0]).collect();
+                        let b3: Vec<[u32; 3]> = b.iter().map(|&v| [v as u32, 0, 0]).collect();
+                        let mut buf3 = vec![[0u32; 3]; skew + len];
+                        let out3 = &mut buf3[skew..];
+                        debug_assert!(first + out3.len() <= m * n);
+                        // SAFETY: as above.
+                        unsafe {
+                            four_streams::<[u32; 3], Mark>(
+                                out3,
+                                first,
+                                &a3,
+                                &b3,
+                                turn,
+                                Stores::Normal,
+                            )
+                        };
+                        for (p, v) in out3.iter().enumerate() {
+                            let (i, j) = ((first + p) / n, (first + p) % n);
+                            let want = [i as u32 + 1, j as u32 + 1, 1];
+                            assert_eq!(*v, want, "12-byte {m}×{n} turn {turn} first {first}");
                         }
                     }
                 }
