@@ -1011,16 +1011,21 @@ mod tests {
         }
     }
 
-    /// The spread walk below L3: only with `RowByRow`, from an eighth of `spread_min_bytes`
-    /// per thread, for rows of 2 KiB up to a block, and not for streamed outputs.
-    #[test]
-    fn the_spread_walk_reaches_into_l2_only_where_it_was_measured() {
-        let t = Thresholds {
+    /// The thresholds of an Intel core with a 2 MiB L2, streaming from 16 MiB.
+    fn intel_thresholds() -> Thresholds {
+        Thresholds {
             spread_write: SpreadWrite::RowByRow,
             spread_min_bytes: 2 << 20,
             streaming_min_bytes: 16 << 20,
             ..super::super::default_thresholds()
-        };
+        }
+    }
+
+    /// The spread walk below L3: only with `RowByRow`, from an eighth of `spread_min_bytes`
+    /// per thread, for rows of 2 KiB up to a block, and not for streamed outputs.
+    #[test]
+    fn the_spread_walk_reaches_into_l2_only_where_it_was_measured() {
+        let t = intel_thresholds();
         let kib = 1024;
         let block = 3072;
         // f64 256×256 on two threads: 512 KiB, 256 KiB each, rows of 2 KiB.
@@ -1068,12 +1073,7 @@ mod tests {
     /// streams only for L3 rows longer than a block.
     #[test]
     fn each_product_gets_the_walk_of_its_band() {
-        let t = Thresholds {
-            spread_write: SpreadWrite::RowByRow,
-            spread_min_bytes: 2 << 20,
-            streaming_min_bytes: 16 << 20,
-            ..super::super::default_thresholds()
-        };
+        let t = intel_thresholds();
         let (kib, block) = (1024, 3072);
         let walk = |bytes, share, n, t| product_walk::<f64>(bytes, share, n, block, t);
         // f64 128×128 on one thread: 128 KiB, rows of 1 KiB, four adjacent rows.
