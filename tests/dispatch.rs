@@ -926,6 +926,67 @@ fn ger_empty_is_a_no_op_on_every_path() {
     }
 }
 
+/// Column-major `f32`/`f64` updates of 1 MiB and more run the row-major loop, the scalars
+/// `α·y[j]` formed once (`SAME_LOOP_MIN_BYTES` in `src/arch/ger.rs`): bitwise the reference
+/// on every path, 1 and 2 threads, plain, padded and reversed columns, strided and reversed
+/// vectors, with NaN, ±∞, −0 and subnormals in both vectors.
+fn check_large_column_major<T: Sample + num_traits::Float>(seed: u64, m: usize, n: usize) {
+    assert!(m * n * std::mem::size_of::<T>() >= 1 << 20);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let specials = [
+        T::nan(),
+        T::infinity(),
+        T::neg_infinity(),
+        -T::zero(),
+        T::zero(),
+        T::min_positive_value() / (T::one() + T::one()),
+    ];
+    for (name, len, off, rs, cs) in layouts(m, n)
+        .into_iter()
+        .filter(|l| l.0.starts_with("col-major"))
+    {
+        for (sx, sy) in [(1, 1), (-1, 2)] {
+            let (mut xb, xo) = strided::<T>(&mut rng, m, sx);
+            let (mut yb, yo) = strided::<T>(&mut rng, n, sy);
+            for (k, &v) in specials.iter().enumerate() {
+                xb[7 + 41 * k] = v;
+                yb[3 + 37 * k] = v;
+            }
+            let x = VecRef::new(&xb, xo, m, sx).unwrap();
+            let y = VecRef::new(&yb, yo, n, sy).unwrap();
+            let alpha = T::sample(&mut rng);
+            let start: Vec<T> = vector(&mut rng, len);
+            let mut want = start.clone();
+            reference::ger(
+                alpha,
+                x,
+                y,
+                MatMut::new(&mut want, off, m, n, rs, cs).unwrap(),
+            );
+            for path in paths() {
+                for t in [1, 2] {
+                    let mut got = start.clone();
+                    pool(t).install(|| {
+                        with_kernel_path(path, || {
+                            let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
+                            ger(alpha, x, y, a).unwrap();
+                        })
+                    });
+                    let what = format!("ger {m}×{n} {name} x{sx} y{sy} {path:?} {t}t");
+                    assert_bitwise(&got, &want, &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ger_large_column_major_runs_the_row_major_loop_exactly() {
+    // Just over 1 MiB, with rows and columns that are not whole vectors.
+    check_large_column_major::<f32>(11, 515, 513);
+    check_large_column_major::<f64>(12, 363, 362);
+}
+
 /// ger at a size where the default thresholds split the work, 1 vs 2 threads.
 #[test]
 fn ger_default_thresholds_one_and_two_threads_agree() {

@@ -9,6 +9,9 @@
 //! which permutes the elements without changing any of them. `A` with no unit stride takes the
 //! portable strided kernel.
 //!
+//! Large float updates of column-major `A` form the `temp_j` once and run the row-major
+//! loop instead (`SAME_LOOP_MIN_BYTES`).
+//!
 //! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
 //! three roundings, no FMA (see `arch::ger`).
 
@@ -168,6 +171,25 @@ impl<'v, T: Scalar> Rank1Job<'v, T> {
 /// 0.92× at 1 and 2 threads.
 const SPREAD_ROW_BYTES: usize = 4096;
 
+/// Column-major (column-oriented) `f32`/`f64` updates of at least this many bytes of `A` run
+/// the row-major loop: the scalars `α·y[j]` are formed once into a buffer and `x` is scaled
+/// by exactly 1 in the loop, which changes no value (`1·x[i]` is `x[i]`, NaN payloads too),
+/// so every element is still `A[i][j] + x[i]·(α·y[j])`. The loop that scales only the
+/// scalars, with the same loads and stores and one multiply fewer, ran behind on the
+/// Emerald Rapids guest where `A` stayed in L3; why is not known (no performance counters),
+/// but one loop for both layouts cannot leave either behind:
+/// - one 4096² f32 buffer viewed both ways, column-major over row-major: 0.96–0.97 (1
+///   thread) and 0.95–0.96 (2 threads) with its own loop, 0.99–1.01 and 0.99 with this one
+///   (three runs);
+/// - peer bench `ger-paired`, three runs of each build taking turns, column-major against
+///   the read+write pass: 4096² f32 0.93–1.12 → 0.97–1.00 (1 thread; 1.12 in a run where A
+///   came partly from memory) and 0.93–0.95 → 0.97–0.98 (2 threads), 8192×256 f32 0.92–0.96 → 1.00–1.02 and
+///   f64 0.97–0.99 → 0.99–1.01 (1 thread); against OpenBLAS 4096² f32 0.97–1.00 → 0.99–1.02;
+///   1024² and the row-major cells alike.
+///
+/// Below 1 MiB the gap did not show and the buffer's allocation would.
+const SAME_LOOP_MIN_BYTES: usize = 1 << 20;
+
 /// Runs the outer indices `outer` and the inner indices `inner` of `job` with kernel `K`, in
 /// inner blocks of `block` elements so the block of `v` stays in L1 across the outer loop.
 ///
@@ -247,6 +269,7 @@ pub(crate) fn run<T: Scalar>(
     let spread = share >= thresholds.spread_min_bytes;
     let path = l3_kernels(path, lives_in_l3(bytes, share, thresholds));
     let gathered: Vec<T>;
+    let scaled: Vec<T>;
     let mut moved = Vec::new();
     let job = if row_oriented {
         let (v, v_scale) = match y.as_slice() {
@@ -279,16 +302,25 @@ pub(crate) fn run<T: Scalar>(
             }
         };
         let v = dealiased(v, a.as_mut_ptr(), stride_bytes::<T>(cs), n, &mut moved);
+        // Large float updates run the row-major loop (see `SAME_LOOP_MIN_BYTES`): the
+        // scalars α·y[j] formed once, x scaled by exactly 1 in the loop.
+        let same_loop = bytes >= SAME_LOOP_MIN_BYTES && ScalarKind::of::<T>() != ScalarKind::Other;
+        let (s, s_stride, s_scale, v_scale) = if same_loop {
+            scaled = (0..n).map(|j| alpha * y.get(j)).collect();
+            (scaled.as_ptr(), 1, None, Some(T::one()))
+        } else {
+            (y.as_ptr(), y.stride(), Some(alpha), None)
+        };
         Rank1Job {
             a: a.as_mut_ptr(),
             outer_stride: cs,
             inner_stride: rs,
             outer_len: n,
-            s: y.as_ptr(),
-            s_stride: y.stride(),
-            s_scale: Some(alpha),
+            s,
+            s_stride,
+            s_scale,
             v,
-            v_scale: None,
+            v_scale,
             order: ProductOrder::VectorFirst,
             spread,
         }
