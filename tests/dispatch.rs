@@ -721,6 +721,26 @@ fn strided<T: Sample>(rng: &mut StdRng, len: usize, stride: isize) -> (Vec<T>, u
     (buf, offset)
 }
 
+/// `start` after the reference `ger` on the view (`off`, m×n, strides `rs`, `cs`) of it.
+fn ger_reference<T: Sample>(
+    alpha: T,
+    x: VecRef<'_, T>,
+    y: VecRef<'_, T>,
+    start: &[T],
+    off: usize,
+    (m, n): (usize, usize),
+    (rs, cs): (isize, isize),
+) -> Vec<T> {
+    let mut want = start.to_vec();
+    reference::ger(
+        alpha,
+        x,
+        y,
+        MatMut::new(&mut want, off, m, n, rs, cs).unwrap(),
+    );
+    want
+}
+
 fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads: &[usize]) {
     for (name, len, off, rs, cs) in layouts(m, n) {
         for (sx, sy) in [(1, 1), (2, 1), (1, -1), (-3, 2), (-1, -2)] {
@@ -729,13 +749,7 @@ fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads:
             let x = VecRef::new(&xb, xo, m, sx).unwrap();
             let y = VecRef::new(&yb, yo, n, sy).unwrap();
             let start: Vec<T> = vector(rng, len);
-            let mut want = start.clone();
-            reference::ger(
-                alpha,
-                x,
-                y,
-                MatMut::new(&mut want, off, m, n, rs, cs).unwrap(),
-            );
+            let want = ger_reference(alpha, x, y, &start, off, (m, n), (rs, cs));
             for path in paths() {
                 for &t in threads {
                     for spread in [false, true] {
@@ -780,13 +794,7 @@ fn check_ger_skewed<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize
     let (x, y) = (VecRef::from(&xb[..]), VecRef::from(&yb[..]));
     let start: Vec<T> = vector(rng, m * n + skew);
     for (name, rs, cs) in [("row-major", n as isize, 1), ("col-major", 1, m as isize)] {
-        let mut want = start.clone();
-        reference::ger(
-            alpha,
-            x,
-            y,
-            MatMut::new(&mut want, skew, m, n, rs, cs).unwrap(),
-        );
+        let want = ger_reference(alpha, x, y, &start, skew, (m, n), (rs, cs));
         for path in paths() {
             for t in [1, 2] {
                 for spread in [false, true] {
@@ -956,13 +964,7 @@ fn check_large_column_major<T: Sample + num_traits::Float>(seed: u64, m: usize, 
             let y = VecRef::new(&yb, yo, n, sy).unwrap();
             let alpha = T::sample(&mut rng);
             let start: Vec<T> = vector(&mut rng, len);
-            let mut want = start.clone();
-            reference::ger(
-                alpha,
-                x,
-                y,
-                MatMut::new(&mut want, off, m, n, rs, cs).unwrap(),
-            );
+            let want = ger_reference(alpha, x, y, &start, off, (m, n), (rs, cs));
             for path in paths() {
                 for t in [1, 2] {
                     let mut got = start.clone();
