@@ -6,8 +6,9 @@
 //! α = 0, leaving A bit for bit as it was; otherwise each touched element becomes
 //! `A[i][j] + x[i]·(α·y[j])`, the reference BLAS formula. Unlike the Netlib reference `xGER`
 //! and `xSYR`, which skip a column when `y[j] = 0` (`x[j] = 0`), every element is updated, so
-//! a NaN or ∞ in x reaches A as the formula says (as optimised BLAS libraries do). The work itself is done by the crate's
-//! rank-1 kernel, which may use fused multiply-adds for `f32`/`f64`.
+//! a NaN or ∞ in x reaches A as the formula says (as optimised BLAS libraries do). The work
+//! itself is done by the crate's rank-1 kernel, which uses no fused multiply-add, so `f32`/`f64`
+//! results equal the reference formula bit for bit on every kernel path.
 
 use crate::arch;
 use crate::error::{ErrorKind, ShapeError};

@@ -649,6 +649,55 @@ fn syrk_touches_one_triangle() {
     }
 }
 
+/// Reference xSYRK returns at once when α = 0 or k = 0 and β = 1, and otherwise only scales
+/// the triangle: a −0.0 or NaN in C must come out exactly as βC says, on the diagonal blocks
+/// (n ≤ 64) and through the recursion (n > 64) alike.
+#[test]
+fn syrk_without_products_only_scales_the_triangle() {
+    let specials = [-0.0, 0.0, f64::NAN, f64::INFINITY, -1.5, 2.25];
+    for &n in &[1, 5, 64, 65, 150] {
+        for tri in [Triangle::Lower, Triangle::Upper] {
+            for &(alpha, k) in &[(0.0, 7), (1.5, 0)] {
+                for &beta in &[1.0, 0.0, 0.5, -1.0] {
+                    let mut rng = Rng(n as u64 + k as u64);
+                    let a = Stored::new(Kind::RowMajor, n, k, 0.0, |_, _| rng.unit());
+                    let sentinel = 1234.5;
+                    let in_tri = |i: usize, j: usize| match tri {
+                        Triangle::Lower => i >= j,
+                        Triangle::Upper => i <= j,
+                    };
+                    let mut c = Stored::new(Kind::ColMajor, n, n, 0.0, |i, j| {
+                        if in_tri(i, j) {
+                            specials[(i + 3 * j) % specials.len()]
+                        } else {
+                            sentinel
+                        }
+                    });
+                    let before = c.view().to_matrix();
+                    syrk(alpha, a.view(), beta, c.view_mut(), tri).unwrap();
+                    for i in 0..n {
+                        for j in 0..n {
+                            let old = before.view().get(i, j);
+                            let want = if !in_tri(i, j) || beta == 1.0 {
+                                old
+                            } else if beta == 0.0 {
+                                0.0
+                            } else {
+                                beta * old
+                            };
+                            let got = c.view().get(i, j);
+                            assert!(
+                                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                                "n={n} {tri:?} α={alpha} k={k} β={beta} ({i},{j}): {got:?} != {want:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn matmul_matches_gemm() {
     let mut rng = Rng(3);

@@ -240,8 +240,10 @@ const SYRK_DIAGONAL_BLOCK: usize = 64;
 /// `C ← αAAᵀ + βC` on one triangle of the n×n matrix C (A is n×k); the other triangle is neither
 /// read nor written. With β = 1 this is the symmetric rank-k update `C ← C + αAAᵀ`.
 ///
-/// BLAS semantics for β = 0 (the triangle of C is not read) and α = 0 or k = 0 (only scaled by
-/// β). The off-diagonal blocks run on the [`gemm`] engine (so in parallel); diagonal blocks of up
+/// BLAS semantics for β = 0 (the triangle of C is not read) and α = 0 or k = 0 (the triangle is
+/// only scaled by β, and left bit for bit as it was when β = 1). Unlike the Netlib reference, which
+/// skips a column of A whose entry is zero, every product is added, so a NaN or ∞ in A reaches C as
+/// the formula says. The off-diagonal blocks run on the [`gemm`] engine (so in parallel); diagonal blocks of up
 /// to 64 rows are computed in full and their triangle kept.
 ///
 /// # Errors
@@ -277,7 +279,35 @@ pub fn syrk<T: Scalar>(
             format!("{}×{}", c.rows(), c.cols()),
         ));
     }
+    if alpha == T::zero() || a.cols() == 0 {
+        // Reference xSYRK's quick return: nothing to add, so the triangle is only scaled
+        // (left bit for bit as it was when β = 1, a −0.0 included).
+        scale_triangle(beta, c, triangle);
+        return Ok(());
+    }
     syrk_rec(alpha, a, beta, c, triangle)
+}
+
+/// `C ← βC` on one triangle of the square C (not read when β = 0, untouched when β = 1).
+fn scale_triangle<T: Scalar>(beta: T, mut c: MatMut<'_, T>, triangle: Triangle) {
+    if beta == T::one() {
+        return;
+    }
+    let n = c.rows();
+    for j in 0..n {
+        let rows = match triangle {
+            Triangle::Upper => 0..j + 1,
+            Triangle::Lower => j..n,
+        };
+        for i in rows {
+            let v = if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * c.get(i, j)
+            };
+            c.set(i, j, v);
+        }
+    }
 }
 
 fn syrk_rec<T: Scalar>(
