@@ -121,7 +121,7 @@
 //! | `torch.addr(M, x, y, beta=1, alpha=α)` | [`ger(α, x, y, m)`](ger) (in place) |
 //! | `torch.addmm(C, A, B, beta=β, alpha=α)` | [`gemm(α, a, b, β, c)`](fn@gemm) (in place) |
 //! | `nn.Linear` forward / backward (`weight.grad = dYᵀX`) | [`grad::Dense::forward`], [`grad::Dense::backward`] |
-//! | per-sample gradient norms, DP-SGD clipping (Opacus) | [`grad::per_example_norms`], [`grad::clip_per_example`] |
+//! | per-sample gradient norms, DP-SGD clipping (Opacus; its `max_grad_norm` C is `max_norm = C/B` after a mean loss) | [`grad::per_example_norms`], [`grad::clip_per_example`], [`grad::Mlp::backward_clipped`] |
 //! | `torch.optim.SGD(momentum=…)`, `torch.optim.Adam` | [`grad::Sgd`], [`grad::Adam`] |
 //! | `torch.autograd.gradcheck` | [`grad::check_gradients`] |
 //!
@@ -157,8 +157,10 @@
 //!
 //! - [`outer`], [`vec_outer`], [`kron`], [`kron_mat`]: every element is the correctly rounded
 //!   product `a[i]·b[j]`, bit for bit what `a[i] * b[j]` gives (NaN, ±∞, −0.0 and subnormals
-//!   included). Where both factors are NaN, [`kron_mat`] of f32 or f64 with a B of one column
-//!   may return B's NaN rather than A's, a choice Rust's own float arithmetic leaves open.
+//!   included). Where both factors are NaN, which of the two NaNs an element carries (payload
+//!   and sign) is not specified, for every one of these functions and paths: the SIMD kernels
+//!   may return b's NaN where the scalar `a[i] * b[j]` returns a's, a choice Rust's own float
+//!   arithmetic leaves open.
 //! - [`ger`], [`syr`] (and [`gerc`] per real operation): every element becomes
 //!   `A[i][j] + x[i]·t` with `t = α·y[j]`, each of the three operations rounded once, the order
 //!   of the reference BLAS `xGER`. No FMA is used, so every path gives the same bits.

@@ -131,6 +131,65 @@ fn mlp_clipped_backward_clips_each_examples_whole_gradient() {
     assert_eq!(clipped_free, net.grads_to_vec());
 }
 
+/// Opacus (`max_grad_norm = C`, mean reduction) clips each example's own gradient ∇ℓᵢ to C and
+/// averages. The crate's mean losses hand over rows ∇ℓᵢ/B, so the documented conversion is
+/// `max_norm = C/B`; this checks it against that definition, example by example.
+#[test]
+fn a_mean_loss_with_the_bound_over_the_batch_clips_like_opacus() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut net = Mlp::init(&[4, 5, 3], Activation::Relu, Activation::Identity, &mut rng).unwrap();
+    let batch = 8;
+    let x = random(batch, 4, &mut rng);
+    let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 3).collect();
+    let c = 3.0;
+
+    let mut want = vec![0.0; net.num_params()];
+    let mut own_norms = Vec::new();
+    for i in 0..batch {
+        let xi = Matrix::from_vec(1, 4, x.row(i).to_vec()).unwrap();
+        let logits = net.forward(xi.view()).unwrap().to_matrix();
+        // a batch of one: dy is ∇ℓᵢ itself
+        let (_, dy) = softmax_cross_entropy(logits.view(), &labels[i..=i]).unwrap();
+        net.backward(dy.view(), Accumulate::Overwrite).unwrap();
+        let gi = net.grads_to_vec();
+        let n = norm(&gi);
+        own_norms.push(n);
+        let f = if n > c { c / n } else { 1.0 };
+        for (w, v) in want.iter_mut().zip(&gi) {
+            *w += f * v / batch as f64;
+        }
+    }
+    let count = own_norms.iter().filter(|&&n| n > c).count();
+    assert!(count > 0 && count < batch, "{own_norms:?}");
+
+    let logits = net.forward(x.view()).unwrap().to_matrix();
+    let (_, dy) = softmax_cross_entropy(logits.view(), &labels).unwrap();
+    let clipped = net
+        .backward_clipped(dy.view(), c / batch as f64, Accumulate::Overwrite)
+        .unwrap();
+    assert_eq!(clipped, count);
+    for (a, b) in net.grads_to_vec().iter().zip(&want) {
+        assert!((a - b).abs() < 1e-13, "{a} vs {b}");
+    }
+}
+
+/// A layer of no outputs has no per-example rows to scale: an error-free no-op, not a panic.
+#[test]
+fn clipped_backward_through_a_layer_of_no_outputs() {
+    let l1 = Dense::new(Matrix::<f64>::zeros(0, 2), vec![]).unwrap();
+    let l2 = Dense::new(Matrix::<f64>::zeros(1, 0), vec![0.5]).unwrap();
+    let mut net = Mlp::new(vec![l1, l2], vec![Activation::Relu, Activation::Identity]).unwrap();
+    net.forward(Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]]).unwrap().view())
+        .unwrap();
+    let dy = Matrix::from_rows(&[[1.0], [-3.0]]).unwrap();
+    // ‖gᵢ‖ = |δᵢ| (the bias alone): example 1 is clipped to norm 1
+    let n = net
+        .backward_clipped(dy.view(), 1.0, Accumulate::Overwrite)
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(net.gradients()[1].bias(), &[1.0 - 1.0]);
+}
+
 #[test]
 fn bad_arguments_are_errors() {
     let x = Matrix::<f64>::zeros(3, 2);

@@ -19,7 +19,10 @@ pub enum Activation {
     /// `f(z) = z`, `f′(z) = 1`.
     #[default]
     Identity,
-    /// `f(z) = max(z, 0)`, `f′(z) = 1` for `z > 0` and `0` otherwise (the subgradient 0 at 0).
+    /// `f(z) = max(z, 0)`, `f′(z) = 0` for `z ≤ 0` (the subgradient 0 at 0) and 1 otherwise.
+    /// A NaN stays NaN and passes the gradient on, as in PyTorch (`torch.relu`,
+    /// `threshold_backward`) and numpy's `maximum`, so a diverging network shows NaN instead
+    /// of training on with zeros.
     Relu,
     /// `f(z) = tanh z`, `f′(z) = 1 − tanh² z`.
     Tanh,
@@ -40,11 +43,13 @@ impl Activation {
     pub fn apply<T: Float>(self, z: T) -> T {
         match self {
             Activation::Identity => z,
+            // `z <= 0` rather than `z > 0`, so that a NaN comes through as NaN (as with
+            // PyTorch's relu and numpy's `maximum`) instead of hiding as 0.
             Activation::Relu => {
-                if z > T::zero() {
-                    z
-                } else {
+                if z <= T::zero() {
                     T::zero()
+                } else {
+                    z
                 }
             }
             Activation::Tanh => z.tanh(),
@@ -79,11 +84,13 @@ impl Activation {
     fn derivative_from<T: Float>(self, z: T, a: T) -> T {
         match self {
             Activation::Identity => T::one(),
+            // PyTorch's `threshold_backward`: 0 where z ≤ 0, the gradient passed on elsewhere
+            // (a NaN z included).
             Activation::Relu => {
-                if z > T::zero() {
-                    T::one()
-                } else {
+                if z <= T::zero() {
                     T::zero()
+                } else {
+                    T::one()
                 }
             }
             Activation::Tanh => T::one() - a * a,
@@ -186,6 +193,22 @@ mod tests {
                 assert!((fd - d).abs() < 1e-8, "{act:?} at {z}: {fd} vs {d}");
             }
         }
+    }
+
+    #[test]
+    fn a_nan_comes_through_every_activation() {
+        for act in ALL {
+            assert!(act.apply(f64::NAN).is_nan(), "{act:?}");
+            let mut g = [1.0f32];
+            act.backward_in_place(&[f32::NAN], &[act.apply(f32::NAN)], &mut g)
+                .unwrap();
+            // ReLU passes the gradient on (PyTorch), as the identity does; tanh and sigmoid
+            // give NaN from a = NaN.
+            let passes = matches!(act, Activation::Relu | Activation::Identity);
+            assert!(if passes { g[0] == 1.0 } else { g[0].is_nan() }, "{act:?}");
+        }
+        assert_eq!(Activation::Relu.derivative(0.0f64), 0.0);
+        assert_eq!(Activation::Relu.apply(-0.0f64).to_bits(), 0.0f64.to_bits());
     }
 
     #[test]

@@ -481,7 +481,9 @@ impl<T: Float> Mlp<T> {
     /// gradient (all layers) is scaled by `min(1, C/‖gᵢ‖)` with C = `max_norm` before the
     /// examples are summed. The norms come from `‖δᵢ xᵢᵀ‖_F = ‖δᵢ‖·‖xᵢ‖` per layer, so no
     /// per-example gradient is ever materialised, and each layer still does one GEMM.
-    /// Returns how many examples were clipped.
+    /// Returns how many examples were clipped. Row i of `dy` is taken as example i's share as
+    /// given: after a mean loss it is ∇ℓᵢ/B, and Opacus's `max_grad_norm = C` is
+    /// `max_norm = C/B` (see [`clip_per_example`](crate::grad::clip_per_example)).
     ///
     /// # Errors
     /// As [`backward`](Self::backward), plus `InvalidValue` naming `max_norm` unless it is
@@ -524,7 +526,8 @@ impl<T: Float> Mlp<T> {
             .map(|&s| clip_factor(s.sqrt(), max_norm))
             .collect();
         for (delta, layer) in self.cache.delta.iter_mut().zip(&self.layers) {
-            for (row, &f) in delta.chunks_exact_mut(layer.outputs()).zip(&factors) {
+            // `max(1)`: a layer of no outputs has an empty delta (and no rows to scale).
+            for (row, &f) in delta.chunks_exact_mut(layer.outputs().max(1)).zip(&factors) {
                 row.iter_mut().for_each(|v| *v = *v * f);
             }
         }

@@ -47,7 +47,8 @@ pub fn per_example_sq_norms_add<T: Float>(
 }
 
 /// The norm of each example's gradient `gᵢ = (δᵢ xᵢᵀ, δᵢ)` of a dense layer,
-/// `‖gᵢ‖ = ‖δᵢ‖·√(‖xᵢ‖² + 1)`, written to `out[i]`.
+/// `‖gᵢ‖ = ‖δᵢ‖·√(‖xᵢ‖² + 1)`, written to `out[i]`, with δᵢ row i of `dy` as given (after a mean
+/// loss that is ‖∇ℓᵢ‖/B: see [`clip_per_example`]).
 ///
 /// # Errors
 /// As [`per_example_sq_norms_add`], with `out` in place of `acc`.
@@ -86,6 +87,17 @@ pub fn per_example_norms<T: Float>(
 /// `clipped`, where `‖gᵢ‖` is example i's weight-and-bias gradient norm and C = `max_norm`.
 /// A backward pass on `clipped` ([`Dense::backward_into`](crate::grad::Dense::backward_into))
 /// then gives `Σᵢ min(1, C/‖gᵢ‖) gᵢ` in one GEMM. Returns how many examples were clipped.
+///
+/// # Mean losses and Opacus
+/// The rows of `dy` are taken as they are. The crate's losses
+/// ([`softmax_cross_entropy`](crate::grad::softmax_cross_entropy),
+/// [`mse`](crate::grad::mse)) return the gradient of the batch *mean*, so after them row i is
+/// ∇ℓᵢ/B (B the batch size) and `‖gᵢ‖` is ‖∇ℓᵢ‖/B. Opacus's `max_grad_norm = C` bounds each
+/// example's own ‖∇ℓᵢ‖ by C and then averages; the same `Σᵢ min(1, C/‖∇ℓᵢ‖) ∇ℓᵢ/B` comes from
+/// `max_norm = C/B` here (and B times [`per_example_norms`] are Opacus's norms). For example,
+/// four examples whose own gradients have norm 1.0 give norms of 0.25 after a mean loss;
+/// Opacus's C = 0.5 is `max_norm = 0.125`, which halves all four, while `max_norm = 0.5` would
+/// clip none.
 ///
 /// # Errors
 /// `InvalidValue` naming `max_norm` unless it is finite and positive; `DimensionMismatch`

@@ -75,7 +75,7 @@ impl<T: Float> Default for SgdConfig<T> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sgd<T> {
     config: SgdConfig<T>,
-    velocity: Vec<Vec<T>>,
+    velocity: Vec<Option<Vec<T>>>,
 }
 
 impl<T: Float> Sgd<T> {
@@ -188,7 +188,8 @@ impl<T: Float> Default for AdamConfig<T> {
 
 /// Adam: `g ← ∇ + λp`, `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
 /// `p ← p − η·m̂/(√v̂ + ε)` with the bias corrections `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`; t
-/// counts the updates of each slot.
+/// counts the updates of each slot. The step is evaluated as `torch.optim.Adam` evaluates it,
+/// `η/(1 − β₁ᵗ) · m/(√v/√(1 − β₂ᵗ) + ε)`, so ε enters as given however small.
 ///
 /// ```
 /// use outerprod::grad::{Adam, AdamConfig, Optimizer};
@@ -204,8 +205,8 @@ impl<T: Float> Default for AdamConfig<T> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<T> {
     config: AdamConfig<T>,
-    first: Vec<Vec<T>>,
-    second: Vec<Vec<T>>,
+    first: Vec<Option<Vec<T>>>,
+    second: Vec<Option<Vec<T>>>,
     steps: Vec<i32>,
 }
 
@@ -283,11 +284,10 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             weight_decay: wd,
         } = self.config;
         let one = T::one();
-        // Fold both bias corrections into the step: η·m̂/(√v̂ + ε) = η_t·m/(√v + ε̂).
-        let c1 = one - b1.powi(t);
+        // PyTorch's form, η/(1 − β₁ᵗ) · m/(√v/√(1 − β₂ᵗ) + ε): ε is added as given, so a tiny
+        // ε cannot underflow to 0 (folding it into ε·√(1 − β₂ᵗ) could, making 0/0 = NaN).
+        let step = lr / (one - b1.powi(t));
         let c2 = (one - b2.powi(t)).sqrt();
-        let step = lr * c2 / c1;
-        let eps_hat = eps * c2;
         for (((p, &g), m), v) in params
             .iter_mut()
             .zip(grads)
@@ -297,7 +297,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             let g = g + wd * *p;
             *m = b1 * *m + (one - b1) * g;
             *v = b2 * *v + (one - b2) * g * g;
-            *p = *p - step * *m / (v.sqrt() + eps_hat);
+            *p = *p - step * (*m / (v.sqrt() / c2 + eps));
         }
         Ok(())
     }
@@ -313,19 +313,17 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     }
 }
 
-/// The state vector of `slot`, created (zeroed) on first use.
+/// The state vector of `slot`, created (zeroed) on first use; `None` marks a slot not yet
+/// used, so that a slot first used with an empty tensor keeps that length too.
 fn state<T: Float>(
-    states: &mut Vec<Vec<T>>,
+    states: &mut Vec<Option<Vec<T>>>,
     slot: usize,
     len: usize,
 ) -> Result<&mut Vec<T>, ShapeError> {
     if states.len() <= slot {
-        states.resize_with(slot + 1, Vec::new);
+        states.resize_with(slot + 1, || None);
     }
-    let s = &mut states[slot];
-    if s.is_empty() {
-        s.resize(len, T::zero());
-    }
+    let s = states[slot].get_or_insert_with(|| vec![T::zero(); len]);
     if s.len() != len {
         return Err(ShapeError::new(
             ErrorKind::LengthMismatch,
@@ -403,6 +401,41 @@ mod tests {
                 assert!((p[j] - q[j]).abs() < 1e-14, "t={t}: {} vs {}", p[j], q[j]);
             }
         }
+    }
+
+    #[test]
+    fn adam_with_the_smallest_epsilon_leaves_a_zero_gradient_alone() {
+        // ε·√(1 − β₂) underflows to 0 here; ε itself must stay in the denominator.
+        let mut opt = Adam::new(AdamConfig::<f32> {
+            epsilon: 1e-45,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut p = [1.0f32, -2.0];
+        opt.update(0, &mut p, &[0.0, 0.0]).unwrap();
+        assert_eq!(p, [1.0, -2.0]);
+        let mut opt = Adam::new(AdamConfig::<f64> {
+            epsilon: 5e-324,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut p = [0.5f64];
+        opt.update(0, &mut p, &[0.0]).unwrap();
+        assert_eq!(p, [0.5]);
+    }
+
+    #[test]
+    fn a_slot_first_used_empty_keeps_its_length() {
+        let mut opt = Sgd::<f64>::default();
+        opt.update(2, &mut [], &[]).unwrap();
+        let e = opt.update(2, &mut [0.0; 3], &[1.0; 3]).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.argument()),
+            (ErrorKind::LengthMismatch, "params")
+        );
+        let mut opt = Adam::<f32>::default();
+        opt.update(0, &mut [], &[]).unwrap();
+        assert!(opt.update(0, &mut [0.0], &[1.0]).is_err());
     }
 
     #[test]
