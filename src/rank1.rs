@@ -138,8 +138,10 @@ impl<'a, T: Scalar> Rank1<'a, T> {
 
     /// `(a bᵀ) x = a (b·x)` for `x` of length n, in O(m + n): a new vector of length m.
     ///
-    /// The dot product `b·x` is summed left to right, then each `a[i]` is multiplied by it;
-    /// for floats this can differ in the last bits from forming the matrix first.
+    /// The dot product `b·x` is summed left to right, then each `a[i]` is multiplied by it.
+    /// For floats this can differ from forming the matrix first: in the last bits through
+    /// rounding, and in kind where the matrix would overflow or meet ∞·0 (a = [∞], b = [1, 0],
+    /// x = [1, 0] gives [∞] here, while `(abᵀ)x` sums ∞·1 + (∞·0)·0 = NaN).
     ///
     /// # Errors
     /// `DimensionMismatch` naming `x` when `x.len() != cols`.
@@ -179,6 +181,8 @@ impl<'a, T: Scalar> Rank1<'a, T> {
     }
 
     /// `(a bᵀ)ᵀ x = b (a·x)` for `x` of length m, in O(m + n): a new vector of length n.
+    /// As with [`apply`](Self::apply), the result can differ from the matrix product in the
+    /// last bits, and in kind where that product would overflow or meet ∞·0.
     ///
     /// # Errors
     /// `DimensionMismatch` naming `x` when `x.len() != rows`.
