@@ -265,8 +265,11 @@ pub fn unvec<T: Copy>(v: &[T], rows: usize, cols: usize) -> Result<Matrix<T>, Sh
         ));
     }
     let mut data = Vec::with_capacity(need);
-    for i in 0..rows {
-        data.extend((0..cols).map(|j| v[i + j * rows]));
+    // Only when non-empty: an empty matrix of very many rows would loop over them all.
+    if need > 0 {
+        for i in 0..rows {
+            data.extend((0..cols).map(|j| v[i + j * rows]));
+        }
     }
     Ok(Matrix::from_parts(rows, cols, data))
 }

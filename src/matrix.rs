@@ -74,9 +74,12 @@ impl<T> Matrix<T> {
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
         let n = element_count(rows, cols).unwrap_or_else(|e| panic!("Matrix::from_fn: {e}"));
         let mut data = Vec::with_capacity(n);
-        for i in 0..rows {
-            for j in 0..cols {
-                data.push(f(i, j));
+        // Only when non-empty: an empty matrix of very many rows would loop over them all.
+        if n > 0 {
+            for i in 0..rows {
+                for j in 0..cols {
+                    data.push(f(i, j));
+                }
             }
         }
         Matrix { rows, cols, data }
@@ -100,7 +103,7 @@ impl<T> Matrix<T> {
         T: Clone,
     {
         let cols = rows.first().map_or(0, |r| r.as_ref().len());
-        let mut data = Vec::with_capacity(rows.len() * cols);
+        let mut data = Vec::with_capacity(element_count(rows.len(), cols)?);
         for (i, r) in rows.iter().enumerate() {
             let r = r.as_ref();
             if r.len() != cols {

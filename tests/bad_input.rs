@@ -157,6 +157,15 @@ fn views_and_matrices() -> Vec<Case> {
             ok(Matrix::from_rows(&[vec![1, 2], vec![3]]))
         }),
         case(
+            "Matrix::from_rows element overflow (zero-sized T)",
+            Overflow,
+            "shape",
+            || {
+                let long = [(); usize::MAX];
+                ok(Matrix::from_rows(&[&long[..], &long[..]]))
+            },
+        ),
+        case(
             "Matrix::try_zeros element overflow",
             Overflow,
             "shape",
@@ -687,6 +696,16 @@ fn run_table(cases: Vec<Case>) -> usize {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     count
+}
+
+/// An overflowing element count is reported as the product of the lengths, not in the
+/// "dims×strides" form of out-of-bounds errors (which read like empty shapes with stride 0).
+#[test]
+fn an_overflowing_view_names_its_element_count() {
+    let e = MatRef::new(&[0; 6], 0, usize::MAX, 2, 0, 0).unwrap_err();
+    assert_eq!(e.got(), format!("{} × 2 elements", usize::MAX));
+    let e = MatRef::row_major(&[0; 6], usize::MAX, 2).unwrap_err();
+    assert!(e.got().contains(" × 2 elements"), "{e}");
 }
 
 #[test]

@@ -934,6 +934,49 @@ fn ger_empty_is_a_no_op_on_every_path() {
     }
 }
 
+/// The stride of a unit dimension is never followed, so a view may carry any value there,
+/// `isize::MIN` included. `ger` on one long row or column with such strides (on A and on the
+/// length-1 vector) must match the reference on every path and thread count, and in the debug
+/// run of this suite (CI) must not overflow in its stride arithmetic.
+#[test]
+fn ger_ignores_the_stride_of_a_unit_dimension() {
+    let mut rng = StdRng::seed_from_u64(41);
+    let len = 300; // 2400 bytes of f64: past the plain loop of small updates
+    for odd in [isize::MIN, isize::MAX, isize::MAX / 4, -7, 0] {
+        let long: Vec<f64> = vector(&mut rng, len);
+        let one = [1.5f64];
+        let start: Vec<f64> = vector(&mut rng, len);
+        for row in [true, false] {
+            // (ger rejects a zero vector stride, as BLAS does inc = 0)
+            let unit = VecRef::new(&one, 0, 1, if odd == 0 { 1 } else { odd }).unwrap();
+            let (x, y, (m, n), (rs, cs)) = if row {
+                (unit, VecRef::from(&long[..]), (1, len), (odd, 1))
+            } else {
+                (VecRef::from(&long[..]), unit, (len, 1), (1, odd))
+            };
+            let want = ger_reference(0.75, x, y, &start, 0, (m, n), (rs, cs));
+            for path in paths() {
+                for t in [1, 2] {
+                    let mut got = start.clone();
+                    pool(t).install(|| {
+                        with_thresholds(forced(Stores::Normal, t > 1, false), || {
+                            with_kernel_path(path, || {
+                                let a = MatMut::new(&mut got, 0, m, n, rs, cs).unwrap();
+                                ger(0.75, x, y, a).unwrap();
+                            })
+                        })
+                    });
+                    let what = format!("ger {m}×{n} stride {odd} {path:?} {t}t");
+                    assert_bitwise(&got, &want, &what);
+                }
+            }
+            let mut got = start.clone();
+            ger(0.75, x, y, MatMut::new(&mut got, 0, m, n, rs, cs).unwrap()).unwrap();
+            assert_bitwise(&got, &want, &format!("ger {m}×{n} stride {odd} default"));
+        }
+    }
+}
+
 /// Column-major `f32`/`f64` updates of 1 MiB and more run the row-major loop, the scalars
 /// `α·y[j]` formed once (`SAME_LOOP_MIN_BYTES` in `src/arch/ger.rs`): bitwise the reference
 /// on every path, 1 and 2 threads, plain, padded and reversed columns, strided and reversed

@@ -94,6 +94,41 @@ fn empty_views_convert_both_ways() {
     assert_eq!(VecRef::try_from(&x).unwrap().len(), 0);
 }
 
+/// A stride that is never followed (of a one-element axis, or of any axis of an empty view)
+/// may hold any value, `isize::MIN` included. ndarray must get a stride it reads as
+/// non-negative there (its raw constructors require one; debug builds check it).
+#[test]
+fn unused_strides_of_any_value_convert() {
+    let d = [1.0, 2.0, 3.0];
+    let non_negative = |st: &[isize]| st.iter().all(|&s| s >= 0);
+    for odd in [isize::MIN, isize::MAX, -5] {
+        let row = ArrayView2::from(MatRef::new(&d, 0, 1, 3, odd, 1).unwrap());
+        assert_eq!(row, ndarray::arr2(&[[1.0, 2.0, 3.0]]));
+        assert!(non_negative(row.strides()), "{odd}: {:?}", row.strides());
+        let col = ArrayView2::from(MatRef::new(&d, 0, 3, 1, 1, odd).unwrap());
+        assert_eq!(col, ndarray::arr2(&[[1.0], [2.0], [3.0]]));
+        assert!(non_negative(col.strides()), "{odd}: {:?}", col.strides());
+        let empty = ArrayView2::from(MatRef::new(&d, 0, 0, 3, odd, odd).unwrap());
+        assert_eq!(empty.dim(), (0, 3));
+        assert!(
+            non_negative(empty.strides()),
+            "{odd}: {:?}",
+            empty.strides()
+        );
+        let one = ArrayView1::from(VecRef::new(&d, 1, 1, odd).unwrap());
+        assert_eq!((one[0], one.strides()[0] >= 0), (2.0, true));
+
+        let mut m = d;
+        let mut w = ArrayViewMut2::from(MatMut::new(&mut m, 0, 1, 3, odd, 1).unwrap());
+        assert!(non_negative(w.strides()));
+        w[[0, 1]] = 9.0;
+        let mut v = ArrayViewMut1::from(VecMut::new(&mut m, 2, 1, odd).unwrap());
+        assert!(v.strides()[0] >= 0);
+        v[0] = 7.0;
+        assert_eq!(m, [1.0, 9.0, 7.0]);
+    }
+}
+
 #[test]
 fn mutable_views_write_through_negative_strides() {
     let mut arr = Array2::<i64>::zeros((5, 6));

@@ -260,7 +260,10 @@ pub(crate) fn run<T: Scalar>(
         a = a.reverse_cols();
         y = y.reverse();
     }
-    let (rs, cs) = (a.row_stride(), a.col_stride());
+    // The stride of a unit dimension (of A, x or y) is never followed, and a view may carry
+    // any value there, isize::MIN included: take 0, so no stride arithmetic below overflows.
+    let unit_free = |len: usize, stride: isize| if len == 1 { 0 } else { stride };
+    let (rs, cs) = (unit_free(m, a.row_stride()), unit_free(n, a.col_stride()));
     let row_oriented = n > 1 && (m == 1 || cs <= rs);
     let bytes = m * n * size_of::<T>();
     // The walk and the kernels follow one thread's share; the pieces are smaller.
@@ -289,7 +292,7 @@ pub(crate) fn run<T: Scalar>(
             inner_stride: cs,
             outer_len: m,
             s: x.as_ptr(),
-            s_stride: x.stride(),
+            s_stride: unit_free(m, x.stride()),
             s_scale: None,
             v,
             v_scale: Some(alpha),
@@ -312,7 +315,7 @@ pub(crate) fn run<T: Scalar>(
             scaled = (0..n).map(|j| alpha * y.get(j)).collect();
             (scaled.as_ptr(), 1, None, Some(T::one()))
         } else {
-            (y.as_ptr(), y.stride(), Some(alpha), None)
+            (y.as_ptr(), unit_free(n, y.stride()), Some(alpha), None)
         };
         Rank1Job {
             a: a.as_mut_ptr(),

@@ -1215,7 +1215,9 @@ unsafe fn outer_panel<S: Simd, const V: usize, const HEAD: bool, const TAIL: boo
             if TAIL {
                 S::store_part(p.add(off + V * w), S::mul(va, bt), hw);
             }
-            p = p.add(n);
+            // Wrapping: past the last row this lands c elements beyond `out` (never
+            // dereferenced); `add` would already be UB.
+            p = p.wrapping_add(n);
         }
     }
 }
@@ -1590,8 +1592,11 @@ unsafe fn rank1_group_walk<
                 None => rank1_head::<S>(p, v.len()),
             };
             rank1_rows_as::<S, 4, V_SCALED, ENDS>(rows, s, v, v_alpha, h);
-            p = p.offset(step * os);
-            sp = sp.offset(step * ss);
+            // Wrapping: the advance after the last group may leave A, x or y (strided or
+            // padded operands end at their last element); it is never dereferenced, and
+            // `offset` would already be UB.
+            p = p.wrapping_offset(step * os);
+            sp = sp.wrapping_offset(step * ss);
         }
     }
 }
@@ -3331,6 +3336,10 @@ pub(crate) fn store_fence() {
 
 /// Whether CPUID names the vendor "GenuineIntel".
 pub(crate) fn is_intel() -> bool {
+    if cfg!(miri) {
+        // Miri cannot run CPUID; the vendor only tunes walks, never what is computed.
+        return false;
+    }
     #[allow(unused_unsafe)]
     // SAFETY: CPUID leaf 0 exists on every x86_64 CPU.
     let r = unsafe { __cpuid(0) };
@@ -3342,6 +3351,10 @@ pub(crate) fn is_intel() -> bool {
 /// Data cache sizes from CPUID's deterministic cache parameters (leaf 4 on Intel, leaf
 /// 0x8000_001D on AMD); `None` when the CPU does not report them.
 pub(crate) fn detect_caches() -> Option<CacheSizes> {
+    if cfg!(miri) {
+        // Miri cannot run CPUID: the fallback sizes apply, as on a CPU that reports none.
+        return None;
+    }
     #[allow(unused_unsafe)]
     // SAFETY: CPUID exists on every x86_64 CPU; leaves above the reported maxima are not read.
     let (max_basic, vendor_ebx) = unsafe {

@@ -203,8 +203,11 @@ macro_rules! simd_kernel {
                             acc[j][0] = $vfma(a0, bj, acc[j][0]);
                             acc[j][1] = $vfma(a1, bj, acc[j][1]);
                         }
-                        ap = ap.offset(a_step);
-                        bp = bp.offset(b_rs);
+                        // Wrapping: the advance after the last step may leave A's or
+                        // B's allocation (a strided operand read in place); that pointer
+                        // is never dereferenced, and `offset` would already be UB.
+                        ap = ap.wrapping_offset(a_step);
+                        bp = bp.wrapping_offset(b_rs);
                     }};
                 }
                 if UNROLL == 4 {

@@ -282,9 +282,14 @@ impl<'a, T> TryFrom<VecRef<'a, T>> for DVectorView<'a, T, Dyn, Dyn> {
     fn try_from(x: VecRef<'a, T>) -> Result<Self, ShapeError> {
         let s = unsigned("stride", x.stride())?;
         let len = x.len();
-        // SAFETY: as for MatRef → DMatrixView, with one column (its stride is never used).
+        // SAFETY: as for MatRef → DMatrixView, with one column (its stride is never used, so
+        // it saturates rather than overflow for a zero-sized T).
         let storage = unsafe {
-            ViewStorage::from_raw_parts(x.as_ptr(), (Dyn(len), U1), (Dyn(s), Dyn(len * s)))
+            ViewStorage::from_raw_parts(
+                x.as_ptr(),
+                (Dyn(len), U1),
+                (Dyn(s), Dyn(len.saturating_mul(s))),
+            )
         };
         Ok(nalgebra::Matrix::from_data(storage))
     }
@@ -301,7 +306,11 @@ impl<'a, T> TryFrom<VecMut<'a, T>> for DVectorViewMut<'a, T, Dyn, Dyn> {
         let len = x.len();
         // SAFETY: as for MatMut → DMatrixViewMut, with one column.
         let storage = unsafe {
-            ViewStorageMut::from_raw_parts(x.as_mut_ptr(), (Dyn(len), U1), (Dyn(s), Dyn(len * s)))
+            ViewStorageMut::from_raw_parts(
+                x.as_mut_ptr(),
+                (Dyn(len), U1),
+                (Dyn(s), Dyn(len.saturating_mul(s))),
+            )
         };
         Ok(nalgebra::Matrix::from_data(storage))
     }

@@ -215,13 +215,25 @@ fn unsigned_layout(
     rs: isize,
     cs: isize,
 ) -> (isize, (usize, usize), [bool; 2]) {
-    let low = lowest_offset(&[(rows, rs), (cols, cs)]);
     let empty = rows == 0 || cols == 0;
+    let (rs, cs) = (followed(rows, rs, empty), followed(cols, cs, empty));
+    let low = lowest_offset(&[(rows, rs), (cols, cs)]);
     (
         low,
         (rs.unsigned_abs(), cs.unsigned_abs()),
         [rs < 0 && !empty, cs < 0 && !empty],
     )
+}
+
+/// The stride handed to ndarray for an axis of `len` elements: a stride that is never
+/// followed (an axis of one element, or any axis of an empty view) may hold any value, even
+/// `isize::MIN`, whose magnitude ndarray would read back as a negative stride; 0 stands in.
+fn followed(len: usize, stride: isize, empty: bool) -> isize {
+    if empty || len <= 1 {
+        0
+    } else {
+        stride
+    }
 }
 
 /// ndarray caps the element count (of non-empty axes) and the span in elements at
@@ -284,7 +296,11 @@ impl<'a, T> From<MatRef<'a, T>> for ArrayView2<'a, T> {
 /// Zero-copy, mutable: any strides, negative ones through `invert_axis`.
 ///
 /// # Panics
-/// As for [`MatRef`] → [`ArrayView2`].
+/// As for [`MatRef`] → [`ArrayView2`]; and in debug builds only, from ndarray's own
+/// assertion, when the strides interleave without aliasing (3×2 with strides (2, 3), say:
+/// offsets 0, 3, 2, 5, 4, 7). `MatMut` accepts every layout that reaches each element once,
+/// while ndarray's debug check also wants each stride above the span of the smaller one.
+/// Release builds convert such views.
 impl<'a, T> From<MatMut<'a, T>> for ArrayViewMut2<'a, T> {
     #[track_caller]
     fn from(mut m: MatMut<'a, T>) -> Self {
@@ -313,7 +329,8 @@ impl<'a, T> From<MatMut<'a, T>> for ArrayViewMut2<'a, T> {
 impl<'a, T> From<VecRef<'a, T>> for ArrayView1<'a, T> {
     #[track_caller]
     fn from(x: VecRef<'a, T>) -> Self {
-        let (len, s) = (x.len(), x.stride());
+        let len = x.len();
+        let s = followed(len, x.stride(), len == 0);
         assert_ndarray_limits(&[(len, s)]);
         let low = lowest_offset(&[(len, s)]);
         let base = x.as_ptr().wrapping_offset(low);
@@ -334,7 +351,8 @@ impl<'a, T> From<VecRef<'a, T>> for ArrayView1<'a, T> {
 impl<'a, T> From<VecMut<'a, T>> for ArrayViewMut1<'a, T> {
     #[track_caller]
     fn from(mut x: VecMut<'a, T>) -> Self {
-        let (len, s) = (x.len(), x.stride());
+        let len = x.len();
+        let s = followed(len, x.stride(), len == 0);
         assert_ndarray_limits(&[(len, s)]);
         let low = lowest_offset(&[(len, s)]);
         let base = x.as_mut_ptr().wrapping_offset(low);

@@ -62,11 +62,12 @@ pub(crate) fn checked_count(
     dims.iter()
         .try_fold(1usize, |acc, &(n, _)| acc.checked_mul(n))
         .ok_or_else(|| {
+            let lens: Vec<String> = dims.iter().map(|(n, _)| n.to_string()).collect();
             ShapeError::new(
                 ErrorKind::Overflow,
                 argument,
                 "an element count that fits in usize",
-                describe(dims),
+                format!("{} elements", lens.join(" × ")),
             )
         })
 }
