@@ -94,12 +94,22 @@ macro_rules! simd_impl {
             #[inline(always)]
             unsafe fn stream(p: *mut $e, v: $v) {
                 debug_assert_eq!(p as usize % Self::BYTES, 0);
+                if cfg!(miri) {
+                    // Miri cannot run the inline assembly of the streaming store intrinsics;
+                    // an ordinary store to the same place keeps every check it makes.
+                    // SAFETY: as below.
+                    return unsafe { $storeu(p, v) };
+                }
                 // SAFETY: p is valid for one vector and aligned (caller, asserted above).
                 unsafe { $stream(p, v) }
             }
             #[inline(always)]
             unsafe fn stream_elem(p: *mut $e, x: $e) {
                 debug_assert_eq!(p as usize % std::mem::size_of::<$e>(), 0);
+                if cfg!(miri) {
+                    // As in `stream`. SAFETY: p is valid for one element (caller).
+                    return unsafe { p.write(x) };
+                }
                 // SAFETY: p is valid for one element and aligned to it (caller); the integer
                 // of the same size carries the float's bits unchanged.
                 unsafe { $movnti(p.cast::<$int>(), x.to_bits() as $int) }
@@ -2081,7 +2091,7 @@ macro_rules! short_entry_points {
             unsafe {
                 if stores == Stores::NonTemporal {
                     outer_short::<$s, true>(out, first, a, b);
-                    _mm_sfence();
+                    store_fence();
                 } else {
                     outer_short::<$s, false>(out, first, a, b);
                 }
@@ -3050,7 +3060,7 @@ macro_rules! entry_points {
             // SAFETY: features enabled on this function; chunk checks its ranges.
             unsafe { super::outer::chunk::<$e, $s>(out, first, a, b, walk, stores) };
             if stores == Stores::NonTemporal && walk.fence {
-                _mm_sfence();
+                store_fence();
             }
         }
 
@@ -3166,7 +3176,7 @@ macro_rules! entry_points {
                 if stores == Stores::NonTemporal {
                     outer_flat::<$s, true>(out, first, a, b, bext);
                     if fence {
-                        _mm_sfence();
+                        store_fence();
                     }
                 } else {
                     outer_flat::<$s, false>(out, first, a, b, bext);
@@ -3203,7 +3213,7 @@ macro_rules! entry_points {
                 write_row::<$s>(out.as_mut_ptr(), out.len(), stores, |_| v, |_| value);
             }
             if stores == Stores::NonTemporal {
-                _mm_sfence();
+                store_fence();
             }
         }
 
@@ -3328,6 +3338,10 @@ entry_points!(
 
 /// `sfence`: streaming stores made before it are globally visible before any store after it.
 pub(crate) fn store_fence() {
+    if cfg!(miri) {
+        // Miri has no `sfence`, and runs streaming stores as ordinary ones, which need none.
+        return;
+    }
     debug_assert!(is_x86_feature_detected!("sse"));
     // SAFETY: SSE is part of the x86_64 baseline, so the instruction exists on every CPU this
     // code runs on; it touches no memory of its own.
