@@ -1213,8 +1213,11 @@ unsafe fn outer_panel<S: Simd, const V: usize, const HEAD: bool, const TAIL: boo
         } else {
             bv[0]
         };
-        let mut p = out.as_mut_ptr().add(c);
-        for &ai in a {
+        // Each row's pointer from the panel's start: advancing one past the last row would
+        // land c elements beyond `out`, UB even undereferenced.
+        let first = out.as_mut_ptr().add(c);
+        for (i, &ai) in a.iter().enumerate() {
+            let p = first.add(i * n);
             let va = S::splat(ai);
             if HEAD {
                 S::store_part(p, S::mul(va, bh), hw);
@@ -1225,9 +1228,6 @@ unsafe fn outer_panel<S: Simd, const V: usize, const HEAD: bool, const TAIL: boo
             if TAIL {
                 S::store_part(p.add(off + V * w), S::mul(va, bt), hw);
             }
-            // Wrapping: past the last row this lands c elements beyond `out` (never
-            // dereferenced); `add` would already be UB.
-            p = p.wrapping_add(n);
         }
     }
 }
@@ -1582,8 +1582,12 @@ unsafe fn rank1_group_walk<
     // SAFETY: rows outer + g·step + r·gap < outer_len for g < count (contract), so every row
     // pointer lies in A and every scalar in x or y; the CPU supports S (caller).
     unsafe {
-        let (mut p, mut sp) = (base, job.s.offset(outer as isize * ss));
-        for _ in 0..groups.count {
+        // Each group's pointers from the first group's: advancing them past the last group
+        // could leave A, x or y (strided or padded operands end at their last element), UB
+        // even undereferenced.
+        let s0 = job.s.offset(outer as isize * ss);
+        for g in 0..groups.count as isize {
+            let (p, sp) = (base.offset(g * step * os), s0.offset(g * step * ss));
             let rows = [p, p.offset(ra[1]), p.offset(ra[2]), p.offset(ra[3])];
             let raw = [*sp, *sp.offset(rs[1]), *sp.offset(rs[2]), *sp.offset(rs[3])];
             let s = if S_SCALED {
@@ -1602,11 +1606,6 @@ unsafe fn rank1_group_walk<
                 None => rank1_head::<S>(p, v.len()),
             };
             rank1_rows_as::<S, 4, V_SCALED, ENDS>(rows, s, v, v_alpha, h);
-            // Wrapping: the advance after the last group may leave A, x or y (strided or
-            // padded operands end at their last element); it is never dereferenced, and
-            // `offset` would already be UB.
-            p = p.wrapping_offset(step * os);
-            sp = sp.wrapping_offset(step * ss);
         }
     }
 }

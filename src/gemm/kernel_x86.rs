@@ -192,10 +192,13 @@ macro_rules! simd_kernel {
                     }
                 }
                 let mut acc = [[$vzero(); 2]; NR];
-                let mut ap = a;
-                let mut bp = b;
+                // Step p's pointers from the operands' starts: advancing them past the last
+                // step could leave A's or B's allocation (a strided operand read in place),
+                // UB even undereferenced.
                 macro_rules! step {
-                    () => {{
+                    ($p:expr) => {{
+                        let p = $p as isize;
+                        let (ap, bp) = (a.offset(p * a_step), b.offset(p * b_rs));
                         let a0 = $vload(ap);
                         let a1 = $vload(ap.add(L));
                         for j in 0..NR {
@@ -203,26 +206,21 @@ macro_rules! simd_kernel {
                             acc[j][0] = $vfma(a0, bj, acc[j][0]);
                             acc[j][1] = $vfma(a1, bj, acc[j][1]);
                         }
-                        // Wrapping: the advance after the last step may leave A's or
-                        // B's allocation (a strided operand read in place); that pointer
-                        // is never dereferenced, and `offset` would already be UB.
-                        ap = ap.wrapping_offset(a_step);
-                        bp = bp.wrapping_offset(b_rs);
                     }};
                 }
                 if UNROLL == 4 {
-                    for _ in 0..kc / 4 {
-                        step!();
-                        step!();
-                        step!();
-                        step!();
+                    for q in 0..kc / 4 {
+                        step!(4 * q);
+                        step!(4 * q + 1);
+                        step!(4 * q + 2);
+                        step!(4 * q + 3);
                     }
-                    for _ in 0..kc % 4 {
-                        step!();
+                    for p in kc / 4 * 4..kc {
+                        step!(p);
                     }
                 } else {
-                    for _ in 0..kc {
-                        step!();
+                    for p in 0..kc {
+                        step!(p);
                     }
                 }
 
