@@ -288,11 +288,26 @@ pub fn syrk<T: Scalar>(
     syrk_rec(alpha, a, beta, c, triangle)
 }
 
-/// `C ← βC` on one triangle of the square C (not read when β = 0, untouched when β = 1).
+/// `C ← βC` on one triangle of the square C (not used when β = 0, untouched when β = 1).
 fn scale_triangle<T: Scalar>(beta: T, mut c: MatMut<'_, T>, triangle: Triangle) {
     if beta == T::one() {
         return;
     }
+    set_triangle(&mut c, triangle, |_, _, old| {
+        if beta == T::zero() {
+            T::zero()
+        } else {
+            beta * old
+        }
+    });
+}
+
+/// Sets each element (i, j) of one triangle of the square C to `f(i, j, C[i][j])`.
+fn set_triangle<T: Scalar>(
+    c: &mut MatMut<'_, T>,
+    triangle: Triangle,
+    mut f: impl FnMut(usize, usize, T) -> T,
+) {
     let n = c.rows();
     for j in 0..n {
         let rows = match triangle {
@@ -300,11 +315,7 @@ fn scale_triangle<T: Scalar>(beta: T, mut c: MatMut<'_, T>, triangle: Triangle) 
             Triangle::Lower => j..n,
         };
         for i in rows {
-            let v = if beta == T::zero() {
-                T::zero()
-            } else {
-                beta * c.get(i, j)
-            };
+            let v = f(i, j, c.get(i, j));
             c.set(i, j, v);
         }
     }
@@ -321,20 +332,14 @@ fn syrk_rec<T: Scalar>(
     if n <= SYRK_DIAGONAL_BLOCK {
         let mut full = Matrix::try_zeros(n, n)?;
         gemm(alpha, a, a.transpose(), T::zero(), full.view_mut())?;
-        for j in 0..n {
-            let rows = match triangle {
-                Triangle::Upper => 0..j + 1,
-                Triangle::Lower => j..n,
-            };
-            for i in rows {
-                let v = if beta == T::zero() {
-                    full.view().get(i, j)
-                } else {
-                    full.view().get(i, j) + beta * c.get(i, j)
-                };
-                c.set(i, j, v);
+        let full = full.view();
+        set_triangle(&mut c, triangle, |i, j, old| {
+            if beta == T::zero() {
+                full.get(i, j)
+            } else {
+                full.get(i, j) + beta * old
             }
-        }
+        });
         return Ok(());
     }
     let n1 = (n / 2).next_multiple_of(16).min(n - 1);
