@@ -99,6 +99,9 @@ pub fn per_example_norms<T: Float>(
 /// Opacus's C = 0.5 is `max_norm = 0.125`, which halves all four, while `max_norm = 0.5` would
 /// clip none.
 ///
+/// The factor is exactly `min(1, C/‖gᵢ‖)` (Opacus divides by ‖gᵢ‖ + 10⁻⁶). A row whose norm is
+/// NaN keeps the factor 1 and is not counted as clipped; its NaN reaches the sum either way.
+///
 /// # Errors
 /// `InvalidValue` naming `max_norm` unless it is finite and positive; `DimensionMismatch`
 /// naming `dy` or `clipped` on a shape mismatch.
