@@ -226,8 +226,9 @@ fn unsigned_layout(
 }
 
 /// The stride handed to ndarray for an axis of `len` elements: a stride that is never
-/// followed (an axis of one element, or any axis of an empty view) may hold any value, even
-/// `isize::MIN`, whose magnitude ndarray would read back as a negative stride; 0 stands in.
+/// followed (an axis of at most one element, or any axis of an `empty` view) may hold any
+/// value, even `isize::MIN`, whose magnitude ndarray would read back as a negative stride; 0
+/// stands in. (A vector's own length decides, so vectors pass `empty = false`.)
 fn followed(len: usize, stride: isize, empty: bool) -> isize {
     if empty || len <= 1 {
         0
@@ -330,7 +331,7 @@ impl<'a, T> From<VecRef<'a, T>> for ArrayView1<'a, T> {
     #[track_caller]
     fn from(x: VecRef<'a, T>) -> Self {
         let len = x.len();
-        let s = followed(len, x.stride(), len == 0);
+        let s = followed(len, x.stride(), false);
         assert_ndarray_limits(&[(len, s)]);
         let low = lowest_offset(&[(len, s)]);
         let base = x.as_ptr().wrapping_offset(low);
@@ -352,7 +353,7 @@ impl<'a, T> From<VecMut<'a, T>> for ArrayViewMut1<'a, T> {
     #[track_caller]
     fn from(mut x: VecMut<'a, T>) -> Self {
         let len = x.len();
-        let s = followed(len, x.stride(), len == 0);
+        let s = followed(len, x.stride(), false);
         assert_ndarray_limits(&[(len, s)]);
         let low = lowest_offset(&[(len, s)]);
         let base = x.as_mut_ptr().wrapping_offset(low);
