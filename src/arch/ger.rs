@@ -171,6 +171,48 @@ impl<'v, T: Scalar> Rank1Job<'v, T> {
 /// 0.92× at 1 and 2 threads.
 const SPREAD_ROW_BYTES: usize = 4096;
 
+/// The walk and the kernels of an update whose thread share is `share` bytes of `A` (of
+/// `bytes` in all): `(spread, in_l3)`, where `spread` sends short rows four at a time a
+/// quarter of a piece apart (see `run_block`) and `in_l3` hands the `Avx512` path's work to the
+/// AVX2 kernels ([`l3_kernels`]).
+///
+/// Both start above the L2 size (`spread_min_bytes`), at [`L3_KERNELS_MIN_L2_HALVES`] and
+/// [`SPREAD_MIN_L2_HALVES`] halves of it: an update of the same `A` again finds part of a share
+/// of up to about 1.5 L2 in L2, where the 512-bit kernels are the faster, and the spread walk
+/// did not pay below 2 L2 on the Emerald Rapids guest (measured there: see the constants).
+/// The streaming bound is the one of [`lives_in_l3`].
+fn bands(bytes: usize, share: usize, thresholds: Thresholds) -> (bool, bool) {
+    let half_l2 = thresholds.spread_min_bytes / 2;
+    let at_least = |halves: usize| share >= half_l2.saturating_mul(halves);
+    // Forced to 0 (tests), `spread_min_bytes` still spreads every share; usize::MAX none.
+    let spread = at_least(SPREAD_MIN_L2_HALVES);
+    let in_l3 = at_least(L3_KERNELS_MIN_L2_HALVES) && lives_in_l3(bytes, share, thresholds);
+    (spread, in_l3)
+}
+
+/// A thread's share of `A` takes the AVX2 kernels of the L3 band ([`l3_kernels`]) from this
+/// many halves of L2 (1.5 L2). Below, a repeated update finds much of its share in L2, where the
+/// 512-bit kernels ran faster. Emerald Rapids guest (L2 2 MiB), `ger-paired`:
+/// - the AVX-512 kernels over the AVX2 ones, the same walk, one run per shape: shares of 2 MiB
+///   0.99–1.15 (1 thread: 512×1024 f32, 512×512 f64; 2 threads: 1024² f32, 1024×512 f64),
+///   2.5 MiB 1.07–1.16, 3 MiB 0.95–1.10, 3.5 MiB 0.97–1.06;
+/// - this rule against `L2` for both bands, three runs of each build taking turns, against
+///   OpenBLAS: 1024² f32 at 2 threads 0.84–0.93 → 0.96–1.12, 1280×1024 f32 0.93–0.96 →
+///   1.02–1.07, 1024×512 f64 0.86–0.93 → 0.96–1.12, 1280×512 f64 0.92–0.96 → 1.00–1.08; at 1
+///   thread 2–2.5 MiB (512 and 640 × 1024 f32, × 512 f64) 0.90–0.99 → 0.94–1.13; 3 MiB and up
+///   alike.
+///
+/// From 4 MiB up the L3 band's earlier measurements (1024² to 2048×4096 at 1 thread) had the
+/// AVX2 kernels ahead by 0.01–0.11.
+const L3_KERNELS_MIN_L2_HALVES: usize = 3;
+
+/// Short rows of `A` take the spread walk from this many halves of L2 of a thread's share
+/// (2 L2). Emerald Rapids guest, 1 thread, column-major f32 with rows of 2.5–3.75 KiB (640 to
+/// 960 × 1024), shares of 2.5–3.75 MiB: adjacent rows over spread ones 1.01–1.09 (two runs);
+/// at 8–64 MiB (8192×256 to 16384×512) 1.00–1.04 (AVX2 kernels both). The spread walk was
+/// measured to pay on Zen 3 from DRAM (see [`SPREAD_ROW_BYTES`]), where 2 L2 is 1 MiB.
+const SPREAD_MIN_L2_HALVES: usize = 4;
+
 /// Column-major (column-oriented) `f32`/`f64` updates of at least this many bytes of `A` run
 /// the row-major loop: the scalars `α·y[j]` are formed once into a buffer and `x` is scaled
 /// by exactly 1 in the loop, which changes no value (`1·x[i]` is `x[i]`, NaN payloads too),
@@ -269,8 +311,8 @@ pub(crate) fn run<T: Scalar>(
     // The walk and the kernels follow one thread's share; the pieces are smaller.
     let split = split_for(bytes, thresholds);
     let (share, pieces) = (split.share(bytes), split.pieces);
-    let spread = share >= thresholds.spread_min_bytes;
-    let path = l3_kernels(path, lives_in_l3(bytes, share, thresholds));
+    let (spread, in_l3) = bands(bytes, share, thresholds);
+    let path = l3_kernels(path, in_l3);
     let gathered: Vec<T>;
     let scaled: Vec<T>;
     let mut moved = Vec::new();
@@ -509,6 +551,40 @@ fn dispatch<T: Scalar>(
 mod tests {
     use super::*;
     use crate::reference;
+
+    #[test]
+    fn bands_start_at_one_and_a_half_and_two_l2() {
+        let t = Thresholds {
+            spread_min_bytes: 2 << 20,
+            streaming_min_bytes: 64 << 20,
+            ..crate::arch::default_thresholds()
+        };
+        let mib = 1 << 20;
+        // (share, spread, in_l3) with the whole at 32 MiB, below the streaming bound.
+        for (share, want) in [
+            (2 * mib, (false, false)),
+            (3 * mib - 1, (false, false)),
+            (3 * mib, (false, true)),
+            (4 * mib - 1, (false, true)),
+            (4 * mib, (true, true)),
+        ] {
+            assert_eq!(bands(32 * mib, share, t), want, "share {share}");
+        }
+        // From the streaming bound the kernels stay; the walk does not depend on it.
+        assert_eq!(bands(64 * mib, 4 * mib, t), (true, false));
+        // Forced thresholds keep their meaning: 0 spreads (and, below streaming, is L3)
+        // everything, usize::MAX nothing.
+        let zero = Thresholds {
+            spread_min_bytes: 0,
+            ..t
+        };
+        assert_eq!(bands(1024, 1, zero), (true, true));
+        let never = Thresholds {
+            spread_min_bytes: usize::MAX,
+            ..t
+        };
+        assert_eq!(bands(32 * mib, 16 * mib, never), (false, false));
+    }
 
     fn view<T: Scalar>(buf: &mut [T], m: usize, n: usize, row_major: bool) -> MatMut<'_, T> {
         if row_major {

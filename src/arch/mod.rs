@@ -166,8 +166,9 @@ pub struct Thresholds {
     /// whose rows are shorter than one vector keep the small loops, also above it, unless
     /// they stream or are large enough for their permute kernel.
     pub small_max_bytes: usize,
-    /// Outer products (with ordinary stores) and rank-1 updates whose output or `A` takes at
-    /// least this many bytes per thread work on four rows a quarter of that range apart, as
+    /// Outer products (with ordinary stores) whose output takes at least this many bytes per
+    /// thread, and rank-1 updates whose `A` takes at least twice as many (a repeated update
+    /// finds part of a smaller share in L2), work on four rows a quarter of that range apart, as
     /// four long streams, instead of four adjacent rows: each line missing from cache is read
     /// first (the write-allocate of a store, or ger's own read), and four streams keep more
     /// of those reads in flight. 0 spreads every range of four rows or more. Default: the
@@ -403,7 +404,8 @@ fn block_elems<T>() -> usize {
 /// Whether work of `bytes`, `share_bytes` per thread, lives in L3: each share at least
 /// `spread_min_bytes` (the per-core L2 by default) and the whole below `streaming_min_bytes`
 /// (so written with ordinary stores). Every line it touches then comes from L3 (or memory)
-/// and, for a store, is read for ownership first.
+/// and, for a store, is read for ownership first. Rank-1 updates add a margin above L2 (see
+/// `ger::bands`).
 pub(crate) fn lives_in_l3(bytes: usize, share_bytes: usize, thresholds: Thresholds) -> bool {
     share_bytes >= thresholds.spread_min_bytes && bytes < thresholds.streaming_min_bytes
 }
