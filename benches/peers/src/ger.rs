@@ -8,7 +8,7 @@ use crate::cblas::{self, Blas};
 use crate::check;
 use crate::elem::{ci, El};
 use crate::harness::{by_case, in_pool, Cfg, Row, RowRun, Table};
-use crate::outer::{faer_par, SIZES};
+use crate::outer::faer_par;
 use crate::physical;
 use std::hint::black_box;
 
@@ -145,7 +145,7 @@ fn table<T: El>(cfg: &Cfg, threads: usize, ob: Option<&Blas>, bl: Option<&Blas>)
         "GB/s (A read + written)",
         cols.clone(),
     );
-    for &(m, n) in &SIZES {
+    for &(m, n) in &cfg.sizes {
         for lay in [Lay::Row, Lay::Col] {
             let label = format!(
                 "{m}×{n} {}",

@@ -12,7 +12,6 @@ use crate::check;
 use crate::elem::El;
 use crate::ger::Rank1;
 use crate::harness::Cfg;
-use crate::outer::SIZES;
 use crate::paired::{median, pool, ratio, rounds, After};
 use crate::physical;
 
@@ -38,7 +37,7 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
     println!("| case | outerprod ger | OpenBLAS ?ger | RMW pass | outerprod / OpenBLAS | outerprod / RMW | OpenBLAS / RMW |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let pool = pool(threads);
-    for &(m, n) in &SIZES {
+    for &(m, n) in &cfg.sizes {
         for row in [true, false] {
             let label = format!("{m}×{n} {}", if row { "row-major" } else { "col-major" });
             if !cfg.wants_case(&label) {

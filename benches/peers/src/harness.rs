@@ -31,6 +31,9 @@ pub struct Cfg {
     pub only: Vec<String>,
     /// Substring filter on case labels, e.g. `1024` (empty: all).
     pub cases: Vec<String>,
+    /// Shapes (m, n) of the outer and `ger` groups, paired ones included (default
+    /// [`SIZES`](crate::outer::SIZES)).
+    pub sizes: Vec<(usize, usize)>,
     /// Last-level cache size in bytes (outputs above it are "DRAM-sized").
     pub llc_bytes: usize,
     /// Times each table is measured; cells report the median over rounds.

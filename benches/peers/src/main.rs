@@ -2,7 +2,7 @@
 //! OpenBLAS and BLIS, and the machine's physical limits, in one process. See README.md.
 //!
 //! Usage: `cargo run --release -- <outer|ger|gemm|dense|interleaved|all> [--threads 1,2] [--dtype f32,f64]
-//! [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]`
+//! [--only NAME,..] [--cases TEXT,..] [--sizes MxN,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]`
 
 mod cblas;
 mod check;
@@ -23,7 +23,7 @@ use std::time::Duration;
 use harness::{scaling_md, Cfg, Clock, Table};
 
 const USAGE: &str = "usage: outerprod-peers <outer|outer-paired|ger|ger-paired|gemm|dense|interleaved|all> [--threads 1,2] \
-[--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]";
+[--dtype f32,f64] [--only NAME,..] [--cases TEXT,..] [--sizes MxN,..] [--budget-ms N] [--rounds R] [--clock wall|cpu] [--quick]";
 
 /// The groups, in the order `all` runs them.
 const GROUPS: [&str; 7] = [
@@ -164,6 +164,7 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
         dtypes: vec!["f32", "f64"],
         only: Vec::new(),
         cases: Vec::new(),
+        sizes: outer::SIZES.to_vec(),
         llc_bytes: llc_bytes(),
         rounds: 1,
         clock: Clock::Wall,
@@ -204,6 +205,12 @@ fn parse(args: &[String]) -> Result<(String, Cfg), String> {
             }
             "--only" => cfg.only = list(it.next(), a)?,
             "--cases" => cfg.cases = list(it.next(), a)?,
+            "--sizes" => {
+                cfg.sizes = list(it.next(), a)?
+                    .iter()
+                    .map(|t| parse_size(t))
+                    .collect::<Result<_, _>>()?
+            }
             "--budget-ms" => {
                 let v = it.next().ok_or("--budget-ms needs a value")?;
                 cfg.budget =
@@ -351,4 +358,13 @@ fn header(
 /// Whether outerprod's detected kernel path is its AVX-512 one.
 fn avx512_detected() -> bool {
     outerprod::testing::detected() == outerprod::testing::KernelPath::Avx512
+}
+
+/// One `--sizes` entry, `MxN` or `M×N`: m rows, n columns.
+fn parse_size(t: &str) -> Result<(usize, usize), String> {
+    let (m, n) = t
+        .split_once(['x', '×'])
+        .ok_or_else(|| format!("--sizes {t}: expected MxN"))?;
+    let dim = |v: &str| v.parse::<usize>().map_err(|e| format!("--sizes {t}: {e}"));
+    Ok((dim(m)?, dim(n)?))
 }

@@ -90,7 +90,7 @@ fn table<T: El>(cfg: &Cfg, threads: usize) -> Table {
         "GB/s (bytes written)",
         cols.clone(),
     );
-    for &(m, n) in &SIZES {
+    for &(m, n) in &cfg.sizes {
         let bytes = m * n * std::mem::size_of::<T>();
         let label = format!(
             "{m}×{n} ({}, {})",

@@ -15,7 +15,7 @@ use outerprod::Layout;
 use crate::check;
 use crate::elem::El;
 use crate::harness::Cfg;
-use crate::outer::{faer_par, SIZES};
+use crate::outer::faer_par;
 use crate::paired::{median, pool, ratio, rounds, After};
 use crate::physical;
 
@@ -36,7 +36,7 @@ fn table<T: El>(cfg: &Cfg, threads: usize) {
     println!("| case | row | col (vec_outer) | faer k=1 | 256-bit fill | NT fill | row / limit | col / limit | row / faer | col / faer |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let pool = pool(threads);
-    for &(m, n) in &SIZES {
+    for &(m, n) in &cfg.sizes {
         let label = format!("{m}×{n}");
         if !cfg.wants_case(&label) {
             continue;
