@@ -78,6 +78,25 @@ impl<T: El> Rank1<T> {
         outerprod::ger(self.alpha, (&self.x).into(), (&self.y).into(), view).expect("ger");
     }
 
+    /// faer's rank-1 update (`matmul` with k = 1, `Accum::Add`) on `a`, on the current
+    /// rayon pool's threads ([`faer_par`]).
+    pub fn faer(&self, a: &mut [T]) {
+        let (m, n) = (self.m, self.n);
+        let view = if self.row {
+            faer::MatMut::from_row_major_slice_mut(a, m, n)
+        } else {
+            faer::MatMut::from_column_major_slice_mut(a, m, n)
+        };
+        faer::linalg::matmul::matmul(
+            view,
+            faer::Accum::Add,
+            faer::ColRef::from_slice(&self.x).as_mat(),
+            faer::RowRef::from_slice(&self.y).as_mat(),
+            self.alpha,
+            faer_par(),
+        );
+    }
+
     /// `cblas_?ger` of `lib` on `a`.
     pub fn cblas(&self, lib: &Blas, a: &mut [T]) {
         let (m, n) = (self.m, self.n);
@@ -211,27 +230,7 @@ fn row<T: El>(
         row.run(&mut buf, name, reset, |s| problem.cblas(lib, s), verify);
         row.cool_down();
     }
-    let par = faer_par();
-    row.run(
-        &mut buf,
-        FAER,
-        reset,
-        |s| {
-            let a = match lay {
-                Lay::Row => faer::MatMut::from_row_major_slice_mut(&mut s[..], m, n),
-                Lay::Col => faer::MatMut::from_column_major_slice_mut(&mut s[..], m, n),
-            };
-            faer::linalg::matmul::matmul(
-                a,
-                faer::Accum::Add,
-                faer::ColRef::from_slice(x).as_mat(),
-                faer::RowRef::from_slice(y).as_mat(),
-                alpha,
-                par,
-            );
-        },
-        verify,
-    );
+    row.run(&mut buf, FAER, reset, |s| problem.faer(s), verify);
     let nx = nalgebra::DVectorView::from_slice(x, m);
     let ny = nalgebra::DVectorView::from_slice(y, n);
     row.run(

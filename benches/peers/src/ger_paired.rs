@@ -1,9 +1,9 @@
-//! Group `ger-paired` (issue 3): `outerprod::ger` against OpenBLAS `cblas_?ger` and the
-//! in-place read+modify+write pass, in short alternating batches on the same A.
+//! Group `ger-paired` (issue 3): `outerprod::ger` against OpenBLAS `cblas_?ger`, faer's rank-1
+//! update and the in-place read+modify+write pass, in short alternating batches on the same A.
 //!
 //! The `ger` group times each implementation for its whole budget before the next, so the two
 //! sides of a ratio are taken up to a second apart, and this host's swings (the same 4096² f32
-//! update at 20 GB/s in one run and 42 in the next) land on one side only. Here the three take
+//! update at 20 GB/s in one run and 42 in the next) land on one side only. Here the four take
 //! turns in short batches ([`paired::rounds`]); at more than one thread OpenBLAS's batches are
 //! followed by the cool-down that its busy-waiting workers need.
 
@@ -34,8 +34,8 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
         "\n#### ger {} — {threads} thread(s) — paired batches (median GB/s of A read + written; ratios: median of per-round ratios)\n",
         T::NAME
     );
-    println!("| case | outerprod ger | OpenBLAS ?ger | RMW pass | outerprod / OpenBLAS | outerprod / RMW | OpenBLAS / RMW |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| case | outerprod ger | OpenBLAS ?ger | faer rank-1 | RMW pass | outerprod / OpenBLAS | outerprod / faer | outerprod / RMW | OpenBLAS / RMW |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let pool = pool(threads);
     for &(m, n) in &cfg.sizes {
         for row in [true, false] {
@@ -47,10 +47,12 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
             let start: Vec<T> = check::data(m * n, 29);
             let ours = |a: &mut [T]| problem.outerprod(a);
             let theirs = |a: &mut [T]| problem.cblas(ob, a);
+            let faer = |a: &mut [T]| problem.faer(a);
             // Each result checked once, from the same start, before anything is timed.
             for (name, f) in [
                 ("outerprod ger", &ours as &(dyn Fn(&mut [T]) + Sync)),
                 ("OpenBLAS", &theirs),
+                ("faer", &faer),
             ] {
                 let mut a = start.clone();
                 pool.install(|| f(&mut a));
@@ -68,6 +70,7 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
                     &mut [
                         &mut || ours(&mut a.borrow_mut()),
                         &mut || theirs(&mut a.borrow_mut()),
+                        &mut || faer(&mut a.borrow_mut()),
                         &mut || physical::rmw(&mut a.borrow_mut()),
                     ],
                     &[
@@ -78,17 +81,20 @@ fn table<T: El>(cfg: &Cfg, ob: &Blas, threads: usize) {
                             After::Nothing
                         },
                         After::Nothing,
+                        After::Nothing,
                     ],
                 )
             });
             println!(
-                "| {label} | {:.1} | {:.1} | {:.1} | **{:.2}** | {:.2} | {:.2} |",
+                "| {label} | {:.1} | {:.1} | {:.1} | {:.1} | **{:.2}** | **{:.2}** | {:.2} | {:.2} |",
                 median(rates[0].clone()),
                 median(rates[1].clone()),
                 median(rates[2].clone()),
+                median(rates[3].clone()),
                 ratio(&rates[0], &rates[1]),
                 ratio(&rates[0], &rates[2]),
-                ratio(&rates[1], &rates[2]),
+                ratio(&rates[0], &rates[3]),
+                ratio(&rates[1], &rates[3]),
             );
         }
     }
