@@ -193,14 +193,16 @@ fn bands(bytes: usize, share: usize, thresholds: Thresholds) -> (bool, bool) {
 /// A thread's share of `A` takes the AVX2 kernels of the L3 band ([`l3_kernels`]) from this
 /// many halves of L2 (1.5 L2). Below, a repeated update finds much of its share in L2, where the
 /// 512-bit kernels ran faster. Emerald Rapids guest (L2 2 MiB), `ger-paired`:
-/// - the AVX-512 kernels over the AVX2 ones, the same walk, one run per shape: shares of 2 MiB
-///   0.99–1.15 (1 thread: 512×1024 f32, 512×512 f64; 2 threads: 1024² f32, 1024×512 f64),
-///   2.5 MiB 1.07–1.16, 3 MiB 0.95–1.10, 3.5 MiB 0.97–1.06;
+/// - the AVX-512 kernels with adjacent rows over the AVX2 kernels with spread ones, one to
+///   five runs per shape: shares of 2 MiB 0.99–1.15 (1 thread: 512×1024 f32, 512×512 f64; 2
+///   threads: 1024² f32, 1024×512 f64), 2.5 MiB 1.07–1.16, 3–3.75 MiB 0.95–1.10; the AVX2
+///   kernels with adjacent rows 1.00–1.02 at 2 MiB, so the kernels carry the gain;
 /// - this rule against `L2` for both bands, three runs of each build taking turns, against
 ///   OpenBLAS: 1024² f32 at 2 threads 0.84–0.93 → 0.96–1.12, 1280×1024 f32 0.93–0.96 →
 ///   1.02–1.07, 1024×512 f64 0.86–0.93 → 0.96–1.12, 1280×512 f64 0.92–0.96 → 1.00–1.08; at 1
-///   thread 2–2.5 MiB (512 and 640 × 1024 f32, × 512 f64) 0.90–0.99 → 0.94–1.13; 3 MiB and up
-///   alike.
+///   thread 2–2.5 MiB (512 and 640 × 1024 f32, × 512 f64) 0.90–1.03 → 0.94–1.13; 3 MiB and up
+///   alike but column-major 768×1024 f32 (rows of 3 KiB, now the adjacent walk) 0.93–0.99 →
+///   1.03–1.06. Table: BENCHMARKS.md, "`ger` around the L2 size".
 ///
 /// From 4 MiB up the L3 band's earlier measurements (1024² to 2048×4096 at 1 thread) had the
 /// AVX2 kernels ahead by 0.01–0.11.
@@ -208,8 +210,8 @@ const L3_KERNELS_MIN_L2_HALVES: usize = 3;
 
 /// Short rows of `A` take the spread walk from this many halves of L2 of a thread's share
 /// (2 L2). Emerald Rapids guest, 1 thread, column-major f32 with rows of 2.5–3.75 KiB (640 to
-/// 960 × 1024), shares of 2.5–3.75 MiB: adjacent rows over spread ones 1.01–1.09 (two runs);
-/// at 8–64 MiB (8192×256 to 16384×512) 1.00–1.04 (AVX2 kernels both). The spread walk was
+/// 960 × 1024), shares of 2.5–3.75 MiB: adjacent rows over spread ones 1.04–1.09 (two runs);
+/// at 8 MiB (8192×256, 4096×512, 2730×768) 1.00–1.04, the same kernels. The spread walk was
 /// measured to pay on Zen 3 from DRAM (see [`SPREAD_ROW_BYTES`]), where 2 L2 is 1 MiB.
 const SPREAD_MIN_L2_HALVES: usize = 4;
 

@@ -244,9 +244,10 @@ pub(crate) fn streaming_cap_bytes() -> usize {
 
 /// Below this many bytes of output (or of `A` for ger) every call runs on the calling thread.
 ///
-/// Measured on the 2-core Zen 4 development machine (see BENCHMARKS.md): a rayon `join` costs a
-/// few microseconds, during which one core writes ~200 KiB into cache, and 2 threads first beat
-/// 1 thread from about 256 KiB of f32/f64 output. 64×64 (16–32 KiB) always runs sequentially.
+/// Measured on the 2-core Zen 4 development machine (see BENCHMARKS-history.md): a rayon
+/// `join` costs a few microseconds, during which one core writes ~200 KiB into cache, and 2
+/// threads first beat 1 thread from about 256 KiB of f32/f64 output. 64×64 (16–32 KiB) always
+/// runs sequentially.
 pub const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
 /// Default for [`Thresholds::cold_parallel_min_bytes`]. Measured on the 2-core development
@@ -260,7 +261,7 @@ pub const COLD_PARALLEL_MIN_BYTES: usize = 2 * 1024 * 1024;
 /// They cannot stay in cache, so the write-allocate read of a normal store is pure waste for
 /// them. (Half the LLC was tried first: a 16 MiB f64 8192×256 output, which fits in the 32 MiB
 /// L3, then ran at 0.44× of a normal-store fill, the speed of the streaming fill; see
-/// BENCHMARKS.md.)
+/// BENCHMARKS-history.md.)
 pub fn default_thresholds() -> Thresholds {
     Thresholds {
         streaming_min_bytes: cache_sizes()
@@ -479,12 +480,12 @@ pub(crate) fn kron_rows<T: Scalar>(out: &mut [T], a: &[T], n: usize, b: &[T], q:
     outer::run_kron_rows(out, a, n, b, q)
 }
 
-/// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench (BENCHMARKS.md): at
-/// 8×8 f32 (256 B) the dispatched outer kernel ran at 8.6 GB/s against 19.7 GB/s for a naive
-/// double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4; an 8×8 f64 rank-1 update cost
-/// about 990 instructions a call through the dispatcher (callgrind), most of them set-up, and
-/// ran at 0.73–0.86× OpenBLAS, against 1.5–1.9× (about 670 instructions, view construction
-/// included) with the plain loop. Every element gets the same
+/// Default for [`Thresholds::small_max_bytes`]. Measured in the peer bench
+/// (BENCHMARKS-history.md): at 8×8 f32 (256 B) the dispatched outer kernel ran at 8.6 GB/s
+/// against 19.7 GB/s for a naive double loop, while at 64×64 (16 KiB) it wins 62.6 to 47.4;
+/// an 8×8 f64 rank-1 update cost about 990 instructions a call through the dispatcher
+/// (callgrind), most of them set-up, and ran at 0.73–0.86× OpenBLAS, against 1.5–1.9× (about
+/// 670 instructions, view construction included) with the plain loop. Every element gets the same
 /// roundings on either side, so results are identical.
 pub const SMALL_MAX_BYTES: usize = 1024;
 

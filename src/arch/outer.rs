@@ -439,7 +439,7 @@ where
     // against a fill, 1 thread): f32 8×2 ⊗ 16×8192 0.79–0.80 → 0.88–0.91, f64 4×4 ⊗ 16×4096
     // 0.80–0.83 → 0.93–0.95, ragged f32 4×4 ⊗ 16×7000 0.80 → 0.93–0.94; one loss, f64
     // 2×1 ⊗ 64×8192 (rows of 64 KiB one per product, B read back from L3) 0.71–0.72 →
-    // 0.67. More in BENCHMARKS.md ("Stacks of long rows").
+    // 0.67. More in BENCHMARKS-history.md ("Stacks of long rows").
     let row_by_row = in_l3
         && thresholds.spread_write == SpreadWrite::RowByRow
         && row_bytes >= STACK_ROW_BY_ROW_MIN_BYTES;
@@ -539,7 +539,7 @@ where
 /// AVX2 kernels 1.37–1.86 (one run).
 /// Outputs in L3 keep the small loops: there the short-row kernel ran at 0.89–0.93 of them (1 thread)
 /// and 0.70–0.78 (2 threads), f32 512×512 ⊗ 2×2 and 128×128 ⊗ 8×8 (4 MiB, one run). The
-/// cause is not established: aligned stores did not change it (BENCHMARKS.md).
+/// cause is not established: aligned stores did not change it (BENCHMARKS-history.md).
 ///
 /// Rows between whole vectors (AVX-512), Sapphire Rapids guest, `kron_mat_into`, kernel
 /// rate over the stack's, 1 thread / 2 threads, two paired runs, output on a line and 16
@@ -551,7 +551,7 @@ where
 /// 16×24 1.08–1.23 / 1.12–1.18, 128×128 ⊗ 32×17 1.49 / 1.19–1.21, f64 256×256 ⊗ 16×12
 /// 1.13–1.16 / 1.11–1.13. The stack's rate (and at 1 thread the kernel's) moved with the
 /// run; in L2 the kernel ran at 0.48–1.00 (f32) and 0.42–0.85 (f64) of an outer product of
-/// the same bytes at 1 thread (BENCHMARKS.md). On the AVX2 path the kernel lost (see
+/// the same bytes at 1 thread (BENCHMARKS-history.md). On the AVX2 path the kernel lost (see
 /// [`kron_span_rows`]).
 pub(crate) fn run_kron_rows<T: Scalar>(
     out: &mut [T],
