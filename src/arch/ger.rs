@@ -210,9 +210,10 @@ const L3_KERNELS_MIN_L2_HALVES: usize = 3;
 
 /// Short rows of `A` take the spread walk from this many halves of L2 of a thread's share
 /// (2 L2). Emerald Rapids guest, 1 thread, column-major f32 with rows of 2.5–3.75 KiB (640 to
-/// 960 × 1024), shares of 2.5–3.75 MiB: adjacent rows over spread ones 1.04–1.09 (two runs);
-/// at 8 MiB (8192×256, 4096×512, 2730×768) 1.00–1.04, the same kernels. The spread walk was
-/// measured to pay on Zen 3 from DRAM (see [`SPREAD_ROW_BYTES`]), where 2 L2 is 1 MiB.
+/// 960 × 1024), shares of 2.5–3.75 MiB: adjacent rows over spread ones 1.04–1.09 (one run
+/// at 640, two at the others); at 8 MiB (8192×256, 4096×512, 2730×768) 1.00–1.04, the same
+/// kernels. The spread walk was measured to pay on Zen 3 from DRAM (see
+/// [`SPREAD_ROW_BYTES`]), where 2 L2 is 1 MiB.
 const SPREAD_MIN_L2_HALVES: usize = 4;
 
 /// Column-major (column-oriented) `f32`/`f64` updates of at least this many bytes of `A` run
