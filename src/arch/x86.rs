@@ -1448,8 +1448,8 @@ unsafe fn rank1_rows<S: Simd, const R: usize>(
     // SAFETY: forwarded contract.
     unsafe {
         match scale {
-            Some(alpha) => rank1_rows_as::<S, R, true, true>(a, s, v, alpha, head),
-            None => rank1_rows_as::<S, R, false, true>(a, s, v, s[0], head),
+            Some(alpha) => rank1_rows_as::<S, R, true, true>(a, s, v, alpha, head, Ahead::NONE),
+            None => rank1_rows_as::<S, R, false, true>(a, s, v, s[0], head, Ahead::NONE),
         }
     }
 }
@@ -1530,28 +1530,32 @@ unsafe fn rank1_group_loop<S: Simd, const V_SCALED: bool, const S_SCALED: bool>(
     // SAFETY: forwarded contract; with ENDS false the rows need no piece at either end: the
     // peel is 0 for every group and the rows are a whole number of vectors.
     unsafe {
-        if same_head && head0 == 0 && whole_vectors::<S>(v.len()) {
-            rank1_group_walk::<S, V_SCALED, S_SCALED, false>(
-                job,
-                outer,
-                base,
-                v,
-                groups,
-                v_alpha,
-                s_alpha,
-                Some(0),
-            );
-        } else {
-            let head = same_head.then_some(head0);
-            rank1_group_walk::<S, V_SCALED, S_SCALED, true>(
-                job, outer, base, v, groups, v_alpha, s_alpha, head,
-            );
+        // Two copies of each walk, so that `A` in L1 pays nothing for the prefetches: with
+        // one copy and the test in the loop, 64×64 f64 read 1.90–1.92 of OpenBLAS against
+        // 1.96–2.05 before (three runs each); with two, 1.97–2.03.
+        let (whole, head) = (
+            same_head && head0 == 0 && whole_vectors::<S>(v.len()),
+            same_head.then_some(head0),
+        );
+        macro_rules! walk {
+            ($ends:literal, $prefetch:literal, $head:expr) => {
+                rank1_group_walk::<S, V_SCALED, S_SCALED, $ends, $prefetch>(
+                    job, outer, base, v, groups, v_alpha, s_alpha, $head,
+                )
+            };
+        }
+        match (whole, job.prefetch) {
+            (true, true) => walk!(false, true, Some(0)),
+            (true, false) => walk!(false, false, Some(0)),
+            (false, true) => walk!(true, true, head),
+            (false, false) => walk!(true, false, head),
         }
     }
 }
 
 /// The loop of [`rank1_group_loop`]; `head` is the peel of every group, or `None` when each
-/// group computes its own. Without `ENDS` the rows have no pieces at either end.
+/// group computes its own. Without `ENDS` the rows have no pieces at either end. With
+/// `PREFETCH` the rows are prefetched ahead of the loop (see [`RANK1_AHEAD_BYTES`]).
 ///
 /// # Safety
 /// As [`rank1_groups`]; `base` is element (`outer`, `c0`) of A.
@@ -1562,6 +1566,7 @@ unsafe fn rank1_group_walk<
     const V_SCALED: bool,
     const S_SCALED: bool,
     const ENDS: bool,
+    const PREFETCH: bool,
 >(
     job: &Rank1Job<'_, S::E>,
     outer: usize,
@@ -1586,9 +1591,23 @@ unsafe fn rank1_group_walk<
         // could leave A, x or y (strided or padded operands end at their last element), UB
         // even undereferenced.
         let s0 = job.s.offset(outer as isize * ss);
+        let last = groups.count as isize - 1;
+        let elems = if PREFETCH {
+            RANK1_AHEAD_BYTES / (4 * size_of::<S::E>())
+        } else {
+            0
+        };
         for g in 0..groups.count as isize {
             let (p, sp) = (base.offset(g * step * os), s0.offset(g * step * ss));
             let rows = [p, p.offset(ra[1]), p.offset(ra[2]), p.offset(ra[3])];
+            // The rows the loop prefetches into once it nears the end of these: the next
+            // group's, or these again for the last group, whose successors may be another
+            // thread's rows (a prefetch would pull their lines away from it).
+            let q = if g < last { p.offset(step * os) } else { p };
+            let ahead = Ahead {
+                elems,
+                next: [q, q.offset(ra[1]), q.offset(ra[2]), q.offset(ra[3])],
+            };
             let raw = [*sp, *sp.offset(rs[1]), *sp.offset(rs[2]), *sp.offset(rs[3])];
             let s = if S_SCALED {
                 [
@@ -1605,15 +1624,16 @@ unsafe fn rank1_group_walk<
                 Some(h) => h,
                 None => rank1_head::<S>(p, v.len()),
             };
-            rank1_rows_as::<S, 4, V_SCALED, ENDS>(rows, s, v, v_alpha, h);
+            rank1_rows_as::<S, 4, V_SCALED, ENDS>(rows, s, v, v_alpha, h, ahead);
         }
     }
 }
 
-/// [`rank1_rows`] with `t_k = alpha·v[k]` when `SCALED`, else `t_k = v[k]` (`alpha` unused).
+/// [`rank1_rows`] with `t_k = alpha·v[k]` when `SCALED`, else `t_k = v[k]` (`alpha` unused);
+/// the several-row loop prefetches as `ahead` says.
 ///
 /// # Safety
-/// As [`rank1_rows`].
+/// As [`rank1_rows`]; `ahead.next` is only prefetched, never dereferenced.
 #[inline(always)]
 unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS: bool>(
     a: [*mut S::E; R],
@@ -1621,6 +1641,7 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS:
     v: &[S::E],
     alpha: S::E,
     head: usize,
+    ahead: Ahead<S::E, R>,
 ) {
     let (w, len, vp) = (S::W, v.len(), v.as_ptr());
     // No closures below: a closure is a function of its own, which LLVM may leave un-inlined
@@ -1678,6 +1699,18 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS:
         // stores it could be mistaken for. (A safeguard: on Zen 3 its effect was within the
         // noise of the peer bench.)
         while R > 1 && k + 2 * w <= len {
+            if ahead.elems > 0 {
+                // Past the end of these rows, the next ones at the same distance, or, for
+                // rows shorter than it, at the same column.
+                let (rows, at) = if k + ahead.elems < len {
+                    (a, k + ahead.elems)
+                } else {
+                    (ahead.next, (k + ahead.elems - len).min(k))
+                };
+                for row in rows {
+                    prefetch(row.wrapping_add(at));
+                }
+            }
             let (raw0, raw1) = (S::loadu(vp.add(k)), S::loadu(vp.add(k + w)));
             let (t0, t1) = if SCALED {
                 (S::mul(valpha, raw0), S::mul(valpha, raw1))
@@ -1717,6 +1750,41 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS:
         }
         debug_assert_eq!(k, len);
     }
+}
+
+/// How far ahead of the four-row rank-1 loop, in bytes of `A` it reads and writes, it
+/// prefetches into L1: each row `RANK1_AHEAD_BYTES / 4` bytes ahead, one line a trip. With
+/// four rows interleaved the hardware brings lines from L2 into L1 too late to keep the loop
+/// busy. On the Emerald Rapids guest, a harness copy of this loop (AVX-512, f32) over `A` in
+/// L2 (256 KiB and 1 MiB, rows of 1–4 KiB) ran at 1.00–1.01 of a 256-bit read+write pass
+/// without prefetches and at 1.06–1.08 with them 4–8 KiB ahead (2 KiB: 1.03–1.06); with rows
+/// of 16 and 64 KiB at 0.96 and 0.98. Peer bench: see the `ger` section of BENCHMARKS.md.
+const RANK1_AHEAD_BYTES: usize = 6144;
+
+/// Where the several-row rank-1 loop prefetches (see [`RANK1_AHEAD_BYTES`]).
+#[derive(Clone, Copy)]
+struct Ahead<E, const R: usize> {
+    /// How many elements ahead in each row; 0 prefetches nothing.
+    elems: usize,
+    /// The rows the loop goes on to (of the same length): once the distance passes the end
+    /// of the current rows, the prefetches go there.
+    next: [*mut E; R],
+}
+
+impl<E, const R: usize> Ahead<E, R> {
+    /// No prefetches.
+    const NONE: Self = Ahead {
+        elems: 0,
+        next: [std::ptr::null_mut(); R],
+    };
+}
+
+/// Prefetches the line at `p` into L1.
+#[inline(always)]
+fn prefetch<E>(p: *const E) {
+    // SAFETY: a prefetch is a hint that never faults, whatever the address; `p` came from
+    // wrapping arithmetic and is never dereferenced. (SSE, part of x86-64.)
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
 }
 
 /// The `c < W` elements from `k` of the rank-1 rows `a` (scalars splat in `vs`), with loads
