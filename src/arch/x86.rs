@@ -1758,7 +1758,8 @@ unsafe fn rank1_rows_as<S: Simd, const R: usize, const SCALED: bool, const ENDS:
 /// busy. On the Emerald Rapids guest, a harness copy of this loop (AVX-512, f32) over `A` in
 /// L2 (256 KiB and 1 MiB, rows of 1–4 KiB) ran at 1.00–1.01 of a 256-bit read+write pass
 /// without prefetches and at 1.06–1.08 with them 4–8 KiB ahead (2 KiB: 1.03–1.06); with rows
-/// of 16 and 64 KiB at 0.96 and 0.98. Peer bench: BENCHMARKS.md, "`ger` prefetches ahead".
+/// of 16 and 64 KiB, 0.96 without and 0.98 with. Peer bench: BENCHMARKS.md, "`ger` prefetches
+/// ahead".
 const RANK1_AHEAD_BYTES: usize = 6144;
 
 /// Where the several-row rank-1 loop prefetches (see [`RANK1_AHEAD_BYTES`]).
