@@ -982,8 +982,8 @@ fn ger_ignores_the_stride_of_a_unit_dimension() {
     }
 }
 
-/// Column-major `f32`/`f64` updates of 1 MiB and more run the row-major loop, the scalars
-/// `α·y[j]` formed once (`SAME_LOOP_MIN_BYTES` in `src/arch/ger.rs`): bitwise the reference
+/// Column-major `f32`/`f64` updates of 1 MiB and more run the row-major loop, `x` scaled by
+/// exactly 1 (`SAME_LOOP_MIN_BYTES` in `src/arch/ger.rs`): bitwise the reference
 /// on every path, 1 and 2 threads, plain, padded and reversed columns, strided and reversed
 /// vectors, with NaN, ±∞, −0 and subnormals in both vectors.
 fn check_large_column_major<T: Sample + num_traits::Float>(seed: u64, m: usize, n: usize) {
@@ -1005,8 +1005,9 @@ fn check_large_column_major<T: Sample + num_traits::Float>(seed: u64, m: usize, 
             let (mut xb, xo) = strided::<T>(&mut rng, m, sx);
             let (mut yb, yo) = strided::<T>(&mut rng, n, sy);
             for (k, &v) in specials.iter().enumerate() {
-                xb[7 + 41 * k] = v;
-                yb[3 + 37 * k] = v;
+                let (nx, ny) = (xb.len(), yb.len());
+                xb[(7 + 41 * k) % nx] = v;
+                yb[(3 + 37 * k) % ny] = v;
             }
             let x = VecRef::new(&xb, xo, m, sx).unwrap();
             let y = VecRef::new(&yb, yo, n, sy).unwrap();
@@ -1035,6 +1036,9 @@ fn ger_large_column_major_runs_the_row_major_loop_exactly() {
     // Just over 1 MiB, with rows and columns that are not whole vectors.
     check_large_column_major::<f32>(11, 515, 513);
     check_large_column_major::<f64>(12, 363, 362);
+    // Short columns: many scalars α·y[j], each formed by the kernel as it reaches it.
+    check_large_column_major::<f32>(13, 17, 15500);
+    check_large_column_major::<f64>(14, 9, 14600);
 }
 
 /// ger at a size where the default thresholds split the work, 1 vs 2 threads.

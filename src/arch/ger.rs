@@ -9,8 +9,8 @@
 //! which permutes the elements without changing any of them. `A` with no unit stride takes the
 //! portable strided kernel.
 //!
-//! Large float updates of column-major `A` form the `temp_j` once and run the row-major
-//! loop instead (`SAME_LOOP_MIN_BYTES`).
+//! Large float updates of column-major `A` run the row-major loop instead, `x` scaled by
+//! exactly 1 (`SAME_LOOP_MIN_BYTES`).
 //!
 //! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
 //! three roundings, no FMA (see `arch::ger`).
@@ -224,22 +224,27 @@ const L3_KERNELS_MIN_L2_HALVES: usize = 3;
 const SPREAD_MIN_L2_HALVES: usize = 4;
 
 /// Column-major (column-oriented) `f32`/`f64` updates of at least this many bytes of `A` run
-/// the row-major loop: the scalars `α·y[j]` are formed once into a buffer and `x` is scaled
-/// by exactly 1 in the loop, which changes no value (`1·x[i]` is `x[i]`, NaN payloads too),
-/// so every element is still `A[i][j] + x[i]·(α·y[j])`. The loop that scales only the
-/// scalars, with the same loads and stores and one multiply fewer, ran behind on the
-/// Emerald Rapids guest where `A` stayed in L3; why is not known (no performance counters),
-/// but one loop for both layouts cannot leave either behind:
+/// the row-major loop: `x` is scaled by exactly 1 in the loop, which changes no value
+/// (`1·x[i]` is `x[i]`, NaN payloads too), and the kernels form each scalar `α·y[j]` as they
+/// reach its column, so every element is still `A[i][j] + x[i]·(α·y[j])`. The loop that
+/// scales only the scalars, with the same loads and stores and one multiply fewer, ran behind
+/// on the Emerald Rapids guest where `A` stayed in L3; why is not known (no performance
+/// counters), but one loop for both layouts cannot leave either behind:
 /// - one 4096² f32 buffer viewed both ways, column-major over row-major: 0.96–0.97 (1
 ///   thread) and 0.95–0.96 (2 threads) with its own loop, 0.99–1.01 and 0.99 with this one
 ///   (three runs);
 /// - peer bench `ger-paired`, three runs of each build taking turns, column-major against
 ///   the read+write pass: 4096² f32 0.93–1.12 → 0.97–1.00 (1 thread; 1.12 in a run where A
-///   came partly from memory) and 0.93–0.95 → 0.97–0.98 (2 threads), 8192×256 f32 0.92–0.96 → 1.00–1.02 and
-///   f64 0.97–0.99 → 0.99–1.01 (1 thread); against OpenBLAS 4096² f32 0.97–1.00 → 0.99–1.02;
-///   1024² and the row-major cells alike.
+///   came partly from memory) and 0.93–0.95 → 0.97–0.98 (2 threads), 8192×256 f32
+///   0.92–0.96 → 1.00–1.02 and f64 0.97–0.99 → 0.99–1.01 (1 thread); against OpenBLAS 4096²
+///   f32 0.97–1.00 → 0.99–1.02; 1024² and the row-major cells alike.
 ///
-/// Below 1 MiB the gap did not show and the buffer's allocation would.
+/// Those runs formed the scalars once into a buffer before the loop. That pass, one thread
+/// alone before the split, cost short columns dearly; forming them in the kernels instead
+/// (model-167 guest, `ger-paired`, two runs of each build taking turns, f32) took 16×16384
+/// from 59–64 to 87–100 GB/s at 1 thread and from 55–56 to 147 at 2, and 64×4096 from 93–98
+/// to 110–117 and from 127–134 to 182–192; 1024² and 4096² moved by ±0.03 of OpenBLAS.
+/// Below 1 MiB the gap did not show.
 const SAME_LOOP_MIN_BYTES: usize = 1 << 20;
 
 /// Runs the outer indices `outer` and the inner indices `inner` of `job` with kernel `K`, in
@@ -325,7 +330,6 @@ pub(crate) fn run<T: Scalar>(
     let path = l3_kernels(path, in_l3);
     let prefetch = share > super::cache_sizes().l1d;
     let gathered: Vec<T>;
-    let scaled: Vec<T>;
     let mut moved = Vec::new();
     let job = if row_oriented {
         // A strided y is gathered as it is, not as α·y, so that the loop is the one of a
@@ -362,25 +366,19 @@ pub(crate) fn run<T: Scalar>(
             }
         };
         let v = dealiased(v, a.as_mut_ptr(), stride_bytes::<T>(cs), n, &mut moved);
-        // Large float updates run the row-major loop (see `SAME_LOOP_MIN_BYTES`): the
-        // scalars α·y[j] formed once, x scaled by exactly 1 in the loop.
+        // Large float updates run the row-major loop (see `SAME_LOOP_MIN_BYTES`): x scaled
+        // by exactly 1 in the loop; the kernels form each scalar α·y[j] as they reach it.
         let same_loop = bytes >= SAME_LOOP_MIN_BYTES && ScalarKind::of::<T>() != ScalarKind::Other;
-        let (s, s_stride, s_scale, v_scale) = if same_loop {
-            scaled = (0..n).map(|j| alpha * y.get(j)).collect();
-            (scaled.as_ptr(), 1, None, Some(T::one()))
-        } else {
-            (y.as_ptr(), unit_free(n, y.stride()), Some(alpha), None)
-        };
         Rank1Job {
             a: a.as_mut_ptr(),
             outer_stride: cs,
             inner_stride: rs,
             outer_len: n,
-            s,
-            s_stride,
-            s_scale,
+            s: y.as_ptr(),
+            s_stride: unit_free(n, y.stride()),
+            s_scale: Some(alpha),
             v,
-            v_scale,
+            v_scale: same_loop.then_some(T::one()),
             order: ProductOrder::VectorFirst,
             spread,
             prefetch,
