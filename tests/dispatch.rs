@@ -817,6 +817,30 @@ fn check_ger_skewed<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize
 }
 
 #[test]
+fn ger_short_rows_every_length_and_alignment() {
+    // Rows shorter than a vector (rows of A row-major, columns column-major) of 64 KiB and
+    // more take the short-row kernel on the AVX2 and AVX-512 paths: one stream across rows,
+    // from a scalar head to the first vector boundary, through whole periods of the lane
+    // patterns, to a scalar tail. Every length below 16, with row counts that end mid-period,
+    // and four skews; the transposed shape gives the other orientation.
+    let mut rng = StdRng::seed_from_u64(10);
+    for n in 1..16 {
+        let m = 40_000 / n + 3;
+        for skew in [0, 1, 3, 6] {
+            check_ger_skewed::<f32>(&mut rng, m, n, skew);
+            check_ger_skewed::<f32>(&mut rng, n, m, skew);
+        }
+    }
+    for n in 1..8 {
+        let m = 24_000 / n + 3;
+        for skew in [0, 1, 3] {
+            check_ger_skewed::<f64>(&mut rng, m, n, skew);
+            check_ger_skewed::<f64>(&mut rng, n, m, skew);
+        }
+    }
+}
+
+#[test]
 fn ger_every_alignment_of_a() {
     // Rows of eight vectors or more peel to row 0's trip boundary, in pieces of 1, 2,
     // 4… lanes and one whole vector, and every ragged end is written in pieces; rows a whole
@@ -1036,9 +1060,12 @@ fn ger_large_column_major_runs_the_row_major_loop_exactly() {
     // Just over 1 MiB, with rows and columns that are not whole vectors.
     check_large_column_major::<f32>(11, 515, 513);
     check_large_column_major::<f64>(12, 363, 362);
-    // Short columns: many scalars α·y[j], each formed by the kernel as it reaches it.
+    // Short columns: many scalars α·y[j], each formed by the kernel as it reaches it; the
+    // last two shorter than a vector on every SIMD path (the short-row kernel).
     check_large_column_major::<f32>(13, 17, 15500);
     check_large_column_major::<f64>(14, 9, 14600);
+    check_large_column_major::<f32>(15, 7, 40000);
+    check_large_column_major::<f64>(16, 3, 45000);
 }
 
 /// ger at a size where the default thresholds split the work, 1 vs 2 threads.

@@ -153,6 +153,37 @@ fn ger_on_padded_strided_and_reversed_operands() {
 }
 
 #[test]
+fn ger_short_rows_across_rows() {
+    // Rows of 3 f64 (columns, column-major): 700 of them in groups of four, 16.4 KiB, take
+    // the short-row kernel on the AVX2 path, whose windows of x (or y) read on to the last
+    // scalar; the 701st row goes alone.
+    let (m, n) = (701, 3);
+    let xs = values(m, 0.5);
+    let ys = values(m, -0.25);
+    for (name, rows, cols, rs, cs) in [
+        ("row-major", m, n, n as isize, 1),
+        ("column-major", n, m, 1, n as isize),
+    ] {
+        let x = VecRef::from(&xs[..rows]);
+        let y = VecRef::from(&ys[..cols]);
+        let start = values(m * n, 0.125);
+        let mut want = start.clone();
+        reference::ger(
+            0.75,
+            x,
+            y,
+            MatMut::new(&mut want, 0, rows, cols, rs, cs).unwrap(),
+        );
+        each_setting(|what| {
+            let mut got = start.clone();
+            let a = MatMut::new(&mut got, 0, rows, cols, rs, cs).unwrap();
+            ger(0.75, x, y, a).unwrap();
+            assert_eq!(got, want, "ger {name} {what}");
+        });
+    }
+}
+
+#[test]
 fn syr_on_both_triangles() {
     let n = 11;
     let xs = values(2 * n, 0.25);

@@ -1474,7 +1474,7 @@ fn rank1_head<S: Simd>(p: *const S::E, len: usize) -> usize {
 /// # Safety
 /// As [`Rank1Row::groups`], with unit inner stride and the CPU supporting `S`.
 #[inline(always)]
-unsafe fn rank1_groups<S: Simd>(
+unsafe fn rank1_groups<S: Rank1Short>(
     job: &Rank1Job<'_, S::E>,
     outer: usize,
     c0: usize,
@@ -1482,6 +1482,14 @@ unsafe fn rank1_groups<S: Simd>(
     groups: FourRows,
 ) {
     debug_assert_eq!(job.inner_stride, 1);
+    // Whole rows shorter than a vector: one stream across them (see `rank1_short`). Spread
+    // or adjacent, the groups cover rows outer .. outer + 4·count.
+    if c0 == 0 && v.len() == job.v.len() {
+        // SAFETY: forwarded contract: rows outer .. outer + 4·count are this thread's.
+        if unsafe { S::short_rows(job, outer, 4 * groups.count) } {
+            return;
+        }
+    }
     // Placeholder for a scale factor the loop does not use.
     let one = v[0];
     // SAFETY: forwarded contract.
@@ -1977,6 +1985,87 @@ impl Permute for Avx2F64 {
     }
 }
 
+/// The short-row rank-1 kernel ([`rank1_short`]) where the instruction set has lane
+/// permutes (AVX2, AVX-512); SSE2 keeps the group walk.
+pub(crate) trait Rank1Short: Simd {
+    /// Rows `outer .. outer + rows` of `job`, whole, with [`rank1_short`] when they are
+    /// contiguous rows shorter than a vector, their scalars contiguous, and the block large
+    /// enough ([`takes_short`]); returns whether it ran.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; the rows lie in `job` and are the caller's alone.
+    unsafe fn short_rows(job: &Rank1Job<'_, Self::E>, outer: usize, rows: usize) -> bool;
+}
+
+impl Rank1Short for Sse2F32 {
+    #[inline(always)]
+    unsafe fn short_rows(_: &Rank1Job<'_, f32>, _: usize, _: usize) -> bool {
+        false
+    }
+}
+
+impl Rank1Short for Sse2F64 {
+    #[inline(always)]
+    unsafe fn short_rows(_: &Rank1Job<'_, f64>, _: usize, _: usize) -> bool {
+        false
+    }
+}
+
+macro_rules! rank1_short_impls {
+    ($($s:ident),*) => {$(
+        impl Rank1Short for $s {
+            #[inline(always)]
+            unsafe fn short_rows(
+                job: &Rank1Job<'_, <$s as Simd>::E>,
+                outer: usize,
+                rows: usize,
+            ) -> bool {
+                // SAFETY: forwarded contract.
+                unsafe { rank1_short_rows::<$s>(job, outer, rows) }
+            }
+        }
+    )*};
+}
+rank1_short_impls!(Avx512F32, Avx512F64, Avx2F32, Avx2F64);
+
+/// [`Rank1Short::short_rows`] for an instruction set with lane permutes.
+///
+/// # Safety
+/// As [`Rank1Short::short_rows`].
+#[inline(always)]
+unsafe fn rank1_short_rows<S: Permute>(
+    job: &Rank1Job<'_, S::E>,
+    outer: usize,
+    rows: usize,
+) -> bool {
+    let n = job.v.len();
+    let applies = rows > 0
+        && n < S::W
+        && job.inner_stride == 1
+        && job.outer_stride == n as isize
+        && job.s_stride == 1
+        && takes_short::<S>(rows * n * size_of::<S::E>(), n, Stores::Normal);
+    if !applies {
+        return false;
+    }
+    debug_assert!(outer + rows <= job.outer_len);
+    // SAFETY: rows outer .. outer + rows of A are contiguous (outer stride n, inner 1) and
+    // the caller's alone; the scalars are contiguous (stride 1) from row `outer` to the last
+    // row of A, read only.
+    unsafe {
+        let a = std::slice::from_raw_parts_mut(job.row_ptr(outer, 0), rows * n);
+        let s = std::slice::from_raw_parts(job.s.add(outer), job.outer_len - outer);
+        let (v, one) = (job.v, job.v[0]);
+        match (job.v_scale, job.s_scale) {
+            (Some(va), None) => rank1_short::<S, true, false>(a, s, v, va, one),
+            (None, None) => rank1_short::<S, false, false>(a, s, v, one, one),
+            (None, Some(sa)) => rank1_short::<S, false, true>(a, s, v, one, sa),
+            (Some(va), Some(sa)) => rank1_short::<S, true, true>(a, s, v, va, sa),
+        }
+    }
+    true
+}
+
 /// Chunks of at least this many bytes per four vectors of the lane pattern's period take
 /// [`outer_short`] with ordinary stores; smaller ones the small loops, which need no
 /// patterns (building them costs W steps a vector of the period, and a loop over a period
@@ -2105,6 +2194,139 @@ unsafe fn outer_short<S: Permute, const NT: bool>(
     let (mut i, mut j) = ((first + q) / n, (first + q) % n);
     while q < len {
         out[q] = a[i] * b[j];
+        (q, j) = (q + 1, j + 1);
+        if j == n {
+            (i, j) = (i + 1, 0);
+        }
+    }
+}
+
+/// `alpha·x` when `on`, else `x`: the scale factors of the rank-1 kernels, formed as the
+/// group walk forms them (`α` first).
+#[inline(always)]
+fn scaled<E: Copy + Mul<Output = E>>(on: bool, alpha: E, x: E) -> E {
+    if on {
+        alpha * x
+    } else {
+        x
+    }
+}
+
+/// The rank-1 update of whole rows shorter than a vector (`n = v.len() < W`), stored one
+/// after another in `a` (`a.len() / n` rows): `a[i·n + j] += s_i·t_j` with
+/// `s_i = α_s·s[i]` when `S_SCALED` (else `s[i]`) and `t_j = α_v·v[j]` when `V_SCALED`. As
+/// [`outer_short`] does for products, it runs over the rows as one stream of whole aligned
+/// vectors: the vector at flat position `q` is `a[q..] + permute(s[r..], idx)·tpat`, a window
+/// of the scalars spread over the lanes by a permute, times the matching elements of `t`.
+/// The group walk pays a row's set-up for every row, several times the cost of the row's one
+/// or two vectors (4×65536 f32 column-major at 0.17 of the read+write pass, model-167 guest).
+/// Every element is still `a + s_i·t_j` with the same roundings.
+///
+/// # Safety
+/// The CPU supports `S`; `0 < v.len() < W`; `a.len()` is a multiple of `v.len()`; `s` holds
+/// at least `a.len() / v.len()` scalars (the windows read on to the end of `s`).
+#[inline(always)]
+unsafe fn rank1_short<S: Permute, const V_SCALED: bool, const S_SCALED: bool>(
+    a: &mut [S::E],
+    s: &[S::E],
+    v: &[S::E],
+    v_alpha: S::E,
+    s_alpha: S::E,
+) {
+    let (w, n, m, len) = (S::W, v.len(), s.len(), a.len());
+    debug_assert!(n > 0 && n < w && w <= MAX_LANES && len.is_multiple_of(n) && len / n <= m);
+    // Scalar steps to the first vector boundary of `a`.
+    let head = to_alignment::<S>(a.as_ptr()).min(len);
+    let (mut q, mut i, mut j) = (0, 0, 0);
+    while q < head {
+        let (si, tj) = (
+            scaled(S_SCALED, s_alpha, s[i]),
+            scaled(V_SCALED, v_alpha, v[j]),
+        );
+        a[q] = a[q] + si * tj;
+        (q, j) = (q + 1, j + 1);
+        if j == n {
+            (i, j) = (i + 1, 0);
+        }
+    }
+    // The lane patterns: vector k of a period starts at row `i + rows[k]`.
+    let period = n / gcd(n, w);
+    let step = period * w / n;
+    debug_assert!(period <= MAX_LANES);
+    let mut rows = [0usize; MAX_LANES];
+    let mut idx = [0u32; MAX_LANES * MAX_LANES];
+    let mut tpat = [v[0]; MAX_LANES * MAX_LANES];
+    let (mut ti, mut tj) = (0, j);
+    for k in 0..period {
+        rows[k] = ti;
+        let words = &mut idx[k * MAX_LANES..(k + 1) * MAX_LANES];
+        for l in 0..w {
+            S::put_index(words, l, ti - rows[k]);
+            tpat[k * w + l] = scaled(V_SCALED, v_alpha, v[tj]);
+            tj += 1;
+            if tj == n {
+                (ti, tj) = (ti + 1, 0);
+            }
+        }
+    }
+    debug_assert!(ti == step && tj == j);
+    let (p, sp) = (a.as_mut_ptr(), s.as_ptr());
+    // Whole periods that fit both `a` and the windows of `s`.
+    let last = rows[period - 1];
+    let by_a = (len - q) / (period * w);
+    let by_s = if i + last + w <= m {
+        (m - w - i - last) / step + 1
+    } else {
+        0
+    };
+    let full = by_a.min(by_s);
+    // SAFETY: (both loops) each window reads s[row .. row + W] with row + W ≤ m by `by_s`;
+    // each vector reads and writes a[q .. q + W] with q + W ≤ len by `by_a`; idx and tpat
+    // hold `period` patterns; the CPU supports S.
+    unsafe {
+        let sa = S::splat(s_alpha);
+        // A macro, not a closure: a closure may stay un-inlined and lose the target features.
+        macro_rules! window {
+            ($row:expr) => {{
+                let raw = S::loadu(sp.add($row));
+                if S_SCALED {
+                    S::mul(sa, raw)
+                } else {
+                    raw
+                }
+            }};
+        }
+        for _ in 0..full {
+            for (k, &row) in rows[..period].iter().enumerate() {
+                let ix = S::load_index(idx.as_ptr().add(k * MAX_LANES));
+                let sv = S::permute(window!(i + row), ix);
+                let t = S::loadu(tpat.as_ptr().add(k * w));
+                S::storeu(p.add(q), S::add(S::loadu(p.add(q)), S::mul(sv, t)));
+                q += w;
+            }
+            i += step;
+        }
+        // The rest of a period, where it still fits.
+        for (k, &r) in rows[..period].iter().enumerate() {
+            let row = i + r;
+            if q + w > len || row + w > m {
+                break;
+            }
+            let ix = S::load_index(idx.as_ptr().add(k * MAX_LANES));
+            let sv = S::permute(window!(row), ix);
+            let t = S::loadu(tpat.as_ptr().add(k * w));
+            S::storeu(p.add(q), S::add(S::loadu(p.add(q)), S::mul(sv, t)));
+            q += w;
+        }
+    }
+    // Where the vectors stopped, element by element.
+    let (mut i, mut j) = (q / n, q % n);
+    while q < len {
+        let (si, tj) = (
+            scaled(S_SCALED, s_alpha, s[i]),
+            scaled(V_SCALED, v_alpha, v[j]),
+        );
+        a[q] = a[q] + si * tj;
         (q, j) = (q + 1, j + 1);
         if j == n {
             (i, j) = (i + 1, 0);
