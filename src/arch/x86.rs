@@ -2120,40 +2120,13 @@ unsafe fn outer_short<S: Permute, const NT: bool>(
             (i, j) = (i + 1, 0);
         }
     }
-    // The lane patterns: vector k of a period starts at row `r + rows[k]`, column `cols`.
-    let period = n / gcd(n, w);
-    let step = period * w / n;
-    debug_assert!(period <= MAX_LANES);
-    let mut rows = [0usize; MAX_LANES];
-    let mut idx = [0u32; MAX_LANES * MAX_LANES];
-    let mut bpat = [b[0]; MAX_LANES * MAX_LANES];
-    let (mut ti, mut tj) = (0, j);
-    for k in 0..period {
-        rows[k] = ti;
-        let words = &mut idx[k * MAX_LANES..(k + 1) * MAX_LANES];
-        for l in 0..w {
-            S::put_index(words, l, ti - rows[k]);
-            bpat[k * w + l] = b[tj];
-            tj += 1;
-            if tj == n {
-                (ti, tj) = (ti + 1, 0);
-            }
-        }
-    }
-    debug_assert!(ti == step && tj == j);
+    let pats = LanePatterns::new::<S>(n, j, |c| b[c]);
+    let (period, step) = (pats.period, pats.step);
+    let (rows, idx, bpat) = (&pats.rows, &pats.idx, &pats.pat);
     let (p, ap) = (out.as_mut_ptr(), a.as_ptr());
-    // Whole periods that fit both the output and the windows of `a` (the last vector of a
-    // period has the highest row), without tests inside.
-    let last = rows[period - 1];
-    let by_out = (len - q) / (period * w);
-    let by_a = if i + last + w <= m {
-        (m - w - i - last) / step + 1
-    } else {
-        0
-    };
-    let full = by_out.min(by_a);
-    // SAFETY: (both loops) each window load reads a[row .. row + W] with row + W ≤ m by
-    // `by_a`; each store writes out[q .. q + W] with q + W ≤ len by `by_out`, aligned for NT
+    let full = pats.whole_periods::<S>(len - q, i, m);
+    // SAFETY: (both loops) each window load reads a[row .. row + W] with row + W ≤ m and
+    // each store writes out[q .. q + W] with q + W ≤ len, by `whole_periods`, aligned for NT
     // (the head reached a boundary, steps are whole vectors); idx and bpat hold `period`
     // patterns; the CPU supports S.
     unsafe {
@@ -2237,51 +2210,15 @@ unsafe fn rank1_short<S: Permute, const V_SCALED: bool, const S_SCALED: bool>(
     debug_assert!(n > 0 && n < w && w <= MAX_LANES && len.is_multiple_of(n) && len / n <= m);
     // Scalar steps to the first vector boundary of `a`.
     let head = to_alignment::<S>(a.as_ptr()).min(len);
-    let (mut q, mut i, mut j) = (0, 0, 0);
-    while q < head {
-        let (si, tj) = (
-            scaled(S_SCALED, s_alpha, s[i]),
-            scaled(V_SCALED, v_alpha, v[j]),
-        );
-        a[q] = a[q] + si * tj;
-        (q, j) = (q + 1, j + 1);
-        if j == n {
-            (i, j) = (i + 1, 0);
-        }
-    }
-    // The lane patterns: vector k of a period starts at row `i + rows[k]`.
-    let period = n / gcd(n, w);
-    let step = period * w / n;
-    debug_assert!(period <= MAX_LANES);
-    let mut rows = [0usize; MAX_LANES];
-    let mut idx = [0u32; MAX_LANES * MAX_LANES];
-    let mut tpat = [v[0]; MAX_LANES * MAX_LANES];
-    let (mut ti, mut tj) = (0, j);
-    for k in 0..period {
-        rows[k] = ti;
-        let words = &mut idx[k * MAX_LANES..(k + 1) * MAX_LANES];
-        for l in 0..w {
-            S::put_index(words, l, ti - rows[k]);
-            tpat[k * w + l] = scaled(V_SCALED, v_alpha, v[tj]);
-            tj += 1;
-            if tj == n {
-                (ti, tj) = (ti + 1, 0);
-            }
-        }
-    }
-    debug_assert!(ti == step && tj == j);
+    rank1_elements::<S::E, V_SCALED, S_SCALED>(a, s, v, 0..head, v_alpha, s_alpha);
+    let (mut q, mut i, j) = (head, head / n, head % n);
+    let pats = LanePatterns::new::<S>(n, j, |c| scaled(V_SCALED, v_alpha, v[c]));
+    let (period, step) = (pats.period, pats.step);
+    let (rows, idx, tpat) = (&pats.rows, &pats.idx, &pats.pat);
     let (p, sp) = (a.as_mut_ptr(), s.as_ptr());
-    // Whole periods that fit both `a` and the windows of `s`.
-    let last = rows[period - 1];
-    let by_a = (len - q) / (period * w);
-    let by_s = if i + last + w <= m {
-        (m - w - i - last) / step + 1
-    } else {
-        0
-    };
-    let full = by_a.min(by_s);
-    // SAFETY: (both loops) each window reads s[row .. row + W] with row + W ≤ m by `by_s`;
-    // each vector reads and writes a[q .. q + W] with q + W ≤ len by `by_a`; idx and tpat
+    let full = pats.whole_periods::<S>(len - q, i, m);
+    // SAFETY: (both loops) each window reads s[row .. row + W] with row + W ≤ m, and each
+    // vector reads and writes a[q .. q + W] with q + W ≤ len, by `whole_periods`; idx and tpat
     // hold `period` patterns; the CPU supports S.
     unsafe {
         let sa = S::splat(s_alpha);
@@ -2320,17 +2257,95 @@ unsafe fn rank1_short<S: Permute, const V_SCALED: bool, const S_SCALED: bool>(
         }
     }
     // Where the vectors stopped, element by element.
-    let (mut i, mut j) = (q / n, q % n);
-    while q < len {
+    rank1_elements::<S::E, V_SCALED, S_SCALED>(a, s, v, q..len, v_alpha, s_alpha);
+}
+
+/// Elements `range` of [`rank1_short`]'s rows one at a time, as its vectors do them.
+#[inline(always)]
+fn rank1_elements<E, const V_SCALED: bool, const S_SCALED: bool>(
+    a: &mut [E],
+    s: &[E],
+    v: &[E],
+    range: Range<usize>,
+    v_alpha: E,
+    s_alpha: E,
+) where
+    E: Copy + Mul<Output = E> + Add<Output = E>,
+{
+    let n = v.len();
+    let (mut i, mut j) = (range.start / n, range.start % n);
+    for q in range {
         let (si, tj) = (
             scaled(S_SCALED, s_alpha, s[i]),
             scaled(V_SCALED, v_alpha, v[j]),
         );
         a[q] = a[q] + si * tj;
-        (q, j) = (q + 1, j + 1);
+        j += 1;
         if j == n {
             (i, j) = (i + 1, 0);
         }
+    }
+}
+
+/// The lane patterns of the short-row kernels ([`outer_short`], [`rank1_short`]): rows of
+/// `n < W` elements laid end to end and read in whole vectors from column `j` of a row on.
+/// They repeat every `period` vectors, which cover `step` rows; vector `k` of a period starts
+/// `rows[k]` rows on, its lanes take rows `idx[k]` (relative to that one, as a permute's
+/// indices) and the row elements `pat[k·W ..]`.
+struct LanePatterns<E> {
+    period: usize,
+    step: usize,
+    rows: [usize; MAX_LANES],
+    idx: [u32; MAX_LANES * MAX_LANES],
+    pat: [E; MAX_LANES * MAX_LANES],
+}
+
+impl<E: Copy> LanePatterns<E> {
+    /// The patterns of rows of `n` elements from column `j`, element `c` of a row being
+    /// `elem(c)` (scalar set-up: W steps a vector of the period).
+    #[inline(always)]
+    fn new<S: Permute<E = E>>(n: usize, j: usize, elem: impl Fn(usize) -> E) -> Self {
+        let w = S::W;
+        let period = n / gcd(n, w);
+        let step = period * w / n;
+        debug_assert!(n > 0 && n < w && period <= MAX_LANES && j < n);
+        let mut pats = LanePatterns {
+            period,
+            step,
+            rows: [0; MAX_LANES],
+            idx: [0; MAX_LANES * MAX_LANES],
+            pat: [elem(0); MAX_LANES * MAX_LANES],
+        };
+        let (mut ti, mut tj) = (0, j);
+        for k in 0..period {
+            pats.rows[k] = ti;
+            let words = &mut pats.idx[k * MAX_LANES..(k + 1) * MAX_LANES];
+            for l in 0..w {
+                S::put_index(words, l, ti - pats.rows[k]);
+                pats.pat[k * w + l] = elem(tj);
+                tj += 1;
+                if tj == n {
+                    (ti, tj) = (ti + 1, 0);
+                }
+            }
+        }
+        debug_assert!(ti == step && tj == j);
+        pats
+    }
+
+    /// Whole periods that fit both `room` elements of output and the windows of `m` row
+    /// values read from row `i` on (a window reads W values from its vector's first row; the
+    /// last vector of a period has the highest), so the loop over them needs no tests.
+    #[inline(always)]
+    fn whole_periods<S: Simd>(&self, room: usize, i: usize, m: usize) -> usize {
+        let (w, last) = (S::W, self.rows[self.period - 1]);
+        let by_out = room / (self.period * w);
+        let by_rows = if i + last + w <= m {
+            (m - w - i - last) / self.step + 1
+        } else {
+            0
+        };
+        by_out.min(by_rows)
     }
 }
 
