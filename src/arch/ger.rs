@@ -387,8 +387,11 @@ pub(crate) fn run<T: Scalar>(
     let (outer_len, inner_len) = (job.outer_len, job.v.len());
     let blk = block_elems::<T>();
     let work = |o: Range<usize>, i: Range<usize>| dispatch(path, &job, o, i, blk);
+    let line = (64 / size_of::<T>().max(1)).max(1);
     if pieces == 1 {
         work(0..outer_len, 0..inner_len);
+    } else if splits_in_row_order(outer_len, split, share, thresholds) {
+        par_row_order(outer_len, inner_len, pieces, line, size_of::<T>(), &work);
     } else if outer_len >= pieces {
         super::par_ranges(
             outer_len,
@@ -399,7 +402,6 @@ pub(crate) fn run<T: Scalar>(
         );
     } else {
         // Few long rows (say 2×10⁶): split along them, on cache-line multiples.
-        let line = (64 / size_of::<T>().max(1)).max(1);
         super::par_ranges(
             inner_len,
             pieces,
@@ -408,6 +410,94 @@ pub(crate) fn run<T: Scalar>(
             &|i0, i1| work(0..outer_len, i0..i1),
         );
     }
+}
+
+/// Whether a threaded update of `outer_len` rows (outer indices), `share` bytes a thread,
+/// splits its elements in row order (`par_row_order`) rather than whole rows, or, with fewer
+/// rows than pieces, columns. It does when each share fits in L2 (`spread_min_bytes`, the
+/// per-core L2 by default), there are [`ROW_ORDER_MIN_ROWS`] rows or more but fewer than
+/// [`ROW_ORDER_ROWS_A_PIECE`] a piece, and either whole rows would not split evenly between
+/// the threads or there are fewer rows than pieces.
+///
+/// Uneven halves leave one thread idle early; it steals a piece of the other's, and which
+/// piece it steals changes from call to call, so a repeated update of the same `A` finds
+/// that piece's lines in the other core's L2 (an instrumented build counted 0.12–0.28 of the
+/// pieces changing thread from one call to the next at 7×37449 and 13×20164 in 11 of 12
+/// runs, 0.003–0.012 at 32×8192, whose rows split evenly). A split of
+/// the columns keeps the halves even but cuts every row at each piece boundary, likely where
+/// the cores again trade lines. Split in row order, the halves are even to a cache line and
+/// share at most one row.
+///
+/// Model-167 guest (2 MiB L2 a core), standalone harness, f32 row-major, 2 threads, median
+/// GB/s over five or seven rounds of each split taking turns (1 thread: 89–104 at 1 MiB):
+/// - 1 MiB, six pieces, odd rows, whole rows → row order: 7×37449 29 → 113, 9×29127 40 →
+///   117, 11×23831 57 → 122, 13×20164 34 → 121, 15×17476 80 → 125, 21×12483 93 → 132;
+///   column-major 37449×7, 20164×13 and 17476×15: 27, 35 and 85 → 115, 124 and 128;
+/// - 1 MiB, even rows, which whole rows split evenly: 6×43690 119 → 106, 8×32767 124 → 79,
+///   12×21845 124 → 80, so those keep whole rows;
+/// - 2 MiB, sixteen pieces, columns → row order: 6×87381 54 → 111, 7×74898 81 → 117,
+///   8×65536 96 → 117, 10×52428 65 → 110, 13×40330 69 → 116, 15×34952 55 → 115;
+/// - below [`ROW_ORDER_MIN_ROWS`] rows the column split was mostly the faster: 2×131071 125
+///   → 88, 3×174762 133 → 107, 4×65535 135 → 78, 5×52428 121 → 80 (but 5×104857 93 → 120).
+///
+/// Where a share leaves L2 (7×150000, 100×100000) whole rows ran 5–7 % faster, and stealing
+/// moves no line that was in L2 anyway, so the rule stops at L2. Peer bench: BENCHMARKS.md,
+/// "`ger` splits a few rows in row order".
+fn splits_in_row_order(
+    outer_len: usize,
+    split: super::Split,
+    share: usize,
+    thresholds: Thresholds,
+) -> bool {
+    let pieces = split.pieces;
+    share <= thresholds.spread_min_bytes
+        && outer_len >= ROW_ORDER_MIN_ROWS
+        && outer_len < ROW_ORDER_ROWS_A_PIECE.saturating_mul(pieces)
+        && (outer_len < pieces || !outer_len.is_multiple_of(split.threads.max(1)))
+}
+
+/// From this many rows a piece up, whole rows split well enough (see
+/// [`splits_in_row_order`]).
+const ROW_ORDER_ROWS_A_PIECE: usize = 4;
+
+/// Below this many rows the column split stays (see [`splits_in_row_order`]).
+const ROW_ORDER_MIN_ROWS: usize = 6;
+
+/// Splits the `outer × inner` elements of an update (`unit_bytes` each) into `pieces` ranges in
+/// row order, cut on multiples of `align` elements, and calls `work(rows, columns)` for the
+/// blocks of each ([`row_spans`]), in parallel. Kept out of line, so that the common split
+/// by whole rows compiles as it did without it.
+#[inline(never)]
+fn par_row_order<F: Fn(Range<usize>, Range<usize>) + Sync>(
+    outer: usize,
+    inner: usize,
+    pieces: usize,
+    align: usize,
+    unit_bytes: usize,
+    work: &F,
+) {
+    super::par_ranges(outer * inner, pieces, align, unit_bytes, &|f0, f1| {
+        for (rows, columns) in row_spans(f0, f1, inner).into_iter().flatten() {
+            work(rows, columns);
+        }
+    });
+}
+
+/// The part of `A` that elements `f0..f1` cover, counted in row order over rows (outer
+/// indices) of `n` elements: at most three blocks of (rows, columns), the end of a first row,
+/// whole rows, and the start of a last row.
+fn row_spans(f0: usize, f1: usize, n: usize) -> [Option<(Range<usize>, Range<usize>)>; 3] {
+    debug_assert!(n > 0 && f0 <= f1);
+    let (r0, c0, r1, c1) = (f0 / n, f0 % n, f1 / n, f1 % n);
+    if r0 == r1 {
+        return [(c0 < c1).then_some((r0..r0 + 1, c0..c1)), None, None];
+    }
+    let whole = if c0 > 0 { r0 + 1 } else { r0 };
+    [
+        (c0 > 0).then_some((r0..r0 + 1, c0..n)),
+        (whole < r1).then_some((whole..r1, 0..n)),
+        (c1 > 0).then_some((r1..r1 + 1, 0..c1)),
+    ]
 }
 
 /// Bytes between consecutive rows (or columns) of `A` for a non-negative element stride.
@@ -622,6 +712,60 @@ mod tests {
                     small(alpha, x, y, view(&mut got, m, n, row_major));
                     reference::ger(alpha, x, y, view(&mut want, m, n, row_major));
                     assert_eq!(got, want, "{m}×{n} row-major {row_major} x stride {sx}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_order_takes_odd_rows_and_rows_fewer_than_the_pieces_in_l2() {
+        let mut t = crate::arch::default_thresholds();
+        t.spread_min_bytes = 1 << 21;
+        let (six, sixteen) = (
+            crate::arch::Split {
+                threads: 2,
+                pieces: 6,
+            },
+            crate::arch::Split {
+                threads: 2,
+                pieces: 16,
+            },
+        );
+        let takes = |rows: usize, split, share| splits_in_row_order(rows, split, share, t);
+        // Six pieces: odd row counts from 6 up to 4 a piece; even ones split evenly.
+        for (rows, want) in [(5, false), (6, false), (7, true), (8, false), (23, true)] {
+            assert_eq!(takes(rows, six, 1 << 19), want, "{rows} rows, six pieces");
+        }
+        assert!(!takes(25, six, 1 << 19));
+        // Sixteen pieces: every count from 6 up to the pieces, then odd ones.
+        for (rows, want) in [(5, false), (6, true), (10, true), (16, false), (17, true)] {
+            assert_eq!(
+                takes(rows, sixteen, 1 << 20),
+                want,
+                "{rows} rows, sixteen pieces"
+            );
+        }
+        // Shares larger than L2 keep whole rows.
+        assert!(!takes(7, six, (1 << 21) + 1));
+    }
+
+    #[test]
+    fn row_spans_cover_each_element_once_in_order() {
+        for n in [1, 2, 7, 16] {
+            for f0 in 0..3 * n + 2 {
+                for f1 in f0..3 * n + 3 {
+                    let mut next = f0;
+                    for (rows, cols) in row_spans(f0, f1, n).into_iter().flatten() {
+                        assert!(!rows.is_empty() && !cols.is_empty() && cols.end <= n);
+                        assert!(rows.len() == 1 || cols == (0..n), "{n} {f0} {f1}");
+                        for r in rows {
+                            for c in cols.clone() {
+                                assert_eq!(r * n + c, next, "{n} {f0} {f1}");
+                                next += 1;
+                            }
+                        }
+                    }
+                    assert_eq!(next, f1, "{n} {f0} {f1}");
                 }
             }
         }

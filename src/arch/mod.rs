@@ -178,7 +178,10 @@ pub struct Thresholds {
     /// whose rows take 2 KiB up to a column block spread from an eighth of this size (in L2
     /// too, where that walk was measured faster on Intel); on x86 that changes rows of a
     /// whole number of vectors, since ragged rows in pieces of 64 KiB and more take the flat
-    /// kernel, which has no walk.
+    /// kernel, which has no walk. Threaded rank-1 updates whose share per thread is at most
+    /// this size and that have only a few rows (columns, column-major) a piece may split
+    /// their elements in row order rather than whole rows, so that the threads get equal
+    /// shares.
     pub spread_min_bytes: usize,
     /// How an outer product writes its rows above `spread_min_bytes`: four at once (four
     /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].
