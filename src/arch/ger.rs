@@ -438,7 +438,9 @@ pub(crate) fn run<T: Scalar>(
 /// - 2 MiB, sixteen pieces, columns → row order: 6×87381 54 → 111, 7×74898 81 → 117,
 ///   8×65536 96 → 117, 10×52428 65 → 110, 13×40330 69 → 116, 15×34952 55 → 115;
 /// - below [`ROW_ORDER_MIN_ROWS`] rows the column split was mostly the faster: 2×131071 125
-///   → 88, 3×174762 133 → 107, 4×65535 135 → 78, 5×52428 121 → 80 (but 5×104857 93 → 120).
+///   → 88, 3×174762 133 → 107, 4×65535 135 → 78, 5×52428 121 → 80 (but 5×104857 93 → 120);
+/// - 0.5 MiB, four pieces, odd rows, which the rule also takes: 7×18724 92 → 85, 13×10082
+///   105 → 92, a loss within this host's spread elsewhere but not tested further.
 ///
 /// Where a share leaves L2 (7×150000, 100×100000) whole rows ran 5–7 % faster, and stealing
 /// moves no line that was in L2 anyway, so the rule stops at L2. Peer bench: BENCHMARKS.md,
