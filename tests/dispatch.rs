@@ -844,9 +844,9 @@ fn ger_short_rows_every_length_and_alignment() {
 fn ger_few_rows_a_piece_split_by_elements() {
     // Threaded updates with a few rows a piece, an odd number of them or fewer than the
     // pieces, and each thread's share within L2 (spread off) split A's elements in row order,
-    // so pieces start and end inside rows. About 1 MiB each: eight pieces at 2 threads. Rows
-    // of row-major A and, transposed, columns of column-major A; spread on takes whole rows,
-    // and 5 rows split the columns.
+    // so pieces start and end inside rows. About 1 MiB each: six or eight pieces at 2
+    // threads. Rows of row-major A and, transposed, columns of column-major A; spread on takes
+    // whole rows, and 5 rows split the columns.
     let mut rng = StdRng::seed_from_u64(11);
     for (m, n) in [(7, 37449), (13, 20164), (31, 8459)] {
         check_ger_skewed::<f32>(&mut rng, m, n, 1);

@@ -435,7 +435,7 @@ pub(crate) fn run<T: Scalar>(
 ///   column-major 37449×7, 20164×13 and 17476×15: 27, 35 and 85 → 115, 124 and 128;
 /// - 1 MiB, even rows, which whole rows split evenly: 6×43690 119 → 106, 8×32767 124 → 79,
 ///   12×21845 124 → 80, so those keep whole rows;
-/// - 2 MiB, sixteen pieces, columns → row order: 6×87381 54 → 111, 7×74898 81 → 117,
+/// - about 2 MiB, 14 or 16 pieces, columns → row order: 6×87381 54 → 111, 7×74898 81 → 117,
 ///   8×65536 96 → 117, 10×52428 65 → 110, 13×40330 69 → 116, 15×34952 55 → 115;
 /// - below [`ROW_ORDER_MIN_ROWS`] rows the column split was mostly the faster: 2×131071 125
 ///   → 88, 3×174762 133 → 107, 4×65535 135 → 78, 5×52428 121 → 80 (but 5×104857 93 → 120);
@@ -467,8 +467,9 @@ const ROW_ORDER_MIN_ROWS: usize = 6;
 
 /// Splits the `outer × inner` elements of an update (`unit_bytes` each) into `pieces` ranges in
 /// row order, cut on multiples of `align` elements, and calls `work(rows, columns)` for the
-/// blocks of each ([`row_spans`]), in parallel. Kept out of line, so that the common split
-/// by whole rows compiles as it did without it.
+/// blocks of each ([`row_spans`]), in parallel. Kept out of line as a precaution, so that the
+/// common split by whole rows compiles as before; 1024² (whole rows) ran alike with it inlined
+/// and out of line.
 #[inline(never)]
 fn par_row_order<F: Fn(Range<usize>, Range<usize>) + Sync>(
     outer: usize,
