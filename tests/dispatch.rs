@@ -12,8 +12,8 @@
 use std::num::Wrapping;
 
 use outerprod::testing::{
-    default_thresholds, with_kernel_path, with_thresholds, KernelPath, SpreadWrite, Stores,
-    Thresholds,
+    default_thresholds, with_kernel_path, with_thresholds, KernelPath, L2Outer, SpreadWrite,
+    Stores, Thresholds,
 };
 use outerprod::{
     ger, kron_mat, kron_mat_into, outer_into, outer_into_layout, reference, Layout, MatMut, MatRef,
@@ -54,6 +54,7 @@ fn forced(stores: Stores, threaded: bool, spread: bool) -> Thresholds {
         small_max_bytes: 0,
         spread_min_bytes: if spread { 0 } else { usize::MAX },
         spread_write: d.spread_write,
+        l2_outer: d.l2_outer,
     }
 }
 
@@ -419,6 +420,60 @@ fn outer_default_thresholds_in_many_pieces() {
             })
         });
         assert_bitwise(&out, want_t.as_slice(), &format!("{path:?} col-major"));
+    }
+}
+
+/// Outputs that live in L2 (above L1d, rows longer than 512 bytes), which the AVX-512 path
+/// writes with the kernels `Thresholds::l2_outer` names: each choice, the measured one
+/// included, on every path, 1 and 2 threads, on a line and 16 bytes off, row- and
+/// column-major, against the reference bit for bit.
+fn check_outer_in_l2<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
+    let a: Vec<T> = vector(rng, m);
+    let b: Vec<T> = vector(rng, n);
+    let want = reference::outer(&a, &b);
+    let want_t = reference::outer(&b, &a);
+    let skew = 16 / std::mem::size_of::<T>();
+    for path in paths() {
+        for l2_outer in [L2Outer::Measured, L2Outer::Avx512, L2Outer::Avx2] {
+            let t = Thresholds {
+                l2_outer,
+                ..default_thresholds()
+            };
+            for threads in [1, 2] {
+                for at in [0, skew] {
+                    let what = format!("{m}×{n} {path:?} {l2_outer:?} {threads}t at {at}");
+                    let mut buf = vec![T::zero(); m * n + skew];
+                    let out = &mut buf[at..at + m * n];
+                    pool(threads).install(|| {
+                        with_thresholds(t, || {
+                            with_kernel_path(path, || outer_into(&mut *out, &a, &b).unwrap())
+                        })
+                    });
+                    assert_bitwise(out, want.as_slice(), &what);
+                    pool(threads).install(|| {
+                        with_thresholds(t, || {
+                            with_kernel_path(path, || {
+                                outer_into_layout(&mut *out, &a, &b, Layout::ColMajor).unwrap()
+                            })
+                        })
+                    });
+                    assert_bitwise(out, want_t.as_slice(), &format!("{what} col-major"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn outer_in_l2_every_kernel_choice() {
+    let mut rng = StdRng::seed_from_u64(7);
+    // 256 KiB (rows of 1 KiB), ragged rows of 1028 and 1200 bytes, 64 KiB just above a 48 KiB
+    // L1d; f64 rows of 768 and 2048 bytes (512 KiB).
+    for (m, n) in [(256, 256), (100, 257), (90, 300), (64, 256)] {
+        check_outer_in_l2::<f32>(&mut rng, m, n);
+    }
+    for (m, n) in [(96, 96), (256, 256), (70, 130)] {
+        check_outer_in_l2::<f64>(&mut rng, m, n);
     }
 }
 

@@ -12,11 +12,13 @@
 //! `baseline.rs` the physical fill and read-modify-write passes the benches compare against;
 //! `small.rs` the loops of outer products too small for the dispatch; `zeroed.rs` zero-filled
 //! output buffers from `alloc_zeroed`; `alias.rs` moves a reused vector that would 4 KiB-alias
-//! the output rows.
+//! the output rows; `l2_outer.rs` picks the kernels of AVX-512 outer products that live in L2,
+//! by timing both candidates once.
 
 pub(crate) mod alias;
 pub(crate) mod baseline;
 pub(crate) mod ger;
+pub(crate) mod l2_outer;
 pub(crate) mod outer;
 pub(crate) mod portable;
 pub(crate) mod small;
@@ -186,6 +188,30 @@ pub struct Thresholds {
     /// How an outer product writes its rows above `spread_min_bytes`: four at once (four
     /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].
     pub spread_write: SpreadWrite,
+    /// Which kernels the [`KernelPath::Avx512`] path gives an outer product that lives in L2:
+    /// each thread's share above L1d and below `spread_min_bytes`, ordinary stores, rows
+    /// longer than 512 bytes. Default: [`L2Outer::Measured`].
+    pub l2_outer: L2Outer,
+}
+
+/// The kernels of [`Thresholds::l2_outer`]. Both write the same products, so the choice
+/// changes the speed only, never a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum L2Outer {
+    /// The faster of the two on this core, timed once per process at the first such call
+    /// (about half a millisecond; [`measured_l2_outer`] runs it). On an Emerald Rapids guest
+    /// the AVX-512 kernels were the faster in L2, on a model-167 guest the AVX2 ones.
+    Measured,
+    /// The AVX-512 kernels.
+    Avx512,
+    /// The AVX2 kernels.
+    Avx2,
+}
+
+/// The kernels [`L2Outer::Measured`] stands for on this core ([`KernelPath::Avx512`] or
+/// [`KernelPath::Avx2Fma`]), timing them on the first call.
+pub fn measured_l2_outer() -> KernelPath {
+    l2_outer::measured()
 }
 
 /// How an outer product writes its rows above [`Thresholds::spread_min_bytes`].
@@ -276,6 +302,7 @@ pub fn default_thresholds() -> Thresholds {
         small_max_bytes: SMALL_MAX_BYTES,
         spread_min_bytes: cache_sizes().l2,
         spread_write: default_spread_write(),
+        l2_outer: L2Outer::Measured,
     }
 }
 
@@ -1107,6 +1134,7 @@ mod tests {
             small_max_bytes: 0,
             spread_min_bytes: 0,
             spread_write: SpreadWrite::RowByRow,
+            l2_outer: L2Outer::Avx2,
         };
         with_thresholds(forced, || {
             assert_eq!(thresholds(), forced);

@@ -9,6 +9,7 @@
 use std::mem::size_of_val;
 
 use super::alias::dealiased;
+use super::l2_outer::outer_kernels;
 use super::{
     active, cast_slice, cast_slice_mut, par_chunks_mut, par_each_mut, split_for, thresholds,
 };
@@ -303,13 +304,29 @@ fn run_general<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let share = split.share(bytes);
     let walk = product_walk::<T>(bytes, share, b.len(), block, thresholds);
-    let path = l3_kernels(path, lives_in_l3(bytes, share, thresholds));
+    let path = outer_kernels(path, bytes, share, size_of_val(b), thresholds);
     if split.pieces == 1 {
         dispatch(path, stores, out, 0, a, b, walk);
     } else {
         let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
         par_chunks_mut(out, split.pieces, &work);
     }
+}
+
+/// `a bᵀ` into `out` on the calling thread with `path`'s kernels, ordinary stores and the walk
+/// an output of its size gets, past the choice of kernels by band: what
+/// [`l2_outer::measured`](super::l2_outer::measured) times.
+pub(super) fn on_one_thread<T: Scalar>(
+    path: KernelPath,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    thresholds: Thresholds,
+) {
+    debug_assert_eq!(out.len(), a.len() * b.len());
+    let bytes = size_of_val(out);
+    let walk = product_walk::<T>(bytes, bytes, b.len(), block_elems::<T>(), thresholds);
+    dispatch(path, Stores::Normal, out, 0, a, b, walk);
 }
 
 /// The walk of one outer product of `bytes`, `share` of them per thread, rows of `n`

@@ -1,0 +1,220 @@
+//! Which kernels the AVX-512 path gives an outer product that lives in L2: the faster of its
+//! own and the AVX2 ones, timed once on the running core, because the two cores measured
+//! disagree.
+//!
+//! f32 256×256 (256 KiB), 1 thread, GB/s of the same output:
+//! - Emerald Rapids guest (peer bench, `emr-outer-8496c36-1.md`): AVX-512 45.0, AVX2 42.6,
+//!   256-bit fill 46.1 (2 threads 66.6, 62.6, 70.3); f64 46.4 against 45.2 (2 threads 75.4
+//!   against 77.6).
+//! - Model-167 guest with 480 MiB of L3 (harness, buffers on a line and 16 bytes off, two
+//!   rounds each): AVX-512 49.9–53.3, AVX2 55.9–57.1, fill 57.0–57.2; f64 45.9–48.7 against
+//!   54.2–56.0. Outputs from 64 KiB to 1 MiB with rows longer than 512 bytes (f32 128×192,
+//!   64×256, 512×512; f64 64×128, 96×96, 256×512, 512×256) alike: AVX2 1.02–1.19× AVX-512 in
+//!   every cell. In L1 (up to 48 KiB there) AVX-512 is ahead (64×128 f32: 170–173 against
+//!   144–160), and so it is in L2 on rows of 512 bytes off a line (128×128 f32: 51.3 against
+//!   43.8–48.9). An AVX-512 kernel that multiplied in 256-bit halves and stored 512 bits ran
+//!   at 0.88–0.99 of the AVX2 kernel in L2 and lost in L1 (0.63–0.84): the extra shuffles.
+//!
+//! On the model-167 guest 512-bit multiplies issue about 7 % slower than 256-bit ones (12
+//! independent chains), and an L2-bound loop follows the core's clock; on Emerald Rapids the
+//! 512-bit stores win. Which effect is larger is a property of the core, so it is measured
+//! (see [`measure`]) rather than guessed from the CPU's name, which a virtual machine may
+//! report wrongly (that guest reports a desktop model number with a server's L3). Every
+//! element is the same one product on both kernels, so the choice never changes a result.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::{cache_sizes, default_thresholds, l3_kernels, lives_in_l3, outer, KernelPath};
+use super::{L2Outer, Thresholds};
+
+/// Rows of at most this many bytes keep the AVX-512 kernels in L2 (see the module comment:
+/// rows of 512 bytes off a line ran faster on them).
+const SHORT_ROW_MAX_BYTES: usize = 512;
+
+/// Rounds of the measurement: each times [`TIMED_CALLS`] calls of one kernel, then of the
+/// other, and each kernel keeps its fastest round, so a round slowed by another process on
+/// the core does not count.
+const ROUNDS: usize = 9;
+
+/// Calls timed together in one round (about 20 µs at L2 rates, well above the clock's
+/// resolution).
+const TIMED_CALLS: usize = 4;
+
+/// The AVX2 kernels are chosen when their fastest round takes at most this share of
+/// AVX-512's (in hundredths): a tie, or a difference within the noise, keeps AVX-512.
+const AVX2_MAX_PERCENT: u32 = 97;
+
+/// The kernels for an outer product of `bytes`, `share` of them per thread, rows of
+/// `row_bytes`, on `path`: the AVX2 kernels in L3 ([`l3_kernels`]); in L2, on the AVX-512
+/// path, those of [`Thresholds::l2_outer`]; `path` otherwise.
+pub(crate) fn outer_kernels(
+    path: KernelPath,
+    bytes: usize,
+    share: usize,
+    row_bytes: usize,
+    thresholds: Thresholds,
+) -> KernelPath {
+    if lives_in_l3(bytes, share, thresholds) {
+        return l3_kernels(path, true);
+    }
+    if path != KernelPath::Avx512
+        || !lives_in_l2(bytes, share, row_bytes, cache_sizes().l1d, thresholds)
+    {
+        return path;
+    }
+    match thresholds.l2_outer {
+        L2Outer::Avx512 => KernelPath::Avx512,
+        L2Outer::Avx2 => KernelPath::Avx2Fma,
+        L2Outer::Measured => measured(),
+    }
+}
+
+/// Whether an outer product takes the L2 choice: each thread's share above L1d (`l1d`
+/// bytes) and below [`Thresholds::spread_min_bytes`], ordinary stores, and rows longer than
+/// [`SHORT_ROW_MAX_BYTES`].
+fn lives_in_l2(
+    bytes: usize,
+    share: usize,
+    row_bytes: usize,
+    l1d: usize,
+    thresholds: Thresholds,
+) -> bool {
+    share > l1d
+        && share < thresholds.spread_min_bytes
+        && bytes < thresholds.streaming_min_bytes
+        && row_bytes > SHORT_ROW_MAX_BYTES
+}
+
+/// [`L2Outer::Measured`]: the kernels [`measure`] found faster, once per process.
+pub fn measured() -> KernelPath {
+    static CHOICE: OnceLock<KernelPath> = OnceLock::new();
+    *CHOICE.get_or_init(measure)
+}
+
+/// Times the AVX-512 and AVX2 kernels taking turns on one 256×256 f32 output (256 KiB: above
+/// L1 and inside L2 on every core with AVX-512) and returns the faster, keeping AVX-512 unless
+/// AVX2 is ahead by more than the noise ([`AVX2_MAX_PERCENT`]). About half a millisecond;
+/// AVX-512 without timing anything where the CPU lacks it (or under Miri).
+fn measure() -> KernelPath {
+    let paths = [KernelPath::Avx512, KernelPath::Avx2Fma];
+    if cfg!(miri) || !paths.iter().all(|p| p.is_available()) {
+        return KernelPath::Avx512;
+    }
+    const SIDE: usize = 256;
+    let a: Vec<f32> = (0..SIDE).map(|i| 1.0 + i as f32 / 256.0).collect();
+    let b: Vec<f32> = (0..SIDE).map(|j| 0.5 + j as f32 / 512.0).collect();
+    let mut out = vec![0.0f32; SIDE * SIDE];
+    let thresholds = default_thresholds();
+    let mut fastest = [Duration::MAX; 2];
+    for _ in 0..ROUNDS {
+        for (fastest, path) in fastest.iter_mut().zip(paths) {
+            // An untimed call first: the output's lines come back to this core after the
+            // other kernel's round.
+            outer::on_one_thread(path, &mut out, &a, &b, thresholds);
+            let start = Instant::now();
+            for _ in 0..TIMED_CALLS {
+                outer::on_one_thread(path, &mut out, &a, &b, thresholds);
+            }
+            *fastest = (*fastest).min(start.elapsed());
+        }
+    }
+    choose(fastest[0], fastest[1])
+}
+
+/// The faster of the two by [`AVX2_MAX_PERCENT`].
+fn choose(avx512: Duration, avx2: Duration) -> KernelPath {
+    if avx2 * 100 <= avx512 * AVX2_MAX_PERCENT {
+        KernelPath::Avx2Fma
+    } else {
+        KernelPath::Avx512
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thresholds(l2: usize, llc: usize) -> Thresholds {
+        Thresholds {
+            spread_min_bytes: l2,
+            streaming_min_bytes: llc,
+            ..default_thresholds()
+        }
+    }
+
+    #[test]
+    fn the_l2_band_is_above_l1_below_the_spread_size_on_long_rows() {
+        let (l1d, l2, llc) = (48 << 10, 2 << 20, 16 << 20);
+        let t = thresholds(l2, llc);
+        // (bytes, share, row bytes, in the band)
+        let cases = [
+            (256 << 10, 256 << 10, 1024, true),
+            (256 << 10, 128 << 10, 1024, true),
+            (l1d + 4, l1d + 4, 1024, true),
+            (l1d, l1d, 1024, false),
+            (2 << 20, l2 - 4, 4096, true),
+            (4 << 20, l2, 4096, false),
+            (256 << 10, 256 << 10, 512, false),
+            (256 << 10, 256 << 10, 516, true),
+            (64 << 20, 256 << 10, 1024, false),
+        ];
+        for (bytes, share, row, want) in cases {
+            assert_eq!(
+                lives_in_l2(bytes, share, row, l1d, t),
+                want,
+                "{bytes} bytes, {share} a thread, rows of {row}"
+            );
+        }
+    }
+
+    #[test]
+    fn avx2_only_when_clearly_faster() {
+        let us = Duration::from_micros;
+        assert_eq!(choose(us(100), us(90)), KernelPath::Avx2Fma);
+        assert_eq!(choose(us(100), us(97)), KernelPath::Avx2Fma);
+        assert_eq!(choose(us(100), us(98)), KernelPath::Avx512);
+        assert_eq!(choose(us(100), us(100)), KernelPath::Avx512);
+        assert_eq!(choose(us(100), us(120)), KernelPath::Avx512);
+    }
+
+    #[test]
+    fn forced_choices_and_other_paths_skip_the_measurement() {
+        let t = Thresholds {
+            l2_outer: L2Outer::Avx2,
+            ..thresholds(2 << 20, 16 << 20)
+        };
+        let l1d = cache_sizes().l1d;
+        let (bytes, row) = (l1d * 2, 1024);
+        assert_eq!(
+            outer_kernels(KernelPath::Avx512, bytes, bytes, row, t),
+            KernelPath::Avx2Fma
+        );
+        let t = Thresholds {
+            l2_outer: L2Outer::Avx512,
+            ..t
+        };
+        assert_eq!(
+            outer_kernels(KernelPath::Avx512, bytes, bytes, row, t),
+            KernelPath::Avx512
+        );
+        for path in [KernelPath::Portable, KernelPath::Sse2, KernelPath::Avx2Fma] {
+            assert_eq!(outer_kernels(path, bytes, bytes, row, t), path);
+        }
+        // In L3 the AVX2 kernels, whatever the L2 choice.
+        assert_eq!(
+            outer_kernels(KernelPath::Avx512, 4 << 20, 2 << 20, row, t),
+            KernelPath::Avx2Fma
+        );
+    }
+
+    #[test]
+    fn the_measurement_picks_one_of_the_two() {
+        let path = measured();
+        assert!(
+            [KernelPath::Avx512, KernelPath::Avx2Fma].contains(&path),
+            "{path:?}"
+        );
+        assert_eq!(measured(), path, "measured once");
+    }
+}
