@@ -8,12 +8,14 @@
 //!   against 77.6).
 //! - Model-167 guest with 480 MiB of L3 (harness, buffers on a line and 16 bytes off, two
 //!   rounds each): AVX-512 49.9–53.3, AVX2 55.9–57.1, fill 57.0–57.2; f64 45.9–48.7 against
-//!   54.2–56.0. Outputs from 64 KiB to 1 MiB with rows longer than 512 bytes (f32 128×192,
-//!   64×256, 512×512; f64 64×128, 96×96, 256×512, 512×256) alike: AVX2 1.02–1.19× AVX-512 in
-//!   every cell. In L1 (up to 48 KiB there) AVX-512 is ahead (64×128 f32: 170–173 against
+//!   54.2–56.0. Over 14 shapes from 64 KiB to 1 MiB with rows longer than 512 bytes (f32
+//!   128×192 to 512×512, f64 96×96 to 512×256), at two to eight offsets, 72 cells: AVX2
+//!   1.01–1.26× AVX-512 in 71, 0.97 in one (f64 128×128 16 bytes off; 1.11 in the other
+//!   round). In L1 (up to 48 KiB there) AVX-512 is ahead (64×128 f32: 170–173 against
 //!   144–160), and so it is in L2 on rows of 512 bytes off a line (128×128 f32: 51.3 against
 //!   43.8–48.9). An AVX-512 kernel that multiplied in 256-bit halves and stored 512 bits ran
-//!   at 0.88–0.99 of the AVX2 kernel in L2 and lost in L1 (0.63–0.84): the extra shuffles.
+//!   at 0.88–1.03 of the AVX2 kernel in L2 and lost in L1 (0.63–0.84): the extra shuffles.
+//!   Harness and output: `benches/peers/ab-outer-l2/`.
 //!
 //! On the model-167 guest 512-bit multiplies issue about 7 % slower than 256-bit ones (12
 //! independent chains), and an L2-bound loop follows the core's clock; on Emerald Rapids the
