@@ -12,8 +12,8 @@
 use std::num::Wrapping;
 
 use outerprod::testing::{
-    default_thresholds, with_kernel_path, with_thresholds, KernelPath, L2Outer, SpreadWrite,
-    Stores, Thresholds,
+    default_thresholds, with_kernel_path, with_thresholds, KernelPath, L2Outer, LongRowWrite,
+    SpreadWrite, Stores, Thresholds,
 };
 use outerprod::{
     ger, kron_mat, kron_mat_into, outer_into, outer_into_layout, reference, Layout, MatMut, MatRef,
@@ -55,6 +55,7 @@ fn forced(stores: Stores, threaded: bool, spread: bool) -> Thresholds {
         spread_min_bytes: if spread { 0 } else { usize::MAX },
         spread_write: d.spread_write,
         l2_outer: d.l2_outer,
+        long_row_write: d.long_row_write,
     }
 }
 
@@ -474,6 +475,65 @@ fn outer_in_l2_every_kernel_choice() {
     }
     for (m, n) in [(96, 96), (256, 256), (70, 130)] {
         check_outer_in_l2::<f64>(&mut rng, m, n);
+    }
+}
+
+/// Outputs "in L3" (the spread size forced down to 16 KiB) with rows of 2 KiB up to a column
+/// block, whose writing `Thresholds::long_row_write` names under either default spread walk:
+/// each choice, the measured one included, every path, 1 and 2 threads, row- and
+/// column-major, against the reference bit for bit.
+fn check_outer_long_rows_in_l3<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
+    let a: Vec<T> = vector(rng, m);
+    let b: Vec<T> = vector(rng, n);
+    let want = reference::outer(&a, &b);
+    let want_t = reference::outer(&b, &a);
+    for path in paths() {
+        for spread_write in [SpreadWrite::RowByRow, SpreadWrite::FourRows] {
+            for long_row_write in [
+                LongRowWrite::Measured,
+                LongRowWrite::RowByRow,
+                LongRowWrite::FourRows,
+            ] {
+                let t = Thresholds {
+                    spread_min_bytes: 16 * 1024,
+                    streaming_min_bytes: usize::MAX,
+                    spread_write,
+                    long_row_write,
+                    ..default_thresholds()
+                };
+                for threads in [1, 2] {
+                    let what =
+                        format!("{m}×{n} {path:?} {spread_write:?} {long_row_write:?} {threads}t");
+                    let mut out = vec![T::zero(); m * n];
+                    pool(threads).install(|| {
+                        with_thresholds(t, || {
+                            with_kernel_path(path, || outer_into(&mut out, &a, &b).unwrap())
+                        })
+                    });
+                    assert_bitwise(&out, want.as_slice(), &what);
+                    pool(threads).install(|| {
+                        with_thresholds(t, || {
+                            with_kernel_path(path, || {
+                                outer_into_layout(&mut out, &a, &b, Layout::ColMajor).unwrap()
+                            })
+                        })
+                    });
+                    assert_bitwise(&out, want_t.as_slice(), &format!("{what} col-major"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn outer_long_rows_in_l3_every_writing() {
+    let mut rng = StdRng::seed_from_u64(8);
+    // f32 rows of 2 KiB, 4000 bytes (ragged) and 8 KiB; f64 rows of 2400 bytes and 8 KiB.
+    for (m, n) in [(40, 512), (33, 1000), (17, 2048)] {
+        check_outer_long_rows_in_l3::<f32>(&mut rng, m, n);
+    }
+    for (m, n) in [(24, 300), (20, 1024)] {
+        check_outer_long_rows_in_l3::<f64>(&mut rng, m, n);
     }
 }
 

@@ -12,16 +12,19 @@
 //! `baseline.rs` the physical fill and read-modify-write passes the benches compare against;
 //! `small.rs` the loops of outer products too small for the dispatch; `zeroed.rs` zero-filled
 //! output buffers from `alloc_zeroed`; `alias.rs` moves a reused vector that would 4 KiB-alias
-//! the output rows; `l2_outer.rs` picks the kernels of AVX-512 outer products that live in L2,
-//! by timing both candidates once.
+//! the output rows. Two choices differ between cores and are timed once per process
+//! (`timing.rs`): `l2_outer.rs` picks the kernels of AVX-512 outer products that live in L2,
+//! `l3_rows.rs` the walk of long rows of outer products that live in L3.
 
 pub(crate) mod alias;
 pub(crate) mod baseline;
 pub(crate) mod ger;
 pub(crate) mod l2_outer;
+pub(crate) mod l3_rows;
 pub(crate) mod outer;
 pub(crate) mod portable;
 pub(crate) mod small;
+pub(crate) mod timing;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 pub(crate) mod zeroed;
@@ -192,6 +195,30 @@ pub struct Thresholds {
     /// each thread's share above L1d and below `spread_min_bytes`, ordinary stores, rows
     /// longer than 512 bytes. Default: [`L2Outer::Measured`].
     pub l2_outer: L2Outer,
+    /// How an outer product whose share per thread lives in L3 writes rows of 2 KiB up to a
+    /// column block where `spread_write` is [`SpreadWrite::RowByRow`]. Default:
+    /// [`LongRowWrite::Measured`].
+    pub long_row_write: LongRowWrite,
+}
+
+/// The writing of [`Thresholds::long_row_write`]. Both write the same products, so the choice
+/// changes the speed only, never a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LongRowWrite {
+    /// The faster of the two on this core, timed once per process at the first such call
+    /// (about 2 ms on a 4 MiB output; [`measured_long_row_write`] runs it). On an Emerald
+    /// Rapids guest one row at a time was the faster, on a model-167 guest four rows at once.
+    Measured,
+    /// One row at a time ([`SpreadWrite::RowByRow`]).
+    RowByRow,
+    /// Four rows a quarter apart at once ([`SpreadWrite::FourRows`]).
+    FourRows,
+}
+
+/// The writing [`LongRowWrite::Measured`] stands for on this core, timing it on the first
+/// call.
+pub fn measured_long_row_write() -> SpreadWrite {
+    l3_rows::measured()
 }
 
 /// The kernels of [`Thresholds::l2_outer`]. Both write the same products, so the choice
@@ -303,6 +330,7 @@ pub fn default_thresholds() -> Thresholds {
         spread_min_bytes: cache_sizes().l2,
         spread_write: default_spread_write(),
         l2_outer: L2Outer::Measured,
+        long_row_write: LongRowWrite::Measured,
     }
 }
 
@@ -1135,6 +1163,7 @@ mod tests {
             spread_min_bytes: 0,
             spread_write: SpreadWrite::RowByRow,
             l2_outer: L2Outer::Avx2,
+            long_row_write: LongRowWrite::FourRows,
         };
         with_thresholds(forced, || {
             assert_eq!(thresholds(), forced);

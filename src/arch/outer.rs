@@ -313,34 +313,46 @@ fn run_general<T: Scalar>(
     }
 }
 
-/// `a bᵀ` into `out` on the calling thread with `path`'s kernels, ordinary stores and the walk
-/// an output of its size gets, past the choice of kernels by band: what
-/// [`l2_outer::measured`](super::l2_outer::measured) times.
+/// `a bᵀ` into `out` on the calling thread with `path`'s kernels, ordinary stores and `walk`,
+/// past the choices of kernels and walk by band: what the start-up timings
+/// ([`l2_outer::measured`](super::l2_outer::measured),
+/// [`l3_rows::measured`](super::l3_rows::measured)) run.
 pub(super) fn on_one_thread<T: Scalar>(
     path: KernelPath,
     out: &mut [T],
     a: &[T],
     b: &[T],
-    thresholds: Thresholds,
+    walk: Walk,
 ) {
     debug_assert_eq!(out.len(), a.len() * b.len());
-    let bytes = size_of_val(out);
-    let walk = product_walk::<T>(bytes, bytes, b.len(), block_elems::<T>(), thresholds);
     dispatch(path, Stores::Normal, out, 0, a, b, walk);
 }
 
 /// The walk of one outer product of `bytes`, `share` of them per thread, rows of `n`
-/// elements: [`walk_for`] in L3 ([`lives_in_l3`]) and where the spread walk reaches below it
-/// ([`spreads_in_l2`]).
-fn product_walk<T>(
+/// elements: [`walk_for`] in L3 ([`lives_in_l3`], with the measured writing of long rows,
+/// [`l3_rows::spread_write`](super::l3_rows::spread_write)) and where the spread walk
+/// reaches below it ([`spreads_in_l2`]).
+pub(super) fn product_walk<T>(
     bytes: usize,
     share: usize,
     n: usize,
     block: usize,
     thresholds: Thresholds,
 ) -> Walk {
-    let spread = lives_in_l3(bytes, share, thresholds)
-        || spreads_in_l2::<T>(bytes, share, n, block, thresholds);
+    if lives_in_l3(bytes, share, thresholds) {
+        let size = std::mem::size_of::<T>();
+        let spread_write = super::l3_rows::spread_write(n * size, block * size, thresholds);
+        return walk_for::<T>(
+            true,
+            n,
+            block,
+            Thresholds {
+                spread_write,
+                ..thresholds
+            },
+        );
+    }
+    let spread = spreads_in_l2::<T>(bytes, share, n, block, thresholds);
     walk_for::<T>(spread, n, block, thresholds)
 }
 
@@ -915,7 +927,7 @@ const WHOLE_ROW_MAX_BLOCKS: usize = 16;
 ///   512×16384, f32 and f64, 1 and 2 threads; one cell of sixteen at 0.96). Ragged ones keep
 ///   their column blocks: whole, they would take the flat kernel, built for rows up to a
 ///   block.
-fn walk_for<T>(in_l3: bool, n: usize, block: usize, thresholds: Thresholds) -> Walk {
+pub(super) fn walk_for<T>(in_l3: bool, n: usize, block: usize, thresholds: Thresholds) -> Walk {
     if in_l3 && thresholds.spread_write == SpreadWrite::RowByRow {
         let turn = STREAM_TURN_BYTES / std::mem::size_of::<T>().max(1);
         return Walk {
@@ -1032,6 +1044,7 @@ mod tests {
     fn intel_thresholds() -> Thresholds {
         Thresholds {
             spread_write: SpreadWrite::RowByRow,
+            long_row_write: super::super::LongRowWrite::RowByRow,
             spread_min_bytes: 2 << 20,
             streaming_min_bytes: 16 << 20,
             ..super::super::default_thresholds()
@@ -1114,6 +1127,20 @@ mod tests {
         // The same in L3 with rows up to a block: spread rows, no streams.
         let w = walk(16 << 20, 8 << 20, 256, high);
         assert_eq!((w.spread, w.streams), (Some(SpreadWrite::RowByRow), None));
+        // Those rows (2 KiB) four at once where that was measured faster; shorter ones (1 KiB)
+        // and rows in L2 keep one at a time.
+        let long_four = Thresholds {
+            long_row_write: super::super::LongRowWrite::FourRows,
+            ..high
+        };
+        let w = walk(16 << 20, 8 << 20, 256, long_four);
+        assert_eq!((w.spread, w.streams), (Some(SpreadWrite::FourRows), None));
+        let w = walk(16 << 20, 8 << 20, 128, long_four);
+        assert_eq!((w.spread, w.streams), (Some(SpreadWrite::RowByRow), None));
+        let w = walk(512 * kib, 256 * kib, 256, long_four);
+        assert_eq!((w.spread, w.streams), (Some(SpreadWrite::RowByRow), None));
+        let w = walk(16 << 20, 8 << 20, 8192, long_four);
+        assert_eq!(w.streams, Some(STREAM_TURN_BYTES / 8));
         // FourRows: no streams; whole-line long rows are written whole.
         let four = Thresholds {
             spread_write: SpreadWrite::FourRows,

@@ -314,14 +314,30 @@ fn header(
     // every measurement.
     let l2 = if avx512_detected() {
         format!(
-            " (outer products in L2 on the {:?} kernels, timed at start-up)",
+            "outer products in L2 on the {:?} kernels",
             outerprod::testing::measured_l2_outer()
         )
     } else {
         String::new()
     };
+    let l3 = if outerprod::testing::default_spread_write()
+        == outerprod::testing::SpreadWrite::RowByRow
+    {
+        format!(
+            "long rows of outer products in L3 written {:?}",
+            outerprod::testing::measured_long_row_write()
+        )
+    } else {
+        String::new()
+    };
+    let chosen: Vec<String> = [l2, l3].into_iter().filter(|c| !c.is_empty()).collect();
+    let timed = if chosen.is_empty() {
+        String::new()
+    } else {
+        format!(" ({}; timed at start-up)", chosen.join("; "))
+    };
     println!(
-        "- outerprod kernel path: {:?}{l2}; physical baselines: {}",
+        "- outerprod kernel path: {:?}{timed}; physical baselines: {}",
         outerprod::testing::detected(),
         physical::isa()
     );

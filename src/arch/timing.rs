@@ -1,0 +1,57 @@
+//! Start-up timing of two ways to do the same work, for the choices that differ between cores
+//! and are measured once per process (`l2_outer.rs`, `l3_rows.rs`). Both ways must write the
+//! same results; only the faster is kept.
+
+use std::time::{Duration, Instant};
+
+/// The fastest of `rounds` timings of `calls` calls of each way of the work, `work(0)` and
+/// `work(1)`, taking turns (0, 1, 0, …), after one untimed call of each. Each way keeps its
+/// fastest round, so a round slowed by another process on the core does not count.
+pub(crate) fn fastest_of_two(
+    rounds: usize,
+    calls: usize,
+    work: &mut dyn FnMut(usize),
+) -> [Duration; 2] {
+    work(0);
+    work(1);
+    let mut fastest = [Duration::MAX; 2];
+    for _ in 0..rounds {
+        for (way, fastest) in fastest.iter_mut().enumerate() {
+            let start = Instant::now();
+            for _ in 0..calls {
+                work(way);
+            }
+            *fastest = (*fastest).min(start.elapsed());
+        }
+    }
+    fastest
+}
+
+/// Whether the second way is clearly the faster: its time at most `max_percent` hundredths of
+/// the first's. A tie, or a difference within the noise, keeps the first.
+pub(crate) fn second_is_faster(times: [Duration; 2], max_percent: u32) -> bool {
+    times[1] * 100 <= times[0] * max_percent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_way_runs_once_untimed_then_rounds_times_calls() {
+        let mut runs = [0; 2];
+        let times = fastest_of_two(3, 4, &mut |way| runs[way] += 1);
+        assert_eq!(runs, [13, 13]);
+        assert!(times.iter().all(|t| *t < Duration::MAX));
+    }
+
+    #[test]
+    fn the_second_only_when_clearly_faster() {
+        let us = Duration::from_micros;
+        assert!(second_is_faster([us(100), us(90)], 97));
+        assert!(second_is_faster([us(100), us(97)], 97));
+        assert!(!second_is_faster([us(100), us(98)], 97));
+        assert!(!second_is_faster([us(100), us(100)], 97));
+        assert!(!second_is_faster([us(100), us(120)], 97));
+    }
+}
