@@ -94,7 +94,7 @@ pub fn measured() -> KernelPath {
 
 /// Times the AVX-512 and AVX2 kernels taking turns on one 256×256 f32 output (256 KiB: above
 /// L1 and inside L2 on every core with AVX-512) and returns the faster, keeping AVX-512 unless
-/// AVX2 is ahead by more than the noise ([`AVX2_MAX_PERCENT`]). About half a millisecond;
+/// AVX2 is ahead by more than the noise ([`AVX2_MAX_PERCENT`]). Under a millisecond;
 /// AVX-512 without timing anything where the CPU lacks it (or under Miri). (The same
 /// fastest-round timing, run as separate processes on the model-167 guest, gave AVX2 0.90–0.91
 /// of AVX-512's time on this shape; see `benches/peers/ab-outer-l2/harness-runs.md`.)

@@ -27,9 +27,10 @@ use super::{LongRowWrite, SpreadWrite, Thresholds};
 /// Rows of at least this many bytes (up to a column block) take the measured choice.
 const LONG_ROW_MIN_BYTES: usize = 2048;
 
-/// Rounds of the measurement ([`timing::fastest_of_two`]), one call each: a call of the 4 MiB
-/// output takes about 170 µs at L3 rates, so the whole timing about 2 ms.
-const ROUNDS: usize = 5;
+/// Rounds of the measurement ([`timing::fastest_of_two`]), one timed call each: a call on the
+/// 4 MiB output takes about 170 µs at L3 rates, so the whole timing (with its untimed calls
+/// and the output's first touch) takes about 5 ms (4.6–6.5 on the model-167 guest).
+const ROUNDS: usize = 4;
 
 /// Four rows at once are chosen when their fastest round takes at most this share of one
 /// row at a time's (in hundredths).

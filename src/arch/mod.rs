@@ -206,7 +206,7 @@ pub struct Thresholds {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LongRowWrite {
     /// The faster of the two on this core, timed once per process at the first such call
-    /// (about 2 ms on a 4 MiB output; [`measured_long_row_write`] runs it). On an Emerald
+    /// (about 5 ms on a 4 MiB output; [`measured_long_row_write`] runs it). On an Emerald
     /// Rapids guest one row at a time was the faster, on a model-167 guest four rows at once.
     Measured,
     /// One row at a time ([`SpreadWrite::RowByRow`]).
@@ -226,7 +226,7 @@ pub fn measured_long_row_write() -> SpreadWrite {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum L2Outer {
     /// The faster of the two on this core, timed once per process at the first such call
-    /// (about half a millisecond; [`measured_l2_outer`] runs it). On an Emerald Rapids guest
+    /// (under a millisecond; [`measured_l2_outer`] runs it). On an Emerald Rapids guest
     /// the AVX-512 kernels were the faster in L2, on a model-167 guest the AVX2 ones.
     Measured,
     /// The AVX-512 kernels.
