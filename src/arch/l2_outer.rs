@@ -115,7 +115,6 @@ fn measure() -> KernelPath {
         block_elems::<f32>(),
         thresholds,
     );
-    let paths = [KernelPath::Avx512, KernelPath::Avx2Fma];
     let times = timing::fastest_of_two(ROUNDS, TIMED_CALLS, &mut |way| {
         outer::on_one_thread(paths[way], &mut out, &a, &b, walk)
     });

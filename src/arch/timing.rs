@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// `work(1)`, taking turns (0, 1, 0, …), each timing after one untimed call of the same way.
 /// Each way keeps its fastest round, so a round slowed by another process on the core does
 /// not count. The untimed call matters: on the model-167 guest, timing the AVX2 kernels right
-/// after the AVX-512 ones (no such call) found them no faster in six processes out of six,
+/// after the AVX-512 ones (no such call) found them no faster in nine processes out of nine,
 /// where with it they were 0.90–0.91 of AVX-512's time, as in longer runs of each: what the
 /// first kernel leaves behind (its clock, it seems) slows the first calls of the next.
 pub(crate) fn fastest_of_two(
