@@ -424,6 +424,26 @@ fn outer_default_thresholds_in_many_pieces() {
     }
 }
 
+/// `outer_into` and its column-major form into `out` under `path`, `t` and `threads`, each
+/// against its reference bit for bit (`want` = a bᵀ, `want_t` = b aᵀ, both row-major).
+fn outer_both_layouts<T: Sample>(
+    out: &mut [T],
+    (a, b): (&[T], &[T]),
+    (want, want_t): (&[T], &[T]),
+    path: KernelPath,
+    t: Thresholds,
+    threads: usize,
+    what: &str,
+) {
+    let under = |f: &mut (dyn FnMut() + Send)| {
+        pool(threads).install(|| with_thresholds(t, || with_kernel_path(path, f)))
+    };
+    under(&mut || outer_into(&mut *out, a, b).unwrap());
+    assert_bitwise(out, want, what);
+    under(&mut || outer_into_layout(&mut *out, a, b, Layout::ColMajor).unwrap());
+    assert_bitwise(out, want_t, &format!("{what} col-major"));
+}
+
 /// Outputs that live in L2 (above L1d, rows longer than 512 bytes), which the AVX-512 path
 /// writes with the kernels `Thresholds::l2_outer` names: each choice, the measured one
 /// included, on every path, 1 and 2 threads, on a line and 16 bytes off, row- and
@@ -445,20 +465,8 @@ fn check_outer_in_l2<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
                     let what = format!("{m}×{n} {path:?} {l2_outer:?} {threads}t at {at}");
                     let mut buf = vec![T::zero(); m * n + skew];
                     let out = &mut buf[at..at + m * n];
-                    pool(threads).install(|| {
-                        with_thresholds(t, || {
-                            with_kernel_path(path, || outer_into(&mut *out, &a, &b).unwrap())
-                        })
-                    });
-                    assert_bitwise(out, want.as_slice(), &what);
-                    pool(threads).install(|| {
-                        with_thresholds(t, || {
-                            with_kernel_path(path, || {
-                                outer_into_layout(&mut *out, &a, &b, Layout::ColMajor).unwrap()
-                            })
-                        })
-                    });
-                    assert_bitwise(out, want_t.as_slice(), &format!("{what} col-major"));
+                    let wants = (want.as_slice(), want_t.as_slice());
+                    outer_both_layouts(out, (&a, &b), wants, path, t, threads, &what);
                 }
             }
         }
@@ -505,20 +513,8 @@ fn check_outer_long_rows_in_l3<T: Sample>(rng: &mut StdRng, m: usize, n: usize) 
                     let what =
                         format!("{m}×{n} {path:?} {spread_write:?} {long_row_write:?} {threads}t");
                     let mut out = vec![T::zero(); m * n];
-                    pool(threads).install(|| {
-                        with_thresholds(t, || {
-                            with_kernel_path(path, || outer_into(&mut out, &a, &b).unwrap())
-                        })
-                    });
-                    assert_bitwise(&out, want.as_slice(), &what);
-                    pool(threads).install(|| {
-                        with_thresholds(t, || {
-                            with_kernel_path(path, || {
-                                outer_into_layout(&mut out, &a, &b, Layout::ColMajor).unwrap()
-                            })
-                        })
-                    });
-                    assert_bitwise(&out, want_t.as_slice(), &format!("{what} col-major"));
+                    let (ab, wants) = ((&a[..], &b[..]), (want.as_slice(), want_t.as_slice()));
+                    outer_both_layouts(&mut out, ab, wants, path, t, threads, &what);
                 }
             }
         }

@@ -32,10 +32,6 @@ const LONG_ROW_MIN_BYTES: usize = 2048;
 /// and the output's first touch) takes about 5 ms (4.6–6.5 on the model-167 guest).
 const ROUNDS: usize = 4;
 
-/// Four rows at once are chosen when their fastest round takes at most this share of one
-/// row at a time's (in hundredths).
-const FOUR_ROWS_MAX_PERCENT: u32 = 97;
-
 /// How an outer product in L3 with rows of `row_bytes` (column blocks of `block_bytes`)
 /// writes them: [`Thresholds::spread_write`], but for rows of [`LONG_ROW_MIN_BYTES`] up to a
 /// block where that is [`SpreadWrite::RowByRow`], which take [`Thresholds::long_row_write`].
@@ -66,7 +62,7 @@ pub fn measured() -> SpreadWrite {
 /// Times one row at a time and four rows at once taking turns on one f32 output of twice the
 /// L2 size (4 MiB for a 2 MiB L2) with rows of 4 KiB, on the kernels of the L3 band, and
 /// returns the faster, keeping one row at a time unless four rows at once are ahead by more
-/// than the noise ([`FOUR_ROWS_MAX_PERCENT`]). One row at a time without timing anything
+/// than the noise ([`timing::second_is_faster`]). One row at a time without timing anything
 /// where there is no L3 band (that output would be streamed) or under Miri.
 fn measure() -> SpreadWrite {
     let thresholds = default_thresholds();
@@ -95,7 +91,7 @@ fn measure() -> SpreadWrite {
     let times = timing::fastest_of_two(ROUNDS, 1, &mut |way| {
         on_one_thread(path, &mut out, &a, &b, walks[way])
     });
-    if timing::second_is_faster(times, FOUR_ROWS_MAX_PERCENT) {
+    if timing::second_is_faster(times) {
         SpreadWrite::FourRows
     } else {
         SpreadWrite::RowByRow
