@@ -237,8 +237,8 @@ pub use view::{MatMut, MatRef, VecMut, VecRef};
 pub mod testing {
     pub use crate::arch::baseline::{add_in_place, fill};
     pub use crate::arch::{
-        default_spread_write, default_thresholds, detected, measured_l2_outer,
-        measured_long_row_write, with_kernel_path, with_thresholds, KernelPath, L2Outer,
+        default_spread_write, default_thresholds, detected, measured_l2_kernels,
+        measured_long_row_write, with_kernel_path, with_thresholds, KernelPath, L2Kernels,
         LongRowWrite, SpreadWrite, Stores, Thresholds, COLD_PARALLEL_MIN_BYTES, PARALLEL_MIN_BYTES,
     };
 }

@@ -12,7 +12,7 @@
 use std::num::Wrapping;
 
 use outerprod::testing::{
-    default_thresholds, with_kernel_path, with_thresholds, KernelPath, L2Outer, LongRowWrite,
+    default_thresholds, with_kernel_path, with_thresholds, KernelPath, L2Kernels, LongRowWrite,
     SpreadWrite, Stores, Thresholds,
 };
 use outerprod::{
@@ -54,7 +54,7 @@ fn forced(stores: Stores, threaded: bool, spread: bool) -> Thresholds {
         small_max_bytes: 0,
         spread_min_bytes: if spread { 0 } else { usize::MAX },
         spread_write: d.spread_write,
-        l2_outer: d.l2_outer,
+        l2_kernels: d.l2_kernels,
         long_row_write: d.long_row_write,
     }
 }
@@ -445,7 +445,7 @@ fn outer_both_layouts<T: Sample>(
 }
 
 /// Outputs that live in L2 (above L1d, rows longer than 512 bytes), which the AVX-512 path
-/// writes with the kernels `Thresholds::l2_outer` names: each choice, the measured one
+/// writes with the kernels `Thresholds::l2_kernels` names: each choice, the measured one
 /// included, on every path, 1 and 2 threads, on a line and 16 bytes off, row- and
 /// column-major, against the reference bit for bit.
 fn check_outer_in_l2<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
@@ -455,14 +455,14 @@ fn check_outer_in_l2<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
     let want_t = reference::outer(&b, &a);
     let skew = 16 / std::mem::size_of::<T>();
     for path in paths() {
-        for l2_outer in [L2Outer::Measured, L2Outer::Avx512, L2Outer::Avx2] {
+        for l2_kernels in [L2Kernels::Measured, L2Kernels::Avx512, L2Kernels::Avx2] {
             let t = Thresholds {
-                l2_outer,
+                l2_kernels,
                 ..default_thresholds()
             };
             for threads in [1, 2] {
                 for at in [0, skew] {
-                    let what = format!("{m}×{n} {path:?} {l2_outer:?} {threads}t at {at}");
+                    let what = format!("{m}×{n} {path:?} {l2_kernels:?} {threads}t at {at}");
                     let mut buf = vec![T::zero(); m * n + skew];
                     let out = &mut buf[at..at + m * n];
                     let wants = (want.as_slice(), want_t.as_slice());
@@ -1195,6 +1195,70 @@ fn ger_large_column_major_runs_the_row_major_loop_exactly() {
     check_large_column_major::<f64>(14, 9, 14600);
     check_large_column_major::<f32>(15, 7, 40000);
     check_large_column_major::<f64>(16, 3, 45000);
+}
+
+/// `ger` on shares that live in L2 (above a 48 KiB L1d, below the L2 size), where the
+/// AVX-512 path takes the kernels of `Thresholds::l2_kernels` and the SIMD paths move the inner
+/// vector onto the rows' offset from a cache line: every choice, every path, 1 and 2
+/// threads, row- and column-major `A` at two offsets, `x` and `y` at four offsets from a
+/// line and gathered from a stride, against the reference bit for bit.
+fn check_ger_in_l2<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
+    let alpha = T::sample(rng);
+    let lanes = 64 / std::mem::size_of::<T>();
+    let start: Vec<T> = vector(rng, m * n + lanes);
+    let (xb, yb) = (
+        vector::<T>(rng, 2 * m + lanes),
+        vector::<T>(rng, 2 * n + lanes),
+    );
+    for (name, rs, cs) in [("row-major", n as isize, 1), ("col-major", 1, m as isize)] {
+        for skew in [0, 1] {
+            for (at, stride) in [(0, 1), (1, 1), (lanes / 2, 1), (lanes - 1, 1), (1, 2)] {
+                let x = VecRef::new(&xb, at, m, stride).unwrap();
+                let y = VecRef::new(&yb, at, n, stride).unwrap();
+                let want = ger_reference(alpha, x, y, &start, skew, (m, n), (rs, cs));
+                for path in paths() {
+                    for l2_kernels in [L2Kernels::Measured, L2Kernels::Avx512, L2Kernels::Avx2] {
+                        for t in [1, 2] {
+                            let thresholds = Thresholds {
+                                l2_kernels,
+                                parallel_min_bytes: 0,
+                                cold_parallel_min_bytes: 0,
+                                ..default_thresholds()
+                            };
+                            let what = format!(
+                                "ger {m}×{n} {name} skew {skew} v at {at} stride {stride} \
+                                 {path:?} {l2_kernels:?} {t}t"
+                            );
+                            let mut got = start.clone();
+                            pool(t).install(|| {
+                                with_thresholds(thresholds, || {
+                                    with_kernel_path(path, || {
+                                        let a = MatMut::new(&mut got, skew, m, n, rs, cs).unwrap();
+                                        ger(alpha, x, y, a).unwrap();
+                                    })
+                                })
+                            });
+                            assert_bitwise(&got, &want, &what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ger_in_l2_every_kernel_choice_and_placement_of_v() {
+    let mut rng = StdRng::seed_from_u64(12);
+    // f32: rows of 1 KiB (256 KiB), 2 KiB (128 KiB), 768 bytes (75 KiB, under L1d per thread
+    // at 2 threads) and 1000 bytes (off a line: `v` stays where it is).
+    for (m, n) in [(256, 256), (64, 512), (100, 192), (70, 250)] {
+        check_ger_in_l2::<f32>(&mut rng, m, n);
+    }
+    // f64: rows of 1 KiB, 768 bytes and 2000 bytes.
+    for (m, n) in [(128, 128), (96, 96), (64, 250)] {
+        check_ger_in_l2::<f64>(&mut rng, m, n);
+    }
 }
 
 /// ger at a size where the default thresholds split the work, 1 vs 2 threads.

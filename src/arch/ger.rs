@@ -12,13 +12,16 @@
 //! Large float updates of column-major `A` run the row-major loop instead, `x` scaled by
 //! exactly 1 (`SAME_LOOP_MIN_BYTES`).
 //!
+//! Updates whose share per thread lives in L2 copy the inner vector onto the rows' offset from
+//! a cache line, one copy per piece (`run`, `alias::placed`).
+//!
 //! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
 //! three roundings, no FMA (see `arch::ger`).
 
 use std::mem::size_of;
 use std::ops::Range;
 
-use super::alias::dealiased;
+use super::alias::{dealiased, with_placed};
 use super::{block_elems, l3_kernels, lives_in_l3, split_for, FloatKernels, FourRows};
 use super::{KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
@@ -327,8 +330,19 @@ pub(crate) fn run<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let (share, pieces) = (split.share(bytes), split.pieces);
     let (spread, in_l3) = bands(bytes, share, thresholds);
-    let path = l3_kernels(path, in_l3);
-    let prefetch = share > super::cache_sizes().l1d;
+    // In L3 the AVX2 kernels; in L2 on one thread, on the AVX-512 path, the kernels
+    // `Thresholds::l2_kernels` names (the AVX2 ones on the model-167 guest, see `l2_kernels`).
+    // Threaded updates keep their path (see `on_line` below).
+    let inner_bytes = if row_oriented { n } else { m } * size_of::<T>();
+    let path = if in_l3 {
+        l3_kernels(path, true)
+    } else if split.threads == 1 {
+        super::l2_kernels::in_l2(path, bytes, share, inner_bytes, thresholds)
+    } else {
+        path
+    };
+    let l1d = super::cache_sizes().l1d;
+    let prefetch = share > l1d;
     let gathered: Vec<T>;
     let mut moved = Vec::new();
     let job = if row_oriented {
@@ -386,6 +400,26 @@ pub(crate) fn run<T: Scalar>(
     };
     let (outer_len, inner_len) = (job.outer_len, job.v.len());
     let blk = block_elems::<T>();
+    // On one thread, the SIMD float kernels on contiguous rows and a share in L2 take `v` on
+    // the rows' offset from a line (`alias::placed`). Threaded updates do not: one copy shared
+    // by the threads had the other core fetch every line of it from the first on each call
+    // (harness, 2 threads, 512² f32: 155–177 GB/s against 180–190 with `v` already on the
+    // line), and a copy per piece, with either kernels, lost as often as it gained in the
+    // peer bench (BENCHMARKS.md, "`ger` in L2 on the AVX2 kernels"). Elsewhere it was not
+    // measured, and only 4 KiB aliasing moves `v` (`dealiased`, above).
+    let on_line = split.threads == 1
+        && matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512)
+        && ScalarKind::of::<T>() != ScalarKind::Other
+        && job.inner_stride == 1
+        && share > l1d
+        && !in_l3;
+    if on_line {
+        let how = (stride_bytes::<T>(job.outer_stride), outer_len);
+        return with_placed(job.v, job.a, how, true, |v| {
+            let job = Rank1Job { v, ..job };
+            dispatch(path, &job, 0..outer_len, 0..inner_len, blk);
+        });
+    }
     let work = |o: Range<usize>, i: Range<usize>| dispatch(path, &job, o, i, blk);
     let line = (64 / size_of::<T>().max(1)).max(1);
     if pieces == 1 {

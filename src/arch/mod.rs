@@ -13,13 +13,14 @@
 //! `small.rs` the loops of outer products too small for the dispatch; `zeroed.rs` zero-filled
 //! output buffers from `alloc_zeroed`; `alias.rs` moves a reused vector that would 4 KiB-alias
 //! the output rows. Two choices differ between cores and are timed once per process
-//! (`timing.rs`): `l2_outer.rs` picks the kernels of AVX-512 outer products that live in L2,
+//! (`timing.rs`): `l2_kernels.rs` picks the kernels of AVX-512 outer products and rank-1
+//! updates that live in L2,
 //! `l3_rows.rs` the walk of long rows of outer products that live in L3.
 
 pub(crate) mod alias;
 pub(crate) mod baseline;
 pub(crate) mod ger;
-pub(crate) mod l2_outer;
+pub(crate) mod l2_kernels;
 pub(crate) mod l3_rows;
 pub(crate) mod outer;
 pub(crate) mod portable;
@@ -191,10 +192,11 @@ pub struct Thresholds {
     /// How an outer product writes its rows above `spread_min_bytes`: four at once (four
     /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].
     pub spread_write: SpreadWrite,
-    /// Which kernels the [`KernelPath::Avx512`] path gives an outer product that lives in L2:
-    /// each thread's share above L1d and below `spread_min_bytes`, ordinary stores, rows
-    /// longer than 512 bytes. Default: [`L2Outer::Measured`].
-    pub l2_outer: L2Outer,
+    /// Which kernels the [`KernelPath::Avx512`] path gives an outer product or a rank-1
+    /// update that lives in L2: each thread's share above L1d and below `spread_min_bytes`,
+    /// ordinary stores, rows longer than 512 bytes (and, for a rank-1 update, below the L3
+    /// band of its kernels). Default: [`L2Kernels::Measured`].
+    pub l2_kernels: L2Kernels,
     /// How an outer product whose share per thread lives in L3 writes rows of 2 KiB up to a
     /// column block where `spread_write` is [`SpreadWrite::RowByRow`]. Default:
     /// [`LongRowWrite::Measured`].
@@ -221,13 +223,14 @@ pub fn measured_long_row_write() -> SpreadWrite {
     l3_rows::measured()
 }
 
-/// The kernels of [`Thresholds::l2_outer`]. Both write the same products, so the choice
+/// The kernels of [`Thresholds::l2_kernels`]. Both compute the same elements, so the choice
 /// changes the speed only, never a result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum L2Outer {
+pub enum L2Kernels {
     /// The faster of the two on this core, timed once per process at the first such call
-    /// (under a millisecond; [`measured_l2_outer`] runs it). On an Emerald Rapids guest
-    /// the AVX-512 kernels were the faster in L2, on a model-167 guest the AVX2 ones.
+    /// (under a millisecond; [`measured_l2_kernels`] runs it) on an outer product, which
+    /// also decides for rank-1 updates. On an Emerald Rapids guest the AVX-512 kernels were
+    /// the faster in L2 for both, on a model-167 guest the AVX2 ones.
     Measured,
     /// The AVX-512 kernels.
     Avx512,
@@ -235,10 +238,10 @@ pub enum L2Outer {
     Avx2,
 }
 
-/// The kernels [`L2Outer::Measured`] stands for on this core ([`KernelPath::Avx512`] or
+/// The kernels [`L2Kernels::Measured`] stands for on this core ([`KernelPath::Avx512`] or
 /// [`KernelPath::Avx2Fma`]), timing them on the first call.
-pub fn measured_l2_outer() -> KernelPath {
-    l2_outer::measured()
+pub fn measured_l2_kernels() -> KernelPath {
+    l2_kernels::measured()
 }
 
 /// How an outer product writes its rows above [`Thresholds::spread_min_bytes`].
@@ -329,7 +332,7 @@ pub fn default_thresholds() -> Thresholds {
         small_max_bytes: SMALL_MAX_BYTES,
         spread_min_bytes: cache_sizes().l2,
         spread_write: default_spread_write(),
-        l2_outer: L2Outer::Measured,
+        l2_kernels: L2Kernels::Measured,
         long_row_write: LongRowWrite::Measured,
     }
 }
@@ -1162,7 +1165,7 @@ mod tests {
             small_max_bytes: 0,
             spread_min_bytes: 0,
             spread_write: SpreadWrite::RowByRow,
-            l2_outer: L2Outer::Avx2,
+            l2_kernels: L2Kernels::Avx2,
             long_row_write: LongRowWrite::FourRows,
         };
         with_thresholds(forced, || {

@@ -9,7 +9,7 @@
 use std::mem::size_of_val;
 
 use super::alias::dealiased;
-use super::l2_outer::outer_kernels;
+use super::l2_kernels::outer_kernels;
 use super::{
     active, cast_slice, cast_slice_mut, par_chunks_mut, par_each_mut, split_for, thresholds,
 };
@@ -315,7 +315,7 @@ fn run_general<T: Scalar>(
 
 /// `a bᵀ` into `out` on the calling thread with `path`'s kernels, ordinary stores and `walk`,
 /// past the choices of kernels and walk by band: what the start-up timings
-/// ([`l2_outer::measured`](super::l2_outer::measured),
+/// ([`l2_kernels::measured`](super::l2_kernels::measured),
 /// [`l3_rows::measured`](super::l3_rows::measured)) run.
 pub(super) fn on_one_thread<T: Scalar>(
     path: KernelPath,

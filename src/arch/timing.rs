@@ -1,5 +1,5 @@
 //! Start-up timing of two ways to do the same work, for the choices that differ between cores
-//! and are measured once per process (`l2_outer.rs`, `l3_rows.rs`). Both ways must write the
+//! and are measured once per process (`l2_kernels.rs`, `l3_rows.rs`). Both ways must write the
 //! same results; only the faster is kept.
 
 use std::time::{Duration, Instant};

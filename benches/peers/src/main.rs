@@ -314,8 +314,8 @@ fn header(
     // every measurement.
     let l2 = if avx512_detected() {
         format!(
-            "outer products in L2 on the {:?} kernels",
-            outerprod::testing::measured_l2_outer()
+            "outer products and rank-1 updates in L2 on the {:?} kernels",
+            outerprod::testing::measured_l2_kernels()
         )
     } else {
         String::new()

@@ -1,6 +1,6 @@
-//! Which kernels the AVX-512 path gives an outer product that lives in L2: the faster of its
-//! own and the AVX2 ones, timed once on the running core, because the two cores measured
-//! disagree.
+//! Which kernels the AVX-512 path gives an outer product or a rank-1 update that lives in L2:
+//! the faster of its own and the AVX2 ones, timed once on the running core (on an outer
+//! product), because the two cores measured disagree.
 //!
 //! f32 256×256 (256 KiB), 1 thread, GB/s of the same output:
 //! - Emerald Rapids guest (peer bench, `emr-outer-8496c36-1.md`): AVX-512 45.0, AVX2 42.6,
@@ -24,12 +24,20 @@
 //! [`measure`]) rather than guessed from the CPU's name, which a virtual machine may report
 //! wrongly (that guest reports a desktop model number with a server's L3). Every
 //! element is the same one product on both kernels, so the choice never changes a result.
+//!
+//! Rank-1 updates (`ger`) follow the same choice: a lower clock under 512-bit multiplies
+//! would slow any L2-bound loop, and on each guest the two operations agreed. On the
+//! model-167 guest (harness, 1 thread) `ger` in L2 ran at 111–113 GB/s of `A` read and
+//! written on the AVX2 kernels with `v` on the rows' offset from a line (which `ger` now
+//! arranges, see `alias::placed`), 105–106 with it 16 bytes off, and 107–108 on the AVX-512
+//! kernels either way; on the Emerald Rapids guest the AVX-512 kernels were the faster for
+//! `ger` in L2 (see `ger::bands`).
 
 use std::sync::OnceLock;
 
 use super::{block_elems, cache_sizes, default_thresholds, l3_kernels, lives_in_l3};
 use super::{outer, timing, KernelPath};
-use super::{L2Outer, Thresholds};
+use super::{L2Kernels, Thresholds};
 
 /// Rows of at most this many bytes keep the AVX-512 kernels in L2 (see the module comment:
 /// rows of 512 bytes off a line ran faster on them).
@@ -44,7 +52,7 @@ const TIMED_CALLS: usize = 4;
 
 /// The kernels for an outer product of `bytes`, `share` of them per thread, rows of
 /// `row_bytes`, on `path`: the AVX2 kernels in L3 ([`l3_kernels`]); in L2, on the AVX-512
-/// path, those of [`Thresholds::l2_outer`]; `path` otherwise.
+/// path, those of [`Thresholds::l2_kernels`]; `path` otherwise.
 pub(crate) fn outer_kernels(
     path: KernelPath,
     bytes: usize,
@@ -55,19 +63,32 @@ pub(crate) fn outer_kernels(
     if lives_in_l3(bytes, share, thresholds) {
         return l3_kernels(path, true);
     }
+    in_l2(path, bytes, share, row_bytes, thresholds)
+}
+
+/// The kernels for work below L3 of `bytes`, `share` of them per thread, rows of
+/// `row_bytes`, on `path`: on the AVX-512 path, where the share lives in L2 (see
+/// [`lives_in_l2`]), those of [`Thresholds::l2_kernels`]; `path` otherwise.
+pub(crate) fn in_l2(
+    path: KernelPath,
+    bytes: usize,
+    share: usize,
+    row_bytes: usize,
+    thresholds: Thresholds,
+) -> KernelPath {
     if path != KernelPath::Avx512
         || !lives_in_l2(bytes, share, row_bytes, cache_sizes().l1d, thresholds)
     {
         return path;
     }
-    match thresholds.l2_outer {
-        L2Outer::Avx512 => KernelPath::Avx512,
-        L2Outer::Avx2 => KernelPath::Avx2Fma,
-        L2Outer::Measured => measured(),
+    match thresholds.l2_kernels {
+        L2Kernels::Avx512 => KernelPath::Avx512,
+        L2Kernels::Avx2 => KernelPath::Avx2Fma,
+        L2Kernels::Measured => measured(),
     }
 }
 
-/// Whether an outer product takes the L2 choice: each thread's share above L1d (`l1d`
+/// Whether work takes the L2 choice: each thread's share above L1d (`l1d`
 /// bytes) and below [`Thresholds::spread_min_bytes`], ordinary stores, and rows longer than
 /// [`SHORT_ROW_MAX_BYTES`].
 fn lives_in_l2(
@@ -83,7 +104,7 @@ fn lives_in_l2(
         && row_bytes > SHORT_ROW_MAX_BYTES
 }
 
-/// [`L2Outer::Measured`]: the kernels [`measure`] found faster, once per process.
+/// [`L2Kernels::Measured`]: the kernels [`measure`] found faster, once per process.
 pub fn measured() -> KernelPath {
     static CHOICE: OnceLock<KernelPath> = OnceLock::new();
     *CHOICE.get_or_init(measure)
@@ -162,7 +183,7 @@ mod tests {
     #[test]
     fn forced_choices_and_other_paths_skip_the_measurement() {
         let t = Thresholds {
-            l2_outer: L2Outer::Avx2,
+            l2_kernels: L2Kernels::Avx2,
             ..thresholds(2 << 20, 16 << 20)
         };
         let l1d = cache_sizes().l1d;
@@ -172,7 +193,7 @@ mod tests {
             KernelPath::Avx2Fma
         );
         let t = Thresholds {
-            l2_outer: L2Outer::Avx512,
+            l2_kernels: L2Kernels::Avx512,
             ..t
         };
         assert_eq!(
