@@ -12,8 +12,8 @@
 //! Large float updates of column-major `A` run the row-major loop instead, `x` scaled by
 //! exactly 1 (`SAME_LOOP_MIN_BYTES`).
 //!
-//! Updates whose share per thread lives in L2 copy the inner vector onto the rows' offset from
-//! a cache line, one copy per piece (`run`, `alias::placed`).
+//! Float updates on one thread whose `A` lives in L2 take the inner vector on the rows' offset
+//! from a cache line, copying it there when it is not (`run`, `alias::placed`).
 //!
 //! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
 //! three roundings, no FMA (see `arch::ger`).
