@@ -852,6 +852,31 @@ fn ger_reference<T: Sample>(
     want
 }
 
+/// `start` after `ger` on the view (`off`, m×n, strides `rs`, `cs`) of a copy of it, with
+/// `path` and `thresholds`, on a pool of `threads`.
+#[allow(clippy::too_many_arguments)]
+fn ger_on<T: Sample>(
+    start: &[T],
+    (alpha, x, y): (T, VecRef<'_, T>, VecRef<'_, T>),
+    off: usize,
+    (m, n): (usize, usize),
+    (rs, cs): (isize, isize),
+    path: KernelPath,
+    thresholds: Thresholds,
+    threads: usize,
+) -> Vec<T> {
+    let mut got = start.to_vec();
+    pool(threads).install(|| {
+        with_thresholds(thresholds, || {
+            with_kernel_path(path, || {
+                let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
+                ger(alpha, x, y, a).unwrap();
+            })
+        })
+    });
+    got
+}
+
 fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads: &[usize]) {
     for (name, len, off, rs, cs) in layouts(m, n) {
         for (sx, sy) in [(1, 1), (2, 1), (1, -1), (-3, 2), (-1, -2)] {
@@ -866,15 +891,10 @@ fn check_ger<T: Sample>(rng: &mut StdRng, m: usize, n: usize, alpha: T, threads:
                     for spread in [false, true] {
                         let what =
                             format!("ger {m}×{n} {name} x{sx} y{sy} {path:?} {t}t spread {spread}");
-                        let mut got = start.clone();
-                        pool(t).install(|| {
-                            with_thresholds(forced(Stores::Normal, t > 1, spread), || {
-                                with_kernel_path(path, || {
-                                    let a = MatMut::new(&mut got, off, m, n, rs, cs).unwrap();
-                                    ger(alpha, x, y, a).unwrap();
-                                })
-                            })
-                        });
+                        let thresholds = forced(Stores::Normal, t > 1, spread);
+                        let operands = (alpha, x, y);
+                        let got =
+                            ger_on(&start, operands, off, (m, n), (rs, cs), path, thresholds, t);
                         assert_bitwise(&got, &want, &what);
                     }
                 }
@@ -911,15 +931,18 @@ fn check_ger_skewed<T: Sample>(rng: &mut StdRng, m: usize, n: usize, skew: usize
                 for spread in [false, true] {
                     let what =
                         format!("ger {m}×{n} {name} skew {skew} {path:?} {t}t spread {spread}");
-                    let mut got = start.clone();
-                    pool(t).install(|| {
-                        with_thresholds(forced(Stores::Normal, t > 1, spread), || {
-                            with_kernel_path(path, || {
-                                let a = MatMut::new(&mut got, skew, m, n, rs, cs).unwrap();
-                                ger(alpha, x, y, a).unwrap();
-                            })
-                        })
-                    });
+                    let thresholds = forced(Stores::Normal, t > 1, spread);
+                    let operands = (alpha, x, y);
+                    let got = ger_on(
+                        &start,
+                        operands,
+                        skew,
+                        (m, n),
+                        (rs, cs),
+                        path,
+                        thresholds,
+                        t,
+                    );
                     assert_bitwise(&got, &want, &what);
                 }
             }
@@ -1229,15 +1252,17 @@ fn check_ger_in_l2<T: Sample>(rng: &mut StdRng, m: usize, n: usize) {
                                 "ger {m}×{n} {name} skew {skew} v at {at} stride {stride} \
                                  {path:?} {l2_kernels:?} {t}t"
                             );
-                            let mut got = start.clone();
-                            pool(t).install(|| {
-                                with_thresholds(thresholds, || {
-                                    with_kernel_path(path, || {
-                                        let a = MatMut::new(&mut got, skew, m, n, rs, cs).unwrap();
-                                        ger(alpha, x, y, a).unwrap();
-                                    })
-                                })
-                            });
+                            let (operands, shape) = ((alpha, x, y), (m, n));
+                            let got = ger_on(
+                                &start,
+                                operands,
+                                skew,
+                                shape,
+                                (rs, cs),
+                                path,
+                                thresholds,
+                                t,
+                            );
                             assert_bitwise(&got, &want, &what);
                         }
                     }
