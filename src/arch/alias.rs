@@ -59,7 +59,7 @@ pub(crate) fn dealiased<'v, T: Copy>(
 /// harness): 106 GB/s of `A` read and written with `v` 16 bytes off the rows' offset, against
 /// 112 with it on, whatever the offset from a page; the AVX-512 kernels ran at 107–108 either
 /// way. See BENCHMARKS.md, "`ger` in L2 on the AVX2 kernels".
-pub(crate) fn placed<'v, T: Copy>(
+fn placed<'v, T: Copy>(
     v: &'v [T],
     out: *const T,
     row_bytes: usize,
@@ -90,47 +90,39 @@ thread_local! {
     static KEEP_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `f(v)` with `v` [`placed`] (the same arguments), a copy made in a buffer this thread keeps
-/// for `f32` and `f64`, so that repeated calls allocate nothing once it has grown; other
-/// element types copy into a fresh one.
+/// `f(v)` with `v` [`placed`] on the rows' line (`on_line`), a copy made in a buffer this
+/// thread keeps for `f32` and `f64`, so that repeated calls allocate nothing once it has
+/// grown; other element types copy into a fresh one.
 pub(crate) fn with_placed<T: Copy + 'static, R>(
     v: &[T],
     out: *const T,
     (row_bytes, rows): (usize, usize),
-    on_line: bool,
     f: impl FnOnce(&[T]) -> R,
 ) -> R {
-    fn kept<E: Copy + 'static, T: Copy + 'static, R>(
+    /// `f` on `v` placed in `cell`'s buffer, or in a fresh one while `cell` is borrowed
+    /// further up this thread's stack (never, today).
+    fn kept<E: Copy + 'static, T: 'static, R>(
         cell: &RefCell<Vec<E>>,
         v: &[E],
         out: *const E,
-        (row_bytes, rows, on_line): (usize, usize, bool),
+        (row_bytes, rows): (usize, usize),
         f: impl FnOnce(&[T]) -> R,
     ) -> R {
-        fn same<E: 'static, T: 'static>(s: &[E]) -> &[T] {
-            cast_slice::<E, T>(s).expect("E is T")
-        }
-        match cell.try_borrow_mut() {
-            Ok(mut keep) => f(same(placed(v, out, row_bytes, rows, on_line, &mut keep))),
-            // In use further up this thread's stack (never, today): a buffer of its own.
-            Err(_) => f(same(placed(
-                v,
-                out,
-                row_bytes,
-                rows,
-                on_line,
-                &mut Vec::new(),
-            ))),
-        }
+        let (mut held, mut fresh) = (cell.try_borrow_mut(), Vec::new());
+        let keep = match held.as_deref_mut() {
+            Ok(keep) => keep,
+            Err(_) => &mut fresh,
+        };
+        let got = placed(v, out, row_bytes, rows, true, keep);
+        f(cast_slice::<E, T>(got).expect("E is T"))
     }
-    let how = (row_bytes, rows, on_line);
     if let Some(v) = cast_slice::<T, f32>(v) {
-        return KEEP_F32.with(|cell| kept(cell, v, out.cast(), how, f));
+        return KEEP_F32.with(|cell| kept(cell, v, out.cast(), (row_bytes, rows), f));
     }
     if let Some(v) = cast_slice::<T, f64>(v) {
-        return KEEP_F64.with(|cell| kept(cell, v, out.cast(), how, f));
+        return KEEP_F64.with(|cell| kept(cell, v, out.cast(), (row_bytes, rows), f));
     }
-    f(placed(v, out, row_bytes, rows, on_line, &mut Vec::new()))
+    f(placed(v, out, row_bytes, rows, true, &mut Vec::new()))
 }
 
 /// Whether `rows` output rows `row_bytes` apart, the first at `out`, all alias `v`: at least

@@ -13,7 +13,7 @@
 //! exactly 1 (`SAME_LOOP_MIN_BYTES`).
 //!
 //! Float updates on one thread whose `A` lives in L2 take the inner vector on the rows' offset
-//! from a cache line, copying it there when it is not (`run`, `alias::placed`).
+//! from a cache line, copying it there when it is not (`run`, `alias::with_placed`).
 //!
 //! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
 //! three roundings, no FMA (see `arch::ger`).
@@ -401,12 +401,12 @@ pub(crate) fn run<T: Scalar>(
     let (outer_len, inner_len) = (job.outer_len, job.v.len());
     let blk = block_elems::<T>();
     // On one thread, the SIMD float kernels on contiguous rows and a share in L2 take `v` on
-    // the rows' offset from a line (`alias::placed`). Threaded updates do not: one copy shared
-    // by the threads had the other core fetch every line of it from the first on each call
-    // (harness, 2 threads, 512² f32: 155–177 GB/s against 180–190 with `v` already on the
-    // line), and a copy per piece, with either kernels, lost as often as it gained in the
-    // peer bench (BENCHMARKS.md, "`ger` in L2 on the AVX2 kernels"). Elsewhere it was not
-    // measured, and only 4 KiB aliasing moves `v` (`dealiased`, above).
+    // the rows' offset from a line (`alias::with_placed`). Threaded updates do not: one copy
+    // shared by the threads had the other core fetch every line of it from the first on each
+    // call (harness, 2 threads, 512² f32: 155–177 GB/s against 180–190 with `v` already on the
+    // line), and a copy per piece did not pay in the peer bench either, with the AVX2 kernels
+    // nor with the AVX-512 ones (BENCHMARKS.md, "`ger` in L2 on the AVX2 kernels"). Elsewhere
+    // it was not measured, and only 4 KiB aliasing moves `v` (`dealiased`, above).
     let on_line = split.threads == 1
         && matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512)
         && ScalarKind::of::<T>() != ScalarKind::Other
@@ -415,7 +415,7 @@ pub(crate) fn run<T: Scalar>(
         && !in_l3;
     if on_line {
         let how = (stride_bytes::<T>(job.outer_stride), outer_len);
-        return with_placed(job.v, job.a, how, true, |v| {
+        return with_placed(job.v, job.a, how, |v| {
             let job = Rank1Job { v, ..job };
             dispatch(path, &job, 0..outer_len, 0..inner_len, blk);
         });

@@ -29,7 +29,7 @@
 //! would slow any L2-bound loop, and on each guest the two operations agreed. On the
 //! model-167 guest (harness, 1 thread) `ger` in L2 ran at 111–113 GB/s of `A` read and
 //! written on the AVX2 kernels with `v` on the rows' offset from a line (which `ger` now
-//! arranges, see `alias::placed`), 105–106 with it 16 bytes off, and 107–108 on the AVX-512
+//! arranges, see `alias::with_placed`), 105–106 with it 16 bytes off, and 107–108 on the AVX-512
 //! kernels either way; on the Emerald Rapids guest the AVX-512 kernels were the faster for
 //! `ger` in L2 (see `ger::bands`).
 

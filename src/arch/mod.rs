@@ -14,8 +14,8 @@
 //! output buffers from `alloc_zeroed`; `alias.rs` moves a reused vector that would 4 KiB-alias
 //! the output rows. Two choices differ between cores and are timed once per process
 //! (`timing.rs`): `l2_kernels.rs` picks the kernels of AVX-512 outer products and rank-1
-//! updates that live in L2,
-//! `l3_rows.rs` the walk of long rows of outer products that live in L3.
+//! updates that live in L2, `l3_rows.rs` the walk of long rows of outer products that live in
+//! L3.
 
 pub(crate) mod alias;
 pub(crate) mod baseline;
@@ -194,8 +194,8 @@ pub struct Thresholds {
     pub spread_write: SpreadWrite,
     /// Which kernels the [`KernelPath::Avx512`] path gives an outer product or a rank-1
     /// update that lives in L2: each thread's share above L1d and below `spread_min_bytes`,
-    /// ordinary stores, rows longer than 512 bytes (and, for a rank-1 update, below the L3
-    /// band of its kernels). Default: [`L2Kernels::Measured`].
+    /// ordinary stores, rows longer than 512 bytes, and for a rank-1 update one thread.
+    /// Default: [`L2Kernels::Measured`].
     pub l2_kernels: L2Kernels,
     /// How an outer product whose share per thread lives in L3 writes rows of 2 KiB up to a
     /// column block where `spread_write` is [`SpreadWrite::RowByRow`]. Default:
