@@ -1321,65 +1321,87 @@ fn offset_above<T>(buf: &[T], v: &[T], above: usize) -> usize {
     (want + 4096 - base) % 4096 / size
 }
 
-/// Outputs whose rows are a multiple of 4 KiB apart and start a few bytes above the reused
-/// vector (modulo 4 KiB) make the drivers read a moved copy of that vector; the results must
-/// not change. Every path, 1 and 2 threads, outer in both layouts and ger on both layouts.
+/// Outputs whose rows are a multiple of 2 or 4 KiB apart and start a few bytes above the
+/// reused vector (modulo 4 KiB) make the drivers read a moved copy of that vector (one per
+/// thread when threaded); the results must not change. Every path, 1 and 2 threads, outer
+/// in both layouts and ger on both layouts; two vectors in turn at the same place, so that a
+/// copy kept from the call before would show.
 #[test]
 fn vectors_moved_away_from_4k_aliasing_give_the_same_results() {
     let mut rng = StdRng::seed_from_u64(10);
-    let (long, rows) = (1024, 70); // 1024 f32 = 4 KiB rows, enough of them to move the vector
-    let v: Vec<f32> = vector(&mut rng, long);
-    let s: Vec<f32> = vector(&mut rng, rows);
-    for above in [16, 32, 256, 2048] {
-        let mut buf = vec![0f32; long * rows + 1024];
-        let at = offset_above(&buf, &v, above);
-        for path in paths() {
-            for t in [1, 2] {
-                let what = format!("{above} B above, {path:?} {t}t");
-                pool(t).install(|| {
-                    with_thresholds(forced(Stores::Normal, t > 1, false), || {
-                        with_kernel_path(path, || {
-                            let out = &mut buf[at..at + long * rows];
-                            outer_into(out, &s, &v).unwrap();
-                        })
-                    })
-                });
-                let out = &buf[at..at + long * rows];
-                assert_bitwise(out, reference::outer(&s, &v).as_slice(), &what);
-                pool(t).install(|| {
-                    with_thresholds(forced(Stores::Normal, t > 1, false), || {
-                        with_kernel_path(path, || {
-                            let out = &mut buf[at..at + long * rows];
-                            outer_into_layout(out, &v, &s, Layout::ColMajor).unwrap();
-                        })
-                    })
-                });
-                let out = &buf[at..at + long * rows];
-                assert_bitwise(out, reference::outer(&s, &v).as_slice(), &what);
-                // ger: the row-major A reuses y, the column-major A reuses x.
-                let start: Vec<f32> = vector(&mut rng, long * rows);
-                for (name, m, n, rs, cs) in [
-                    ("row-major", rows, long, long as isize, 1),
-                    ("col-major", long, rows, 1, long as isize),
-                ] {
-                    let (x, y) = if rs == 1 { (&v, &s) } else { (&s, &v) };
-                    let mut want = start.clone();
-                    let a = MatMut::new(&mut want, 0, m, n, rs, cs).unwrap();
-                    reference::ger(0.5, VecRef::from(&x[..]), VecRef::from(&y[..]), a);
-                    buf[at..at + long * rows].copy_from_slice(&start);
-                    pool(t).install(|| {
-                        with_thresholds(forced(Stores::Normal, t > 1, false), || {
-                            with_kernel_path(path, || {
-                                let a = MatMut::new(&mut buf, at, m, n, rs, cs).unwrap();
-                                ger(0.5, VecRef::from(&x[..]), VecRef::from(&y[..]), a).unwrap();
-                            })
-                        })
-                    });
-                    let got = &buf[at..at + long * rows];
-                    assert_bitwise(got, &want, &format!("ger {name} {what}"));
+    let rows = 70; // enough rows to move the vector
+                   // One pool for each thread count, so that its threads keep their copies from call to call.
+    let pools = [pool(1), pool(2)];
+    for long in [1024, 512, 256] {
+        // rows of 4, 2 and 1 KiB of f32 (1 KiB: not moved)
+        let vs: [Vec<f32>; 2] = [vector(&mut rng, long), vector(&mut rng, long)];
+        let mut v = vs[0].clone();
+        let s: Vec<f32> = vector(&mut rng, rows);
+        for above in [16, 32, 256, 1040, 2048, 2064] {
+            let mut buf = vec![0f32; long * rows + 1024];
+            let at = offset_above(&buf, &v, above);
+            for path in paths() {
+                for (t, pool) in [1, 2].into_iter().zip(&pools) {
+                    for which in &vs {
+                        v.copy_from_slice(which);
+                        let what = format!("{long} long, {above} B above, {path:?} {t}t");
+                        aliased_outer_and_ger(
+                            &mut buf,
+                            at,
+                            &v,
+                            &s,
+                            (path, t, pool),
+                            &mut rng,
+                            &what,
+                        );
+                    }
                 }
             }
         }
+    }
+}
+
+/// One round of [`vectors_moved_away_from_4k_aliasing_give_the_same_results`]: `v` reused
+/// across `s.len()` rows of output starting at `buf[at]`.
+fn aliased_outer_and_ger(
+    buf: &mut [f32],
+    at: usize,
+    v: &[f32],
+    s: &[f32],
+    (path, t, pool): (KernelPath, usize, &rayon::ThreadPool),
+    rng: &mut StdRng,
+    what: &str,
+) {
+    let (long, rows) = (v.len(), s.len());
+    let run = |f: &mut (dyn FnMut() + Send)| {
+        pool.install(|| {
+            with_thresholds(forced(Stores::Normal, t > 1, false), || {
+                with_kernel_path(path, &mut *f)
+            })
+        })
+    };
+    run(&mut || outer_into(&mut buf[at..at + long * rows], s, v).unwrap());
+    let want = reference::outer(s, v);
+    assert_bitwise(&buf[at..at + long * rows], want.as_slice(), what);
+    run(&mut || outer_into_layout(&mut buf[at..at + long * rows], v, s, Layout::ColMajor).unwrap());
+    assert_bitwise(&buf[at..at + long * rows], want.as_slice(), what);
+    // ger: the row-major A reuses y, the column-major A reuses x.
+    let start: Vec<f32> = vector(rng, long * rows);
+    for (name, m, n, rs, cs) in [
+        ("row-major", rows, long, long as isize, 1),
+        ("col-major", long, rows, 1, long as isize),
+    ] {
+        let (x, y) = if rs == 1 { (v, s) } else { (s, v) };
+        let mut want = start.clone();
+        let a = MatMut::new(&mut want, 0, m, n, rs, cs).unwrap();
+        reference::ger(0.5, VecRef::from(x), VecRef::from(y), a);
+        buf[at..at + long * rows].copy_from_slice(&start);
+        run(&mut || {
+            let a = MatMut::new(&mut *buf, at, m, n, rs, cs).unwrap();
+            ger(0.5, VecRef::from(x), VecRef::from(y), a).unwrap();
+        });
+        let got = &buf[at..at + long * rows];
+        assert_bitwise(got, &want, &format!("ger {name} {what}"));
     }
 }
 

@@ -12,8 +12,9 @@
 //! Large float updates of column-major `A` run the row-major loop instead, `x` scaled by
 //! exactly 1 (`SAME_LOOP_MIN_BYTES`).
 //!
-//! Float updates on one thread whose `A` lives in L2 take the inner vector on the rows' offset
-//! from a cache line, copying it there when it is not (`run`, `alias::with_placed`).
+//! The inner vector is copied away from 4 KiB aliasing with the rows of `A`, and float updates
+//! on one thread whose `A` lives in L2 take it on the rows' offset from a cache line, copying
+//! it there when it is not (`run`, `alias::with_placed`).
 //!
 //! Either way each element gets `A[i][j] + x[i]·temp_j` with `temp_j = α·y[j]`: BLAS order,
 //! three roundings, no FMA (see `arch::ger`).
@@ -21,7 +22,7 @@
 use std::mem::size_of;
 use std::ops::Range;
 
-use super::alias::{dealiased, with_placed};
+use super::alias::{new_call, with_placed};
 use super::{block_elems, l3_kernels, lives_in_l3, split_for, FloatKernels, FourRows};
 use super::{KernelPath, Thresholds};
 use crate::scalar::{Scalar, ScalarKind};
@@ -344,7 +345,6 @@ pub(crate) fn run<T: Scalar>(
     let l1d = super::cache_sizes().l1d;
     let prefetch = share > l1d;
     let gathered: Vec<T>;
-    let mut moved = Vec::new();
     let job = if row_oriented {
         // A strided y is gathered as it is, not as α·y, so that the loop is the one of a
         // contiguous y: the loop with α·y formed beforehand ran at 0.95–0.96 of it (4096²
@@ -356,7 +356,6 @@ pub(crate) fn run<T: Scalar>(
                 gathered.as_slice()
             }
         };
-        let v = dealiased(v, a.as_mut_ptr(), stride_bytes::<T>(rs), m, &mut moved);
         Rank1Job {
             a: a.as_mut_ptr(),
             outer_stride: rs,
@@ -379,7 +378,6 @@ pub(crate) fn run<T: Scalar>(
                 gathered.as_slice()
             }
         };
-        let v = dealiased(v, a.as_mut_ptr(), stride_bytes::<T>(cs), n, &mut moved);
         // Large float updates run the row-major loop (see `SAME_LOOP_MIN_BYTES`): x scaled
         // by exactly 1 in the loop; the kernels form each scalar α·y[j] as they reach it.
         let same_loop = bytes >= SAME_LOOP_MIN_BYTES && ScalarKind::of::<T>() != ScalarKind::Other;
@@ -400,27 +398,26 @@ pub(crate) fn run<T: Scalar>(
     };
     let (outer_len, inner_len) = (job.outer_len, job.v.len());
     let blk = block_elems::<T>();
-    // On one thread, the SIMD float kernels on contiguous rows and a share in L2 take `v` on
-    // the rows' offset from a line (`alias::with_placed`). Threaded updates do not: one copy
-    // shared by the threads had the other core fetch every line of it from the first on each
-    // call (harness, 2 threads, 512² f32: 155–177 GB/s against 180–190 with `v` already on the
-    // line), and a copy per piece did not pay in the peer bench either, with the AVX2 kernels
-    // nor with the AVX-512 ones (BENCHMARKS.md, "`ger` in L2 on the AVX2 kernels"). Elsewhere
-    // it was not measured, and only 4 KiB aliasing moves `v` (`dealiased`, above).
+    // `v` moves away from 4 KiB aliasing with the rows (`alias::with_placed`), in one copy
+    // per thread. On one thread, the SIMD float kernels on contiguous rows and a share in L2
+    // also take it on the rows' offset from a line. Threaded updates do not: a copy per piece
+    // for the line did not pay in the peer bench, with the AVX2 kernels nor with the AVX-512
+    // ones (BENCHMARKS.md, "`ger` in L2 on the AVX2 kernels"), nor one per thread in a harness
+    // (benches/peers/ger-2t-l2). Elsewhere it was not measured.
     let on_line = split.threads == 1
         && matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512)
         && ScalarKind::of::<T>() != ScalarKind::Other
         && job.inner_stride == 1
         && share > l1d
         && !in_l3;
-    if on_line {
-        let how = (stride_bytes::<T>(job.outer_stride), outer_len);
-        return with_placed(job.v, job.a, how, |v| {
-            let job = Rank1Job { v, ..job };
-            dispatch(path, &job, 0..outer_len, 0..inner_len, blk);
-        });
-    }
-    let work = |o: Range<usize>, i: Range<usize>| dispatch(path, &job, o, i, blk);
+    let rows = (stride_bytes::<T>(job.outer_stride), outer_len);
+    let call = if pieces == 1 { 0 } else { new_call() };
+    let job = &job;
+    let work = |o: Range<usize>, i: Range<usize>| {
+        with_placed(call, job.v, job.a, rows, on_line, |v| {
+            dispatch(path, &Rank1Job { v, ..*job }, o, i, blk)
+        })
+    };
     let line = (64 / size_of::<T>().max(1)).max(1);
     if pieces == 1 {
         work(0..outer_len, 0..inner_len);

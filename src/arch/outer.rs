@@ -8,7 +8,7 @@
 
 use std::mem::size_of_val;
 
-use super::alias::dealiased;
+use super::alias::{new_call, with_placed};
 use super::l2_kernels::outer_kernels;
 use super::{
     active, cast_slice, cast_slice_mut, par_chunks_mut, par_each_mut, split_for, thresholds,
@@ -298,17 +298,26 @@ fn run_general<T: Scalar>(
         par_chunks_mut(out, pieces, &work);
         return;
     }
-    let mut moved = Vec::new();
-    let b = dealiased(b, out.as_ptr(), size_of_val(b), a.len(), &mut moved);
     // The walk and the kernels follow one thread's share; the pieces are smaller.
     let split = split_for(bytes, thresholds);
     let share = split.share(bytes);
     let walk = product_walk::<T>(bytes, share, b.len(), block, thresholds);
     let path = outer_kernels(path, bytes, share, size_of_val(b), thresholds);
+    // `b` moves away from 4 KiB aliasing with the rows (`alias::with_placed`), in one copy
+    // per thread; the pieces place it against the whole output's first row.
+    let rows = (size_of_val(b), a.len());
+    let first_row = out.as_ptr() as usize;
     if split.pieces == 1 {
-        dispatch(path, stores, out, 0, a, b, walk);
+        with_placed(0, b, out.as_ptr(), rows, false, |b| {
+            dispatch(path, stores, out, 0, a, b, walk)
+        });
     } else {
-        let work = |chunk: &mut [T], first: usize| dispatch(path, stores, chunk, first, a, b, walk);
+        let call = new_call();
+        let work = |chunk: &mut [T], first: usize| {
+            with_placed(call, b, first_row as *const T, rows, false, |b| {
+                dispatch(path, stores, chunk, first, a, b, walk)
+            })
+        };
         par_chunks_mut(out, split.pieces, &work);
     }
 }
@@ -851,7 +860,7 @@ const STACK_ROW_BY_ROW_MIN_BYTES: usize = 1024;
 /// Emerald Rapids that set-up took 7–11 ns of a 47 ns call at 8×64 f32 and about 16 ns of
 /// 190 at 64×64 (0.67–0.70 → 0.74–0.80 of a fill, paired medians). The chunk walk would
 /// pick the same kernel for them, and they need no copy of `b` away from 4 KiB aliasing
-/// (`dealiased` acts only on 64 rows or more of at least 4 KiB each).
+/// (`alias::with_placed` acts only on 64 rows or more of at least 2 KiB each).
 const DIRECT_MAX_BYTES: usize = 32 * 1024;
 
 /// `a bᵀ` into `out` by [`FloatKernels::outer_whole`] for f32 and f64; `false` for other
