@@ -1329,8 +1329,9 @@ fn offset_above<T>(buf: &[T], v: &[T], above: usize) -> usize {
 #[test]
 fn vectors_moved_away_from_4k_aliasing_give_the_same_results() {
     let mut rng = StdRng::seed_from_u64(10);
-    let rows = 70; // enough rows to move the vector
-                   // One pool for each thread count, so that its threads keep their copies from call to call.
+    // Enough rows to move the vector; one pool for each thread count, so that its threads
+    // keep their copies from call to call.
+    let rows = 70;
     let pools = [pool(1), pool(2)];
     for long in [1024, 512, 256] {
         // rows of 4, 2 and 1 KiB of f32 (1 KiB: not moved)

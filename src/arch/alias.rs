@@ -108,6 +108,7 @@ impl<E> Kept<E> {
 /// every call and steal, so each call's increment sent that line to the caller's core.
 static CALLS: Padded = Padded(AtomicU64::new(0));
 
+/// A counter alone on two cache lines.
 #[repr(align(128))]
 struct Padded(AtomicU64);
 
@@ -117,9 +118,9 @@ pub(crate) fn new_call() -> u64 {
     CALLS.0.fetch_add(1, Ordering::Relaxed) + 1
 }
 
-/// `f(v)`, or `f` of a copy of `v` where `v` [`moves`]: a copy made in a buffer this thread keeps
-/// for `f32` and `f64`, so that repeated calls allocate nothing once it has grown; other
-/// element types copy into a fresh one.
+/// `f(v)`, or `f` of a copy of `v` where `v` [`moves`]: a copy made in a buffer this thread
+/// keeps for `f32` and `f64`, so that repeated calls allocate nothing once it has grown;
+/// other element types copy into a fresh one.
 ///
 /// `call` 0 copies for this call of `f` alone. The pieces of a threaded call pass one number
 /// from [`new_call`]: the first piece on each thread makes the copy and the others reuse it.
