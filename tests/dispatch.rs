@@ -1329,9 +1329,10 @@ fn offset_above<T>(buf: &[T], v: &[T], above: usize) -> usize {
 #[test]
 fn vectors_moved_away_from_4k_aliasing_give_the_same_results() {
     let mut rng = StdRng::seed_from_u64(10);
-    // Enough rows to move the vector; one pool for each thread count, so that its threads
-    // keep their copies from call to call.
-    let rows = 70;
+    // Enough rows to move the vector (and, at rows of 4 KiB, 560 KiB: two pieces a thread, so
+    // that a thread's later piece reuses its copy); one pool for each thread count, so that
+    // its threads keep their copies from call to call.
+    let rows = 140;
     let pools = [pool(1), pool(2)];
     for long in [1024, 512, 256] {
         // rows of 4, 2 and 1 KiB of f32 (1 KiB: not moved)

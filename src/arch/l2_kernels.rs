@@ -25,13 +25,13 @@
 //! wrongly (that guest reports a desktop model number with a server's L3). Every
 //! element is the same one product on both kernels, so the choice never changes a result.
 //!
-//! Rank-1 updates (`ger`) follow the same choice: a lower clock under 512-bit multiplies
-//! would slow any L2-bound loop, and on each guest the two operations agreed. On the
-//! model-167 guest (harness, 1 thread) `ger` in L2 ran at 111–113 GB/s of `A` read and
-//! written on the AVX2 kernels with `v` on the rows' offset from a line (which `ger` now
-//! arranges, see `alias::with_placed`), 105–106 with it 16 bytes off, and 107–108 on the AVX-512
-//! kernels either way; on the Emerald Rapids guest the AVX-512 kernels were the faster for
-//! `ger` in L2 (see `ger::bands`).
+//! Rank-1 updates (`ger`) on one thread follow the same choice: a lower clock under 512-bit
+//! multiplies would slow any L2-bound loop. On the model-167 guest (harness, 1 thread) `ger`
+//! in L2 ran at 111–113 GB/s of `A` read and written on the AVX2 kernels with `v` on the
+//! rows' offset from a line (which `ger` arranges, see `alias::with_placed`), 105–106 with it
+//! 16 bytes off, and 107–108 on the AVX-512 kernels either way. On the Emerald Rapids guest
+//! the AVX-512 kernels were the faster for `ger` on shares around the L2 size (2–2.5 MiB, see
+//! `ger::L3_KERNELS_MIN_L2_HALVES`); smaller shares were not compared there.
 
 use std::sync::OnceLock;
 

@@ -230,7 +230,8 @@ pub enum L2Kernels {
     /// The faster of the two on this core, timed once per process at the first such call
     /// (under a millisecond; [`measured_l2_kernels`] runs it) on an outer product, which
     /// also decides for rank-1 updates. On an Emerald Rapids guest the AVX-512 kernels were
-    /// the faster in L2 for both, on a model-167 guest the AVX2 ones.
+    /// the faster in L2 for outer products (for rank-1 updates measured only around the L2
+    /// size), on a model-167 guest the AVX2 ones for both.
     Measured,
     /// The AVX-512 kernels.
     Avx512,
