@@ -194,16 +194,43 @@ const SPREAD_ROW_BYTES: usize = 4096;
 /// The streaming bound is the one of [`lives_in_l3`].
 fn bands(bytes: usize, share: usize, thresholds: Thresholds) -> (bool, bool) {
     let half_l2 = thresholds.spread_min_bytes / 2;
-    let at_least = |halves: usize| share >= half_l2.saturating_mul(halves);
     // Forced to 0 (tests), `spread_min_bytes` still spreads every share; usize::MAX none.
-    let spread = at_least(SPREAD_MIN_L2_HALVES);
-    let in_l3 = at_least(L3_KERNELS_MIN_L2_HALVES) && lives_in_l3(bytes, share, thresholds);
+    let spread = share >= half_l2.saturating_mul(SPREAD_MIN_L2_HALVES);
+    let in_l3 = share >= l3_band_start(thresholds) && lives_in_l3(bytes, share, thresholds);
     (spread, in_l3)
 }
 
+/// The kernels of an update of `bytes`, `share` of them a thread, with inner rows of
+/// `inner_bytes`, on `path`: in the L3 band (`in_l3`, from [`bands`]) the AVX2 kernels
+/// ([`l3_kernels`]); below it, on the AVX-512 path, those `Thresholds::l2_kernels` names (the
+/// AVX2 ones on the model-167 guest). The number of threads does not enter: on that guest the
+/// AVX2 kernels were also the faster at 2 threads and on shares up to 1.5 L2 (`l2_kernels`).
+fn update_kernels(
+    path: KernelPath,
+    bytes: usize,
+    share: usize,
+    inner_bytes: usize,
+    in_l3: bool,
+    thresholds: Thresholds,
+) -> KernelPath {
+    if in_l3 {
+        return l3_kernels(path, true);
+    }
+    let top = l3_band_start(thresholds);
+    super::l2_kernels::in_l2(path, bytes, share, inner_bytes, top, thresholds)
+}
+
+/// The share a thread at which the L3 band of [`bands`] starts ([`L3_KERNELS_MIN_L2_HALVES`]
+/// halves of L2); below it, shares above L1d take the L2 choice of kernels.
+fn l3_band_start(thresholds: Thresholds) -> usize {
+    (thresholds.spread_min_bytes / 2).saturating_mul(L3_KERNELS_MIN_L2_HALVES)
+}
+
 /// A thread's share of `A` takes the AVX2 kernels of the L3 band ([`l3_kernels`]) from this
-/// many halves of L2 (1.5 L2). Below, a repeated update finds much of its share in L2, where the
-/// 512-bit kernels ran faster. Emerald Rapids guest (L2 2 MiB), `ger-paired`:
+/// many halves of L2 (1.5 L2). Below, a repeated update finds much of its share in L2 and takes
+/// the L2 choice of kernels ([`update_kernels`]): on the Emerald Rapids guest the 512-bit
+/// kernels ran faster there, on the model-167 guest the AVX2 ones (`l2_kernels`). Emerald
+/// Rapids guest (L2 2 MiB), `ger-paired`:
 /// - the AVX-512 kernels with adjacent rows over the AVX2 kernels with spread ones, one to
 ///   five runs per shape: shares of 2 MiB 0.99–1.15 (1 thread: 512×1024 f32, 512×512 f64; 2
 ///   threads: 1024² f32, 1024×512 f64), 2.5 MiB 1.07–1.16, 3–3.75 MiB 0.95–1.10; the AVX2
@@ -331,17 +358,8 @@ pub(crate) fn run<T: Scalar>(
     let split = split_for(bytes, thresholds);
     let (share, pieces) = (split.share(bytes), split.pieces);
     let (spread, in_l3) = bands(bytes, share, thresholds);
-    // In L3 the AVX2 kernels; in L2 on one thread, on the AVX-512 path, the kernels
-    // `Thresholds::l2_kernels` names (the AVX2 ones on the model-167 guest, see `l2_kernels`).
-    // Threaded updates keep their path (see `on_line` below).
     let inner_bytes = if row_oriented { n } else { m } * size_of::<T>();
-    let path = if in_l3 {
-        l3_kernels(path, true)
-    } else if split.threads == 1 {
-        super::l2_kernels::in_l2(path, bytes, share, inner_bytes, thresholds)
-    } else {
-        path
-    };
+    let path = update_kernels(path, bytes, share, inner_bytes, in_l3, thresholds);
     let l1d = super::cache_sizes().l1d;
     let prefetch = share > l1d;
     let gathered: Vec<T>;
@@ -719,6 +737,52 @@ mod tests {
             ..t
         };
         assert_eq!(bands(32 * mib, 16 * mib, never), (false, false));
+    }
+
+    #[test]
+    fn shares_below_the_l3_band_take_the_l2_choice_at_any_thread_count() {
+        use crate::arch::L2Kernels;
+        let mib = 1 << 20;
+        let t = Thresholds {
+            spread_min_bytes: 2 * mib,
+            streaming_min_bytes: 64 * mib,
+            l2_kernels: L2Kernels::Avx2,
+            ..crate::arch::default_thresholds()
+        };
+        let (avx512, avx2) = (KernelPath::Avx512, KernelPath::Avx2Fma);
+        let l1d = crate::arch::cache_sizes().l1d;
+        let kernels = |path, bytes, share, row, t| {
+            let (_, in_l3) = bands(bytes, share, t);
+            update_kernels(path, bytes, share, row, in_l3, t)
+        };
+        // (bytes, share a thread, inner row bytes, kernels with the AVX2 choice)
+        let cases = [
+            (256 << 10, 256 << 10, 1024, avx2),       // one thread in L2
+            (256 << 10, 128 << 10, 1024, avx2),       // two threads in L2
+            (4 * mib, 2 * mib, 4096, avx2),           // two threads, a share of one L2
+            (3 * mib - 64, 3 * mib - 64, 4096, avx2), // just below the L3 band
+            (6 * mib, 3 * mib, 4096, avx2),           // the L3 band's own AVX2 kernels
+            (128 * mib, 2 * mib, 4096, avx512),       // from memory
+            (l1d, l1d, 1024, avx512),                 // in L1
+            (256 << 10, 128 << 10, 512, avx512),      // short rows
+        ];
+        for (bytes, share, row, want) in cases {
+            let got = kernels(avx512, bytes, share, row, t);
+            assert_eq!(got, want, "{bytes} bytes, {share} a thread, rows of {row}");
+            // The AVX-512 choice keeps AVX-512 below the band; other paths are never changed.
+            let keep = Thresholds {
+                l2_kernels: L2Kernels::Avx512,
+                ..t
+            };
+            let in_band = bands(bytes, share, t).1;
+            let want_kept = if in_band { avx2 } else { avx512 };
+            assert_eq!(kernels(avx512, bytes, share, row, keep), want_kept);
+            assert_eq!(kernels(avx2, bytes, share, row, t), avx2);
+            assert_eq!(
+                kernels(KernelPath::Sse2, bytes, share, row, t),
+                KernelPath::Sse2
+            );
+        }
     }
 
     fn view<T: Scalar>(buf: &mut [T], m: usize, n: usize, row_major: bool) -> MatMut<'_, T> {

@@ -25,13 +25,21 @@
 //! wrongly (that guest reports a desktop model number with a server's L3). Every
 //! element is the same one product on both kernels, so the choice never changes a result.
 //!
-//! Rank-1 updates (`ger`) on one thread follow the same choice: a lower clock under 512-bit
-//! multiplies would slow any L2-bound loop. On the model-167 guest (harness, 1 thread) `ger`
-//! in L2 ran at 111–113 GB/s of `A` read and written on the AVX2 kernels with `v` on the
-//! rows' offset from a line (which `ger` arranges, see `alias::with_placed`), 105–106 with it
-//! 16 bytes off, and 107–108 on the AVX-512 kernels either way. On the Emerald Rapids guest
-//! the AVX-512 kernels were the faster for `ger` on shares around the L2 size (2–2.5 MiB, see
-//! `ger::L3_KERNELS_MIN_L2_HALVES`); smaller shares were not compared there.
+//! Rank-1 updates (`ger`) follow the same choice, on any number of threads, for shares up to
+//! the start of their L3 band (1.5 L2, `ger::L3_KERNELS_MIN_L2_HALVES`): a lower clock under
+//! 512-bit multiplies would slow any L2-bound loop. On the model-167 guest (harness, 1 thread)
+//! `ger` in L2 ran at 111–113 GB/s of `A` read and written on the AVX2 kernels with `v` on the
+//! rows' offset from a line (which `ger` arranges on one thread, see `alias::with_placed`),
+//! 105–106 with it 16 bytes off, and 107–108 on the AVX-512 kernels either way. Beyond one
+//! thread and one L2 it holds too (a harness timing both choices and OpenBLAS in turn in one
+//! process, two runs, `benches/peers/ger-l2-choice/`): at 2 threads, shares of 128 KiB to
+//! 2.5 MiB (256² f32 and f64, 512² f64, 128×1024 f32, 1024² f32, 1024×512 f64, 1280×1024
+//! f32), the AVX-512 kernels ran at 0.957–1.012 of the AVX2 ones (median 0.982, 5 of 28
+//! cells at 1.0 or above); at 1 thread, shares of 2–2.5 MiB (512 and 640 × 1024 f32, 256×1024
+//! f64), at 0.952–1.010 (median 0.99). On the Emerald Rapids guest the AVX-512 kernels were
+//! the faster for `ger` on shares of 2–2.5 MiB (see `ger::L3_KERNELS_MIN_L2_HALVES`) and for
+//! outer products in L2, so the measured choice should keep them there (the start-up timing
+//! has not run on that guest); smaller `ger` shares were not compared there.
 
 use std::sync::OnceLock;
 
@@ -63,21 +71,25 @@ pub(crate) fn outer_kernels(
     if lives_in_l3(bytes, share, thresholds) {
         return l3_kernels(path, true);
     }
-    in_l2(path, bytes, share, row_bytes, thresholds)
+    let top = thresholds.spread_min_bytes;
+    in_l2(path, bytes, share, row_bytes, top, thresholds)
 }
 
 /// The kernels for work below L3 of `bytes`, `share` of them per thread, rows of
-/// `row_bytes`, on `path`: on the AVX-512 path, where the share lives in L2 (see
-/// [`lives_in_l2`]), those of [`Thresholds::l2_kernels`]; `path` otherwise.
+/// `row_bytes`, on `path`: on the AVX-512 path, where the share lives in L2 below `top` bytes
+/// (see [`lives_in_l2`]), those of [`Thresholds::l2_kernels`]; `path` otherwise. `top` is the
+/// L2 size (`Thresholds::spread_min_bytes`) for outer products and the start of the L3 band
+/// for rank-1 updates, where a repeated update finds much of a share a little over L2 in L2.
 pub(crate) fn in_l2(
     path: KernelPath,
     bytes: usize,
     share: usize,
     row_bytes: usize,
+    top: usize,
     thresholds: Thresholds,
 ) -> KernelPath {
     if path != KernelPath::Avx512
-        || !lives_in_l2(bytes, share, row_bytes, cache_sizes().l1d, thresholds)
+        || !lives_in_l2(bytes, share, row_bytes, cache_sizes().l1d, top, thresholds)
     {
         return path;
     }
@@ -88,18 +100,18 @@ pub(crate) fn in_l2(
     }
 }
 
-/// Whether work takes the L2 choice: each thread's share above L1d (`l1d`
-/// bytes) and below [`Thresholds::spread_min_bytes`], ordinary stores, and rows longer than
-/// [`SHORT_ROW_MAX_BYTES`].
+/// Whether work takes the L2 choice: each thread's share above L1d (`l1d` bytes) and below
+/// `top`, ordinary stores, and rows longer than [`SHORT_ROW_MAX_BYTES`].
 fn lives_in_l2(
     bytes: usize,
     share: usize,
     row_bytes: usize,
     l1d: usize,
+    top: usize,
     thresholds: Thresholds,
 ) -> bool {
     share > l1d
-        && share < thresholds.spread_min_bytes
+        && share < top
         && bytes < thresholds.streaming_min_bytes
         && row_bytes > SHORT_ROW_MAX_BYTES
 }
@@ -173,7 +185,7 @@ mod tests {
         ];
         for (bytes, share, row, want) in cases {
             assert_eq!(
-                lives_in_l2(bytes, share, row, l1d, t),
+                lives_in_l2(bytes, share, row, l1d, l2, t),
                 want,
                 "{bytes} bytes, {share} a thread, rows of {row}"
             );

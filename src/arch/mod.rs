@@ -193,9 +193,9 @@ pub struct Thresholds {
     /// concurrent streams) or one row segment at a time. Default: [`default_spread_write`].
     pub spread_write: SpreadWrite,
     /// Which kernels the [`KernelPath::Avx512`] path gives an outer product or a rank-1
-    /// update that lives in L2: each thread's share above L1d and below `spread_min_bytes`,
-    /// ordinary stores, rows longer than 512 bytes, and for a rank-1 update one thread.
-    /// Default: [`L2Kernels::Measured`].
+    /// update that lives in L2: each thread's share above L1d and below `spread_min_bytes`
+    /// (for a rank-1 update below 1.5 times it, where its L3 band starts), ordinary stores,
+    /// rows longer than 512 bytes. Default: [`L2Kernels::Measured`].
     pub l2_kernels: L2Kernels,
     /// How an outer product whose share per thread lives in L3 writes rows of 2 KiB up to a
     /// column block where `spread_write` is [`SpreadWrite::RowByRow`]. Default:
@@ -231,7 +231,7 @@ pub enum L2Kernels {
     /// (under a millisecond; [`measured_l2_kernels`] runs it) on an outer product, which
     /// also decides for rank-1 updates. On an Emerald Rapids guest the AVX-512 kernels were
     /// the faster in L2 for outer products (for rank-1 updates measured only around the L2
-    /// size), on a model-167 guest the AVX2 ones for both.
+    /// size), on a model-167 guest the AVX2 ones for both, at 1 and 2 threads.
     Measured,
     /// The AVX-512 kernels.
     Avx512,
