@@ -766,16 +766,16 @@ mod tests {
             (l1d, l1d, 1024, avx512),                 // in L1
             (256 << 10, 128 << 10, 512, avx512),      // short rows
         ];
+        // The AVX-512 choice keeps AVX-512 below the band; other paths are never changed.
+        let keep = Thresholds {
+            l2_kernels: L2Kernels::Avx512,
+            ..t
+        };
         for (bytes, share, row, want) in cases {
             let got = kernels(avx512, bytes, share, row, t);
             assert_eq!(got, want, "{bytes} bytes, {share} a thread, rows of {row}");
-            // The AVX-512 choice keeps AVX-512 below the band; other paths are never changed.
-            let keep = Thresholds {
-                l2_kernels: L2Kernels::Avx512,
-                ..t
-            };
-            let in_band = bands(bytes, share, t).1;
-            let want_kept = if in_band { avx2 } else { avx512 };
+            let in_l3 = bands(bytes, share, t).1;
+            let want_kept = if in_l3 { avx2 } else { avx512 };
             assert_eq!(kernels(avx512, bytes, share, row, keep), want_kept);
             assert_eq!(kernels(avx2, bytes, share, row, t), avx2);
             assert_eq!(
